@@ -1,0 +1,48 @@
+"""Stream processor: Kinesis batch in, partial batch response out. The work lives in the journey layer."""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from journey.pipeline import process_batch
+from journey.policy import load_catalog
+from journey.settings import load_settings
+from journey.stream import UserBatchProcessor
+from journey.telemetry import publish_metrics
+from journey.wiring import aws_ports
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+def run_batch(items, key):
+    return process_batch(items, aws_ports(), load_settings(), load_catalog(), key)
+
+
+@tracer.capture_lambda_handler(capture_response=False)
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    processor = UserBatchProcessor(run_batch, load_settings().max_record_bytes, os.environ.get("JOURNEY_INPUT_FORMAT"))
+    with processor(records=event["Records"], handler=processor.read):
+        processor.process()
+    result = processor.result
+    publish_metrics(metrics, result)
+    logger.info(
+        "batch processed",
+        extra={
+            "received": result.received,
+            "applied": result.applied,
+            "rejected": dict(result.rejected),
+            "duplicates": result.duplicates,
+            "redelivered_skipped": result.replayed,
+            "signals": len(result.signals),
+            "sent": len(result.delivered),
+            "failed_records": len(result.failed_sequences),
+        },
+    )
+    return processor.response()

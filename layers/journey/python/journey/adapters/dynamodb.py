@@ -1,0 +1,199 @@
+"""The journey store on DynamoDB: bulk reads (BatchGetItem, 100 keys) and bulk writes (BatchWriteItem, 25 items).
+
+Items are written with the low-level client and pre-serialized JSON attributes: the hot state is
+one compact string, which keeps both the bill (write units are per KB of the whole item) and the
+CPU cost of serialization small.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from journey.adapters.aws import as_transient, client
+from journey.policy import Decision
+from journey.ports import TransientError, Writes
+from journey.state import DAY_MS, UserState
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+MAX_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class TableNames:
+    state: str
+    events: str
+    signals: str
+    interventions: str
+
+    @classmethod
+    def from_env(cls) -> "TableNames":
+        return cls(
+            state=os.environ["STATE_TABLE"],
+            events=os.environ["EVENTS_TABLE"],
+            signals=os.environ["SIGNALS_TABLE"],
+            interventions=os.environ["INTERVENTIONS_TABLE"],
+        )
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _n(value: float | int) -> dict:
+    return {"N": str(value)}
+
+
+def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
+    return {
+        "userId": _s(state.userId),
+        "st": _s(state.to_json()),
+        "exitRiskScore": _n(state.risk),
+        "riskBand": _s(state.band),
+        "lastActiveAt": _n(state.last),
+        "ttl": _n((state.last + ttl_days * DAY_MS) // 1000),
+    }
+
+
+def journal_item(user_id: str, entries: list[list], ttl_days: int) -> dict[str, Any]:
+    first = entries[0]
+    return {
+        "userId": _s(user_id),
+        "sk": _s(f"{first[1]:013d}#{first[0][-12:]}"),
+        "ev": _s(json.dumps(entries, separators=(",", ":"))),
+        "ttl": _n((first[1] + ttl_days * DAY_MS) // 1000),
+    }
+
+
+def signal_item(signal, ttl_days: int) -> dict[str, Any]:
+    return {
+        "userId": _s(signal.userId),
+        "sk": _s(f"{signal.featureId}#{signal.detectedAt:013d}#{signal.signalType.value}"),
+        "featureId": _s(signal.featureId),
+        "detectedAt": _n(signal.detectedAt),
+        "signalType": _s(signal.signalType.value),
+        "severity": _s(signal.severity.value),
+        "signalId": _s(signal.signalId),
+        "rule": _s(signal.rule),
+        "ctx": _s(json.dumps(signal.context, separators=(",", ":"), default=str)),
+        "ttl": _n((signal.detectedAt + ttl_days * DAY_MS) // 1000),
+    }
+
+
+def decision_item(decision: Decision, ttl_days: int) -> dict[str, Any]:
+    record = decision.as_record()
+    item = {k: _s(v) for k, v in record.items() if isinstance(v, str) and v}
+    item["heldOut"] = {"BOOL": record["heldOut"]}
+    item["decidedAt"] = _n(decision.decidedAt)
+    item["ttl"] = _n((decision.decidedAt + ttl_days * DAY_MS) // 1000)
+    return item
+
+
+def outcome_item(outcome, ttl_days: int) -> dict[str, Any]:
+    return {
+        "userId": _s(outcome.userId),
+        "interventionId": _s(f"outcome#{outcome.interventionId}"),
+        "signalId": _s(outcome.signalId),
+        "signalType": _s(outcome.signalType),
+        "featureId": _s(outcome.featureId),
+        "heldOut": {"BOOL": outcome.heldOut},
+        "resolved": {"BOOL": True},
+        "resolvedAt": _n(outcome.resolvedAt),
+        "resolutionMs": _n(outcome.resolutionMs),
+        "ttl": _n((outcome.resolvedAt + ttl_days * DAY_MS) // 1000),
+    }
+
+
+class DynamoJourneyStore:
+    def __init__(self, tables: TableNames | None = None, ttl_days: int = 30, dynamodb=None):
+        self.tables = tables or TableNames.from_env()
+        self.ttl_days = ttl_days
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self):
+        if self._ddb is None:
+            self._ddb = client("dynamodb")
+        return self._ddb
+
+    # --- reads -------------------------------------------------------------------------
+    def _batch_get(self, table: str, keys: list[dict], projection: str, names: dict | None = None) -> list[dict]:
+        found: list[dict] = []
+        for chunk in _chunks(keys, BATCH_GET_LIMIT):
+            request = {table: {"Keys": chunk, "ProjectionExpression": projection}}
+            if names:
+                request[table]["ExpressionAttributeNames"] = names
+            for attempt in range(MAX_ROUNDS):
+                try:
+                    response = self.ddb.batch_get_item(RequestItems=request)
+                except Exception as exc:  # noqa: BLE001 - classified just below
+                    raise as_transient(exc) from exc
+                found.extend(response.get("Responses", {}).get(table, []))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise TransientError(f"BatchGetItem on {table} left keys unprocessed after {MAX_ROUNDS} rounds")
+        return found
+
+    def load_states(self, user_ids: list[str]) -> dict[str, UserState]:
+        items = self._batch_get(self.tables.state, [{"userId": _s(u)} for u in user_ids], "userId, st")
+        return {item["userId"]["S"]: UserState.from_json(item["userId"]["S"], item.get("st", {}).get("S")) for item in items}
+
+    def delivered(self, decisions: list[Decision]) -> set[str]:
+        keys = {(d.userId, d.interventionId) for d in decisions}
+        items = self._batch_get(
+            self.tables.interventions,
+            [{"userId": _s(u), "interventionId": _s(i)} for u, i in sorted(keys)],
+            "interventionId, #status",
+            {"#status": "status"},
+        )
+        return {item["interventionId"]["S"] for item in items if item.get("status", {}).get("S") == "sent"}
+
+    # --- writes ------------------------------------------------------------------------
+    def requests(self, writes: Writes) -> list[tuple[str, dict]]:
+        """Every item the batch writes, as (table, item), one per key (the last wins)."""
+        t, ttl = self.tables, self.ttl_days
+        keyed: dict[tuple, tuple[str, dict]] = {}
+
+        def add(table: str, item: dict, key_names: tuple[str, str]) -> None:
+            keyed[(table, item[key_names[0]]["S"], item[key_names[1]]["S"] if key_names[1] else "")] = (table, item)
+
+        for decision in writes.decisions:
+            add(t.interventions, decision_item(decision, ttl), ("userId", "interventionId"))
+        for outcome in writes.outcomes:
+            add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
+        for signal in writes.signals:
+            add(t.signals, signal_item(signal, ttl), ("userId", "sk"))
+        for user_id, entries in writes.journal.items():
+            add(t.events, journal_item(user_id, entries, ttl), ("userId", "sk"))
+        for state in writes.states:  # last: a crash before here replays the user, and the ledger stops resends
+            add(t.state, state_item(state, ttl), ("userId", ""))
+        return list(keyed.values())
+
+    def persist(self, writes: Writes) -> None:
+        for chunk in _chunks(self.requests(writes), BATCH_WRITE_LIMIT):
+            request: dict[str, list] = {}
+            for table, item in chunk:
+                request.setdefault(table, []).append({"PutRequest": {"Item": item}})
+            for attempt in range(MAX_ROUNDS):
+                try:
+                    response = self.ddb.batch_write_item(RequestItems=request)
+                except Exception as exc:  # noqa: BLE001 - classified just below
+                    raise as_transient(exc) from exc
+                request = response.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise TransientError(f"BatchWriteItem left items unprocessed after {MAX_ROUNDS} rounds")

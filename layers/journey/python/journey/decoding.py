@@ -1,0 +1,80 @@
+"""Bytes on the stream into a validated ``UserEvent``, or a rejection with a reason a person can act on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Union
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
+from journey.events import UserEvent
+from journey.normalizers import UnknownFormat, normalize
+
+
+class RejectionCode(str, Enum):
+    BAD_BASE64 = "bad_base64"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    OVERSIZE = "oversize"
+    UNKNOWN_FORMAT = "unknown_format"
+    SCHEMA = "schema_violation"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    code: RejectionCode
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.code.value}: {self.reason}"
+
+
+Decoded = Union[UserEvent, Rejection]
+
+
+def decode_base64(data: str) -> bytes | Rejection:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return Rejection(RejectionCode.BAD_BASE64, f"record data is not valid base64 ({exc})")
+
+
+def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
+    """Decode one record's bytes. Never raises for bad input: it returns a :class:`Rejection`."""
+    if len(raw) > max_bytes:
+        return Rejection(RejectionCode.OVERSIZE, f"record is {len(raw)} bytes, the limit is {max_bytes}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejection(RejectionCode.NOT_UTF8, f"record is not UTF-8 text (byte {exc.start})")
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return Rejection(RejectionCode.NOT_JSON, f"record is not JSON ({str(exc)[:120]})")
+    if not isinstance(payload, dict):
+        return Rejection(RejectionCode.NOT_OBJECT, f"record is JSON {type(payload).__name__}, expected an object")
+    try:
+        canonical = normalize(payload, fmt)
+    except UnknownFormat as exc:
+        return Rejection(RejectionCode.UNKNOWN_FORMAT, str(exc))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return Rejection(RejectionCode.SCHEMA, f"cannot normalize {fmt or 'record'}: {str(exc)[:200]}")
+    try:
+        return parse(event=canonical, model=UserEvent)
+    except ValidationError as exc:
+        return Rejection(RejectionCode.SCHEMA, describe_validation_error(exc))
+
+
+def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in error["loc"]) or "record"
+        got = repr(error.get("input"))[:60]
+        parts.append(f"{where}: {error['msg']} (got {got})")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

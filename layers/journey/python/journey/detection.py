@@ -1,0 +1,184 @@
+"""Struggle detection: one small rule a behaviour, each reading and updating its own window of the state.
+
+Rules follow published practice (docs/configuration.md cites each default). ``detect`` runs every
+rule on one event and returns the signals, after a per feature-and-type refractory period so one
+episode of struggling is one signal, not ten.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+from journey.events import EventType, UserEvent
+from journey.settings import DetectionSettings
+from journey.signals import Severity, SignalType, StruggleSignal
+from journey.state import UserState
+
+REFRACTORY_MS = 60_000
+
+Rule = Callable[[UserEvent, UserState, DetectionSettings], Iterable[tuple[SignalType, str, Severity, dict]]]
+
+
+def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    data = event.eventData
+    if event.eventType is not EventType.FEATURE_INTERACTION or data.action != "tap" or data.x is None or data.y is None:
+        return
+    target = data.target or event.feature
+    target_type = (data.targetType or "").lower()
+    if target_type in cfg.rage_tap_excluded_targets:
+        state.taps.clear()  # toggles and steppers are tapped repeatedly on purpose
+        return
+    taps = state.taps
+    if taps:
+        t0, x0, y0, target0 = taps[-1]
+        close = math.hypot(data.x - x0, data.y - y0) <= cfg.rage_tap_radius_px
+        quick = 0 <= event.timestamp - t0 <= cfg.rage_tap_interval_ms
+        if not (close and quick and target0 == target):
+            taps.clear()
+    taps.append([event.timestamp, data.x, data.y, target])
+    if len(taps) >= cfg.rage_tap_count:
+        count = len(taps)
+        severity = Severity.HIGH if count >= cfg.rage_tap_count + 2 else Severity.MEDIUM
+        if count == cfg.rage_tap_count or count == cfg.rage_tap_count + 2:
+            yield SignalType.RAGE_TAP, event.feature, severity, {"taps": count, "target": target}
+    if len(taps) > cfg.rage_tap_count + 2:
+        del taps[0]
+
+
+def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    attempts = event.eventData.attemptCount
+    if event.eventType is EventType.FEATURE_INTERACTION and attempts is not None and attempts >= cfg.repeated_attempts_min:
+        severity = Severity.HIGH if attempts >= 5 else Severity.MEDIUM if attempts >= 3 else Severity.LOW
+        yield SignalType.REPEATED_ATTEMPTS, event.feature, severity, {"attemptCount": attempts}
+
+
+def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    if event.eventType is EventType.ERROR:
+        feature = event.eventData.feature or state.feature or "unknown"
+        errors = [e for e in state.errors if event.timestamp - e[0] <= cfg.error_repeat_window_ms]
+        errors.append([event.timestamp, feature, event.eventData.errorType or "error"])
+        state.errors = errors[-6:]
+        same = [e for e in errors if e[1] == feature]
+        if len(same) >= cfg.error_repeat_count:
+            yield SignalType.ERROR_PATTERN, feature, Severity.MEDIUM, {
+                "errorsEncountered": [e[2] for e in same][-5:],
+                "rule": "repeated_errors",
+            }
+    elif event.eventType is EventType.APP_LIFECYCLE and event.eventData.action == "background" and state.errors:
+        t, feature, error_type = state.errors[-1]
+        if 0 <= event.timestamp - t <= cfg.error_then_background_ms:
+            state.errors.clear()
+            yield SignalType.ERROR_PATTERN, feature, Severity.HIGH, {
+                "errorsEncountered": [error_type],
+                "rule": "error_then_background",
+            }
+
+
+def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    if event.eventType not in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW):
+        return
+    screen = event.eventData.screen or event.feature
+    views = [v for v in state.screens if event.timestamp - v[0] <= cfg.screen_loop_window_ms]
+    views.append([event.timestamp, screen])
+    state.screens = views[-(cfg.screen_loop_visits + 2) :]
+    visits = sum(1 for v in views if v[1] == screen)
+    if visits >= cfg.screen_loop_visits:
+        yield SignalType.SCREEN_LOOP, event.eventData.feature or screen, Severity.LOW, {"visits": visits}
+
+
+def _abandoned(state: UserState, feature: str, started: int, now: int, why: str):
+    state.flows.pop(feature, None)
+    return SignalType.ABANDONMENT, feature, Severity.MEDIUM, {"timeSpent": max(0, now - started), "rule": why}
+
+
+def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    data = event.eventData
+    now = event.timestamp
+    if event.eventType is EventType.FEATURE_INTERACTION and data.action == "start":
+        for feature, started in list(state.flows.items()):
+            if feature != event.feature and now - started > cfg.flow_timeout_ms:
+                yield _abandoned(state, feature, started, now, "flow_timed_out")
+        state.flows[event.feature] = now
+        if len(state.flows) > 8:
+            del state.flows[next(iter(state.flows))]
+    elif event.eventType is EventType.APP_LIFECYCLE and data.action in ("background", "session_end", "terminate"):
+        for feature, started in list(state.flows.items()):
+            yield _abandoned(state, feature, started, now, f"app_{data.action}_mid_flow")
+
+
+def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    data = event.eventData
+    feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.feature or "help")
+    if event.eventType is EventType.HELP_REQUEST:
+        yield SignalType.HELP_SEEKING, feature, Severity.MEDIUM, {"rule": "help_request"}
+    elif event.eventType in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW) and _is_help(data.screen or data.feature, cfg):
+        yield SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_screen", "screen": data.screen}
+    elif event.eventType is EventType.SEARCH and data.query:
+        query = data.query.lower()
+        if any(term in query for term in cfg.help_search_terms):
+            yield SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_search"}
+
+
+def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSettings):
+    """A ``struggle_signal`` event: the app's SDK already saw struggle; take its word, typed."""
+    if event.eventType is not EventType.STRUGGLE_SIGNAL:
+        return
+    try:
+        signal_type = SignalType(event.eventData.action or "")
+    except ValueError:
+        signal_type = SignalType.REPEATED_ATTEMPTS
+    yield signal_type, event.feature, Severity.MEDIUM, {"rule": "client_reported"}
+
+
+def _is_help(name: str | None, cfg: DetectionSettings) -> bool:
+    if not name:
+        return False
+    lowered = name.lower()
+    return any(token in lowered for token in cfg.help_screens)
+
+
+RULES: tuple[Rule, ...] = (
+    detect_rage_taps,
+    detect_repeated_attempts,
+    detect_error_patterns,
+    detect_screen_loop,
+    detect_abandonment,
+    detect_help_seeking,
+    detect_client_reported,
+)
+
+
+def grade(base: Severity, feature: str, recent: int, cfg: DetectionSettings) -> Severity:
+    """Raise a rule's base severity for a critical feature and for struggle that keeps recurring."""
+    steps = (1 if feature in cfg.critical_features else 0) + (1 if recent >= 2 else 0)
+    return base.raised(steps)
+
+
+def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[StruggleSignal]:
+    """Run every rule on one event; update the state's windows; return the new signals."""
+    found: list[StruggleSignal] = []
+    for rule in RULES:
+        for signal_type, feature, base, context in rule(event, state, cfg):
+            key = f"{feature}|{signal_type.value}"
+            last = state.fired.get(key)
+            if last is not None and 0 <= event.timestamp - last < REFRACTORY_MS and base.rank < Severity.HIGH.rank:
+                continue
+            state.fired[key] = event.timestamp
+            recent = sum(1 for t in state.struggles if event.timestamp - t <= cfg.severity_recent_window_ms)
+            found.append(
+                StruggleSignal(
+                    userId=event.userId,
+                    featureId=feature,
+                    signalType=signal_type,
+                    severity=grade(base, feature, recent, cfg),
+                    detectedAt=event.timestamp,
+                    triggerEventId=event.eventId,
+                    rule=context.pop("rule", signal_type.value),
+                    context=context,
+                )
+            )
+            state.struggles.append(event.timestamp)
+    if event.eventData.feature and not _is_help(event.eventData.feature, cfg):
+        state.feature = event.eventData.feature
+    return found

@@ -1,0 +1,150 @@
+"""The canonical event model: a bounded superset of the native ``UserEvent`` shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Annotated, Any, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01
+MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
+MAX_EXTRA_KEYS = 32
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(max_length=128)]
+Text = Annotated[str, StringConstraints(max_length=512)]
+ExtraValue = Union[Annotated[str, StringConstraints(max_length=512)], bool, int, float, None]
+
+
+class EventType(str, Enum):
+    PAGE_VIEW = "page_view"
+    SCREEN_VIEW = "screen_view"
+    VIDEO_ENGAGEMENT = "video_engagement"
+    FEATURE_INTERACTION = "feature_interaction"
+    STRUGGLE_SIGNAL = "struggle_signal"
+    ERROR = "error"
+    HELP_REQUEST = "help_request"
+    APP_LIFECYCLE = "app_lifecycle"
+    SEARCH = "search"
+
+
+class Platform(str, Enum):
+    IOS = "iOS"
+    ANDROID = "Android"
+    WEB = "Web"
+
+
+def _bounded_extra(values: dict[str, Any]) -> dict[str, Any]:
+    if len(values) > MAX_EXTRA_KEYS:
+        raise ValueError(f"at most {MAX_EXTRA_KEYS} unknown fields are kept, got {len(values)}")
+    for key in values:
+        if len(key) > 64:
+            raise ValueError(f"unknown field name longer than 64 characters: {key[:20]}...")
+    return values
+
+
+class _Bounded(BaseModel):
+    """Known fields are typed and bounded; unknown ones are kept in ``extra`` (bounded too)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    __pydantic_extra__: dict[str, ExtraValue]
+
+    @model_validator(mode="after")
+    def _check_extra(self):
+        if self.__pydantic_extra__:
+            _bounded_extra(self.__pydantic_extra__)
+        return self
+
+
+class EventData(_Bounded):
+    feature: Optional[Name] = None
+    action: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    screen: Optional[Text] = None
+    target: Optional[Name] = None
+    targetType: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    x: Optional[float] = Field(None, ge=-100_000, le=100_000)
+    y: Optional[float] = Field(None, ge=-100_000, le=100_000)
+    videoId: Optional[Name] = None
+    duration: Optional[float] = Field(None, ge=0, le=86_400_000)
+    completionRate: Optional[float] = Field(None, ge=0, le=1)
+    attemptCount: Optional[int] = Field(None, ge=0, le=10_000)
+    errorType: Optional[Name] = None
+    query: Optional[Text] = None
+    progress: Optional[float] = Field(None, ge=0, le=100)
+
+
+class DeviceInfo(_Bounded):
+    platform: Optional[Platform] = None
+    appVersion: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    deviceModel: Optional[Name] = None
+    timezone: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    pushEndpoint: Optional[Annotated[str, StringConstraints(max_length=1024)]] = None
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    inApp: bool = True
+    push: bool = False
+    messages: bool = False
+
+
+class UserContext(_Bounded):
+    userSegment: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    sessionStage: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    previousActions: list[Name] = Field(default_factory=list, max_length=20)
+    consent: Optional[Consent] = None
+
+
+class UserEvent(BaseModel):
+    """One thing a user did, in the canonical shape every normalizer produces."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, ExtraValue]
+
+    eventId: Id
+    eventType: EventType
+    userId: Id
+    sessionId: Id
+    timestamp: int = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")
+    eventData: EventData = EventData()
+    deviceInfo: DeviceInfo = DeviceInfo()
+    userContext: UserContext = UserContext()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_event_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("eventId"):
+            data = dict(data)
+            data["eventId"] = derive_event_id(data)
+        return data
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _no_bool_timestamp(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("timestamp must be epoch milliseconds, not a boolean")
+        return value
+
+    @model_validator(mode="after")
+    def _check_extra(self):
+        if self.__pydantic_extra__:
+            _bounded_extra(self.__pydantic_extra__)
+        return self
+
+    @property
+    def feature(self) -> str:
+        return self.eventData.feature or self.eventData.screen or "unknown"
+
+
+def derive_event_id(data: dict[str, Any]) -> str:
+    """A stable id for formats that carry none: the same event always hashes to the same id."""
+    basis = json.dumps(
+        [data.get("userId"), data.get("sessionId"), data.get("timestamp"), data.get("eventType"), data.get("eventData")],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return "d-" + hashlib.sha256(basis.encode()).hexdigest()[:32]

@@ -1,0 +1,217 @@
+"""One batch of stream records through the core loop.
+
+de-duplicate ▸ group by user ▸ load state in bulk ▸ (per user, in order) skip what was already
+applied, update features, detect, decide ▸ score exit risk ▸ deliver ▸ persist in bulk ▸ analytics.
+
+Exactly-once per user under redelivery: a user's records all live on one shard, in order, so
+the state keeps the highest sequence number it has applied and skips anything at or below it.
+Sends are keyed by a deterministic intervention id and checked against the ledger before
+delivery, so a replayed batch re-decides the same interventions and does not send them again.
+A user whose delivery fails transiently is not persisted, and their records are reported as
+batch item failures so Kinesis replays them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+from journey.detection import detect
+from journey.policy import CatalogEntry, Decision, Outcome, decide
+from journey.ports import AnalyticsSink, EpisodeOutcome, JourneyStore, Notifier, QuarantineStore, TransientError, Writes
+from journey.profile import resolves_episode, update_profile
+from journey.records import Accepted, Quarantined, ReadRecord
+from journey.risk import score_exit_risk
+from journey.settings import Settings
+from journey.signals import StruggleSignal
+from journey.state import UserState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ports:
+    store: JourneyStore
+    notifier: Notifier
+    quarantine: QuarantineStore
+    analytics: AnalyticsSink | None = None
+
+
+@dataclass
+class BatchResult:
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    signals: list[StruggleSignal] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    delivered: list[Decision] = field(default_factory=list)
+    failed_sequences: set[str] = field(default_factory=set)
+    failed_users: set[str] = field(default_factory=set)
+    decision_latency_ms: list[float] = field(default_factory=list)
+    analytics_failed: bool = False
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass
+class UserWork:
+    state: UserState
+    records: list[Accepted] = field(default_factory=list)
+    journal: list[list] = field(default_factory=list)
+    signals: list[StruggleSignal] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    outcomes: list[EpisodeOutcome] = field(default_factory=list)
+    loaded_seq: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.records) or self.state.seq != self.loaded_seq
+
+
+def journal_entry(record: Accepted) -> list:
+    """The compact form of an event kept in the user's event journal."""
+    event = record.event
+    data = event.eventData
+    return [event.eventId, event.timestamp, event.eventType.value, data.feature, data.action or data.screen or data.errorType]
+
+
+def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> None:
+    """Fold a user's new events into their state: features, signals, decisions, outcomes (pure)."""
+    state = work.state
+    policy = settings.policy
+    for record in sorted(work.records, key=lambda r: r.event.timestamp):
+        event = record.event
+        update_profile(event, state)
+        if resolves_episode(event):
+            episode = state.episodes.pop(event.feature, None)
+            if episode:
+                signal_id, signal_type, decided_at, iid, held_out = episode
+                work.outcomes.append(
+                    EpisodeOutcome(
+                        userId=state.userId,
+                        interventionId=iid,
+                        signalId=signal_id,
+                        signalType=signal_type,
+                        featureId=event.feature,
+                        heldOut=bool(held_out),
+                        resolvedAt=event.timestamp,
+                        resolutionMs=max(0, event.timestamp - decided_at),
+                    )
+                )
+        for signal in detect(event, state, settings.detection):
+            work.signals.append(signal)
+            decision = decide(signal, state, policy, catalog, now=event.timestamp)
+            if decision is not None:
+                work.decisions.append(decision)
+        work.journal.append(journal_entry(record))
+    if work.records:
+        now = state.last
+        state.prune(now, policy.frequency_window_ms, policy.feature_cooldown_ms, policy.resolution_window_ms)
+        risk = score_exit_risk(state, now, settings.risk)
+        state.risk, state.band = risk.score, risk.band
+        state.contributors = [[name, points] for name, points in risk.contributors]
+
+
+def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
+    fresh = []
+    for record in records:
+        if state.already_applied(record.sequence):
+            result.replayed += 1
+        elif state.seen(record.event.eventId):
+            result.duplicates += 1
+            state.remember(record.event.eventId, record.sequence)
+        else:
+            state.remember(record.event.eventId, record.sequence)
+            fresh.append(record)
+    return fresh
+
+
+def process_batch(
+    items: list[ReadRecord],
+    ports: Ports,
+    settings: Settings,
+    catalog: tuple[CatalogEntry, ...],
+    batch_key: str,
+    clock: Callable[[], float] = time.time,
+) -> BatchResult:
+    """Run one batch; return what happened, including the sequence numbers to report as failed."""
+    result = BatchResult(received=len(items))
+    rejected = [item for item in items if isinstance(item, Quarantined)]
+    if rejected:
+        try:
+            ports.quarantine.keep(batch_key, rejected)
+            result.rejected.update(item.rejection.code.value for item in rejected)
+        except TransientError as exc:
+            log.warning("quarantine unavailable, %d rejected records will be retried: %s", len(rejected), exc)
+            result.failed_sequences.update(item.sequence for item in rejected)
+
+    by_user: dict[str, UserWork] = {}
+    seen_ids: set[str] = set()
+    grouped: dict[str, list[Accepted]] = defaultdict(list)
+    for item in items:
+        if isinstance(item, Accepted):
+            if item.event.eventId in seen_ids:
+                result.duplicates += 1
+                continue
+            seen_ids.add(item.event.eventId)
+            grouped[item.event.userId].append(item)
+    if not grouped:
+        return result
+
+    states = ports.store.load_states(list(grouped))
+    for user_id, records in grouped.items():
+        state = states.get(user_id) or UserState(userId=user_id)
+        work = by_user[user_id] = UserWork(state=state, loaded_seq=state.seq)
+        work.records = _split_new(records, state, result)
+        apply_events(work, settings, catalog)
+        result.applied += len(work.records)
+
+    decisions = [d for w in by_user.values() for d in w.decisions]
+    sends = [d for d in decisions if d.outcome is Outcome.SEND]
+    already = ports.store.delivered(sends) if sends else set()
+    to_deliver = [d for d in sends if d.interventionId not in already]
+    push_endpoints = {d.userId: by_user[d.userId].state.push for d in to_deliver if d.channel and d.channel.value == "push"}
+    failures = ports.notifier.deliver(to_deliver, push_endpoints) if to_deliver else {}
+    decided_at = clock()
+    arrival_by_event = {r.event.eventId: r.arrival for w in by_user.values() for r in w.records}
+    for decision in decisions:
+        arrival = arrival_by_event.get(decision.triggerEventId)
+        if arrival:
+            result.decision_latency_ms.append(max(0.0, (decided_at - arrival) * 1000))
+
+    failed_users = {d.userId for d in to_deliver if d.interventionId in failures}
+    writes = Writes()
+    for user_id, work in by_user.items():
+        if user_id in failed_users:
+            result.failed_sequences.update(r.sequence for r in grouped[user_id])
+            # keep the ledger true: what did reach the user is recorded, so a replay won't resend it
+            writes.decisions.extend(d for d in work.decisions if d in to_deliver and d.interventionId not in failures)
+            continue
+        if work.changed:
+            writes.states.append(work.state)
+        if work.journal:
+            writes.journal[user_id] = work.journal
+        writes.signals.extend(work.signals)
+        writes.decisions.extend(work.decisions)
+        writes.outcomes.extend(work.outcomes)
+        result.signals.extend(work.signals)
+        result.decisions.extend(work.decisions)
+    result.failed_users = failed_users
+    result.delivered = [d for d in to_deliver if d.interventionId not in failures and d.userId not in failed_users]
+    ports.store.persist(writes)
+
+    if ports.analytics is not None:
+        feature_counts = Counter((r.event.feature, r.event.eventType.value) for w in by_user.values() for r in w.records)
+        try:
+            ports.analytics.record(result.signals, result.decisions, dict(feature_counts), int(decided_at * 1000))
+        except Exception as exc:  # noqa: BLE001 - analytics must never stall the core loop
+            result.analytics_failed = True
+            log.warning("analytics write failed; the batch itself succeeded: %s", exc)
+    return result

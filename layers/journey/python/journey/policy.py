@@ -1,0 +1,236 @@
+"""Intervention policy: which help, on which channel, or none, and why.
+
+Order of checks (each one recorded as the reason when it stops a send): catalog match, minimum
+severity, per-feature cooldown, the one frequency cap across all channels (in-app included),
+consent and quiet hours per channel, then the deterministic holdout. Held-out users pass every
+check the treated ones pass, so the two groups are comparable; they never receive a send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from journey.settings import PolicySettings
+from journey.signals import Severity, SignalType, StruggleSignal
+from journey.state import UserState
+
+IN_APP_ACTIVE_MS = 300_000
+
+
+class Channel(str, Enum):
+    IN_APP = "in_app"
+    PUSH = "push"
+    SNS = "sns"
+
+
+class Outcome(str, Enum):
+    SEND = "sent"
+    HELD_OUT = "held_out"
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    interventionType: str
+    signalType: SignalType
+    feature: str  # "*" matches every feature
+    channels: tuple[Channel, ...]
+    message: str  # facts only: no invented scarcity or urgency
+
+    def matches(self, signal: StruggleSignal) -> bool:
+        return self.signalType is signal.signalType and self.feature in ("*", signal.featureId)
+
+
+DEFAULT_CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry("guided_tour", SignalType.RAGE_TAP, "*", (Channel.IN_APP,), "A short guide to {feature} is available."),
+    CatalogEntry(
+        "step_by_step_help", SignalType.REPEATED_ATTEMPTS, "*", (Channel.IN_APP, Channel.PUSH), "Step-by-step help for {feature}."
+    ),
+    CatalogEntry(
+        "error_recovery", SignalType.ERROR_PATTERN, "*", (Channel.IN_APP, Channel.PUSH, Channel.SNS), "We saw errors in {feature}; here is how to fix them."
+    ),
+    CatalogEntry("navigation_hint", SignalType.SCREEN_LOOP, "*", (Channel.IN_APP,), "Looking for something in {feature}? Try search."),
+    CatalogEntry(
+        "resume_reminder", SignalType.ABANDONMENT, "*", (Channel.PUSH, Channel.SNS, Channel.IN_APP), "Your progress in {feature} is saved."
+    ),
+    CatalogEntry(
+        "support_offer", SignalType.HELP_SEEKING, "*", (Channel.IN_APP, Channel.SNS), "Support can help with {feature}: open chat."
+    ),
+)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: str | None = None) -> tuple[CatalogEntry, ...]:
+    """The default catalog, or the one at ``JOURNEY_CATALOG_PATH`` (a JSON list of entries)."""
+    path = path or os.environ.get("JOURNEY_CATALOG_PATH")
+    if not path:
+        return DEFAULT_CATALOG
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    return tuple(
+        CatalogEntry(
+            interventionType=item["interventionType"],
+            signalType=SignalType(item["signalType"]),
+            feature=item.get("feature", "*"),
+            channels=tuple(Channel(c) for c in item["channels"]),
+            message=item["message"],
+        )
+        for item in raw
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    interventionId: str
+    userId: str
+    signalId: str
+    signalType: SignalType
+    featureId: str
+    severity: Severity
+    interventionType: str
+    outcome: Outcome
+    channel: Channel | None
+    reason: str
+    decidedBy: str
+    decidedAt: int
+    message: str
+    triggerEventId: str
+
+    def as_record(self) -> dict:
+        return {
+            "userId": self.userId,
+            "interventionId": self.interventionId,
+            "signalId": self.signalId,
+            "signalType": self.signalType.value,
+            "featureId": self.featureId,
+            "severity": self.severity.value,
+            "interventionType": self.interventionType,
+            "channel": self.channel.value if self.channel else None,
+            "heldOut": self.outcome is Outcome.HELD_OUT,
+            "status": self.outcome.value,
+            "reason": self.reason,
+            "decidedBy": self.decidedBy,
+            "decidedAt": self.decidedAt,
+            "message": self.message,
+            "triggerEventId": self.triggerEventId,
+        }
+
+
+def in_holdout(user_id: str, signal_type: SignalType, percent: float, salt: str) -> bool:
+    """Deterministic control-group membership per signal type: same user, same answer, every time."""
+    digest = hashlib.blake2b(f"{salt}|{signal_type.value}|{user_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 10_000 < round(percent * 100)
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> timezone | ZoneInfo:
+    if name.startswith("UTC") and len(name) == 9 and name[3] in "+-":
+        sign = 1 if name[3] == "+" else -1
+        try:
+            return timezone(sign * timedelta(hours=int(name[4:6]), minutes=int(name[7:9])))
+        except ValueError:
+            return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def local_hour(epoch_ms: int, tz_name: str) -> int:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=_zone(tz_name) if tz_name else timezone.utc).hour
+
+
+def in_quiet_hours(epoch_ms: int, tz_name: str, cfg: PolicySettings) -> bool:
+    hour = local_hour(epoch_ms, tz_name)
+    start, end = cfg.quiet_hours_start, cfg.quiet_hours_end
+    if start == end:
+        return False
+    return (hour >= start or hour < end) if start > end else (start <= hour < end)
+
+
+def channel_blocker(channel: Channel, state: UserState, now: int, cfg: PolicySettings) -> str | None:
+    """Why ``channel`` cannot reach this user now, or None when it can."""
+    in_app, push, messages = state.consent
+    if channel is Channel.IN_APP:
+        if not in_app:
+            return "no_in_app_consent"
+        return None if now - state.last <= IN_APP_ACTIVE_MS else "not_in_app"
+    if channel is Channel.PUSH:
+        if not push:
+            return "no_push_consent"
+        if not state.push:
+            return "no_push_endpoint"
+    elif not messages:
+        return "no_message_consent"
+    return "quiet_hours" if in_quiet_hours(now, state.tz, cfg) else None
+
+
+def intervention_id(signal: StruggleSignal, entry: CatalogEntry) -> str:
+    basis = f"{signal.signalId}|{entry.interventionType}"
+    return "i-" + hashlib.blake2b(basis.encode(), digest_size=10).hexdigest()
+
+
+def decide(
+    signal: StruggleSignal,
+    state: UserState,
+    cfg: PolicySettings,
+    catalog: tuple[CatalogEntry, ...],
+    now: int,
+) -> Decision | None:
+    """Decide what to do about one signal and update the state's cap, cooldown and episodes.
+
+    Returns None when the catalog has nothing for the signal or it is below the minimum severity.
+    """
+    entry = next((e for e in catalog if e.matches(signal)), None)
+    if entry is None or signal.severity.rank < Severity(cfg.min_severity).rank:
+        return None
+
+    def decision(outcome: Outcome, channel: Channel | None, reason: str) -> Decision:
+        return Decision(
+            interventionId=intervention_id(signal, entry),
+            userId=signal.userId,
+            signalId=signal.signalId,
+            signalType=signal.signalType,
+            featureId=signal.featureId,
+            severity=signal.severity,
+            interventionType=entry.interventionType,
+            outcome=outcome,
+            channel=channel,
+            reason=reason,
+            decidedBy=f"rule:{entry.interventionType}",
+            decidedAt=now,
+            message=entry.message.format(feature=signal.featureId),
+            triggerEventId=signal.triggerEventId,
+        )
+
+    last = state.cooldown.get(signal.featureId)
+    if last is not None and now - last < cfg.feature_cooldown_ms:
+        return decision(Outcome.SUPPRESSED, None, "feature_cooldown")
+    if len([t for t in state.sends if now - t < cfg.frequency_window_ms]) >= cfg.frequency_cap:
+        return decision(Outcome.SUPPRESSED, None, "frequency_cap")
+    blockers = []
+    channel = None
+    for candidate in entry.channels:
+        blocker = channel_blocker(candidate, state, now, cfg)
+        if blocker is None:
+            channel = candidate
+            break
+        blockers.append(blocker)
+    if channel is None:
+        return decision(Outcome.SUPPRESSED, None, ",".join(blockers) or "no_channel")
+
+    state.cooldown[signal.featureId] = now
+    if in_holdout(signal.userId, signal.signalType, cfg.holdout_percent, cfg.holdout_salt):
+        made = decision(Outcome.HELD_OUT, channel, "holdout")
+    else:
+        state.sends.append(now)
+        made = decision(Outcome.SEND, channel, "policy_passed")
+    state.episodes[signal.featureId] = [signal.signalId, signal.signalType.value, now, made.interventionId, int(made.outcome is Outcome.HELD_OUT)]
+    return made

@@ -1,0 +1,84 @@
+"""Typed configuration: every threshold and switch, validated once, read from the environment.
+
+Each field can be set with an environment variable named ``JOURNEY_<SECTION>__<FIELD>``
+(for example ``JOURNEY_DETECTION__RAGE_TAP_COUNT=4``). Defaults are the published rules listed
+in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DetectionSettings(BaseModel):
+    """Struggle detection thresholds (see docs/configuration.md for where each default comes from)."""
+
+    rage_tap_count: int = Field(3, ge=2, le=20, description="taps that make a rage tap (PostHog: 3)")
+    rage_tap_interval_ms: int = Field(1000, ge=50, le=10_000, description="max gap between consecutive taps")
+    rage_tap_radius_px: float = Field(30.0, gt=0, le=500, description="max distance between consecutive taps")
+    rage_tap_excluded_targets: tuple[str, ...] = (
+        "toggle",
+        "switch",
+        "stepper",
+        "checkbox",
+        "slider",
+        "text_selection",
+        "keyboard",
+    )
+    repeated_attempts_min: int = Field(2, ge=2, le=50, description="attemptCount that flags a repeated attempt")
+    error_repeat_count: int = Field(2, ge=2, le=20, description="errors on one feature that make a pattern")
+    error_repeat_window_ms: int = Field(60_000, ge=1000, le=3_600_000)
+    error_then_background_ms: int = Field(10_000, ge=500, le=300_000, description="error then background (Conviva)")
+    screen_loop_visits: int = Field(3, ge=2, le=20)
+    screen_loop_window_ms: int = Field(15_000, ge=1000, le=600_000)
+    flow_timeout_ms: int = Field(600_000, ge=10_000, le=86_400_000, description="open flow older than this is abandoned")
+    help_screens: tuple[str, ...] = ("help", "faq", "support", "contact", "chat", "troubleshoot")
+    help_search_terms: tuple[str, ...] = ("help", "how do i", "how to", "can't", "cannot", "not working", "error")
+    critical_features: tuple[str, ...] = ("checkout", "payment", "login", "signup")
+    severity_recent_window_ms: int = Field(300_000, ge=1000, description="signals this recent escalate severity")
+
+
+class RiskSettings(BaseModel):
+    """Exit-risk bands (the seed's: LOW under 30, MEDIUM under 60, HIGH above)."""
+
+    medium_from: int = Field(30, ge=1, le=99)
+    high_from: int = Field(60, ge=2, le=100)
+
+
+class PolicySettings(BaseModel):
+    """What keeps interventions from becoming spam."""
+
+    frequency_cap: int = Field(3, ge=0, le=100, description="sends per user per cap window, all channels")
+    frequency_window_ms: int = Field(86_400_000, ge=60_000)
+    feature_cooldown_ms: int = Field(1_800_000, ge=0, description="per user and feature")
+    quiet_hours_start: int = Field(22, ge=0, le=23, description="local hour quiet hours begin")
+    quiet_hours_end: int = Field(8, ge=0, le=23, description="local hour quiet hours end")
+    holdout_percent: float = Field(10.0, ge=0, le=100, description="control group per signal type")
+    holdout_salt: str = Field("journey-holdout-v1", max_length=64)
+    resolution_window_ms: int = Field(1_800_000, ge=1000, description="success within this resolves a signal")
+    min_severity: str = Field("medium", pattern="^(low|medium|high|critical)$")
+
+
+class Switches(BaseModel):
+    timestream_enabled: bool = Field(True, description="write analytics to Timestream (maintenance mode)")
+    push_provider: str = Field("sns", pattern="^(sns|eum|none)$", description="SNS platform endpoints or End User Messaging")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_nested_delimiter="__", extra="ignore")
+
+    detection: DetectionSettings = DetectionSettings()
+    risk: RiskSettings = RiskSettings()
+    policy: PolicySettings = PolicySettings()
+    switches: Switches = Switches()
+    max_record_bytes: int = Field(65_536, ge=1024, le=1_048_576, description="larger records are quarantined")
+    event_ttl_days: int = Field(30, ge=1, le=3650)
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use (never at import)."""
+    return Settings()

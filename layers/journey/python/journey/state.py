@@ -1,0 +1,100 @@
+"""A user's rolling state: the small, hot item read and written once per user per batch.
+
+DynamoDB bills a whole item on every write (1 write unit per KB), so the state is kept compact:
+bounded windows, short keys, serialized as one JSON attribute. docs/data-model.md explains each
+field and its bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+DAY_MS = 86_400_000
+RECENT_IDS = 32
+
+
+def short_id(event_id: str) -> str:
+    """A 12-hex-digit fingerprint of an event id, enough to spot a producer's duplicate."""
+    return hashlib.blake2b(event_id.encode(), digest_size=6).hexdigest()
+
+
+@dataclass(slots=True)
+class UserState:
+    userId: str
+    seq: str = ""  # highest Kinesis sequence number applied (exactly-once under redelivery)
+    ids: list[str] = field(default_factory=list)  # fingerprints of the last RECENT_IDS event ids
+    tz: str = ""
+    consent: list[bool] = field(default_factory=lambda: [True, False, False])  # inApp, push, messages
+    push: str = ""  # push endpoint (SNS platform endpoint ARN or device token)
+    seg: str = "new_user"
+    first: int = 0
+    last: int = 0
+    sid: str = ""  # current session fingerprint
+    sess: list[int] = field(default_factory=list)  # session starts, last 28 days
+    gap: float = 0.0  # days between the last two sessions (days since last login at the latest start)
+    struggles: list[int] = field(default_factory=list)  # struggle signal times, last 7 days
+    support: list[int] = field(default_factory=list)  # support contacts, last 30 days
+    flows_started: int = 0
+    flows_done: int = 0
+    video: float = -1.0  # running mean video completion (-1: no video yet)
+    videos: int = 0
+    progress: float = 0.0
+    taps: list[list[Any]] = field(default_factory=list)  # [t, x, y, target]
+    errors: list[list[Any]] = field(default_factory=list)  # [t, feature]
+    screens: list[list[Any]] = field(default_factory=list)  # [t, screen]
+    flows: dict[str, int] = field(default_factory=dict)  # open flows: feature -> start
+    fired: dict[str, int] = field(default_factory=dict)  # "feature|type" -> last signal time
+    feature: str = ""  # the feature the user was last in
+    sends: list[int] = field(default_factory=list)  # intervention send times (cap window)
+    cooldown: dict[str, int] = field(default_factory=dict)  # feature -> last decision time
+    episodes: dict[str, list[Any]] = field(default_factory=dict)  # feature -> [signalId, type, t, iid, heldOut]
+    risk: int = 0
+    band: str = "LOW"
+    contributors: list[list[Any]] = field(default_factory=list)
+
+    # --- serialization -------------------------------------------------------------------
+    def to_json(self) -> str:
+        data = asdict(self)
+        del data["userId"]
+        defaults = _DEFAULTS
+        compact = {k: v for k, v in data.items() if v != defaults.get(k)}
+        return json.dumps(compact, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, user_id: str, text: str | None) -> "UserState":
+        if not text:
+            return cls(userId=user_id)
+        data = json.loads(text)
+        known = {k: v for k, v in data.items() if k in _FIELD_NAMES}
+        return cls(userId=user_id, **known)
+
+    # --- exactly-once helpers -------------------------------------------------------------
+    def already_applied(self, sequence_number: str) -> bool:
+        return bool(self.seq) and int(sequence_number) <= int(self.seq)
+
+    def seen(self, event_id: str) -> bool:
+        return short_id(event_id) in self.ids
+
+    def remember(self, event_id: str, sequence_number: str) -> None:
+        self.ids.append(short_id(event_id))
+        if len(self.ids) > RECENT_IDS:
+            del self.ids[: len(self.ids) - RECENT_IDS]
+        if not self.seq or int(sequence_number) > int(self.seq):
+            self.seq = sequence_number
+
+    # --- pruning keeps the item small ----------------------------------------------------
+    def prune(self, now: int, cap_window_ms: int, cooldown_ms: int, resolution_window_ms: int) -> None:
+        self.sess = [t for t in self.sess if now - t <= 28 * DAY_MS][-60:]
+        self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-50:]
+        self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-30:]
+        self.sends = [t for t in self.sends if now - t <= cap_window_ms]
+        self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
+        self.fired = {k: t for k, t in self.fired.items() if now - t <= 600_000}
+        self.episodes = {k: e for k, e in self.episodes.items() if now - e[2] <= resolution_window_ms}
+
+
+_DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
+_FIELD_NAMES = frozenset(_DEFAULTS) - {"userId"}

@@ -1,0 +1,33 @@
+"""CloudWatch metrics for a batch, through Powertools Metrics (EMF: no API calls on the hot path)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from journey.pipeline import BatchResult
+from journey.policy import Outcome
+
+
+def publish_metrics(metrics, result: BatchResult) -> None:
+    metrics.add_metric(name="EventsIn", unit=MetricUnit.Count, value=result.received)
+    metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=result.applied)
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected_total)
+    metrics.add_metric(name="DuplicatesDropped", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_metric(name="RedeliveredSkipped", unit=MetricUnit.Count, value=result.replayed)
+    metrics.add_metric(name="RecordsFailedTransiently", unit=MetricUnit.Count, value=len(result.failed_sequences))
+    for code, count in result.rejected.items():
+        metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)
+    for signal_type, count in Counter(s.signalType.value for s in result.signals).items():
+        metrics.add_metric(name=f"Signals_{signal_type}", unit=MetricUnit.Count, value=count)
+    for decision in result.decisions:
+        if decision.outcome is Outcome.SEND and decision.channel:
+            metrics.add_metric(name=f"Interventions_{decision.channel.value}", unit=MetricUnit.Count, value=1)
+    outcomes = Counter(d.outcome.value for d in result.decisions)
+    metrics.add_metric(name="InterventionsHeldOut", unit=MetricUnit.Count, value=outcomes.get("held_out", 0))
+    metrics.add_metric(name="InterventionsSuppressed", unit=MetricUnit.Count, value=outcomes.get("suppressed", 0))
+    if result.analytics_failed:
+        metrics.add_metric(name="AnalyticsWriteFailed", unit=MetricUnit.Count, value=1)
+    for latency in result.decision_latency_ms[:100]:
+        metrics.add_metric(name="DecisionLatency", unit=MetricUnit.Milliseconds, value=latency)

@@ -1,0 +1,30 @@
+"""Builds the pipeline's ports from the environment, once per process (lazily, never at import)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from journey.pipeline import Ports
+from journey.settings import load_settings
+
+
+@lru_cache(maxsize=1)
+def aws_ports() -> Ports:
+    from journey.adapters.delivery import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
+    from journey.adapters.dynamodb import DynamoJourneyStore
+    from journey.adapters.quarantine import S3Quarantine
+
+    settings = load_settings()
+    provider = settings.switches.push_provider
+    push = SnsPlatformPush() if provider == "sns" else EndUserMessagingPush() if provider == "eum" else None
+    analytics = None
+    if settings.switches.timestream_enabled:
+        from journey.adapters.timestream import TimestreamAnalytics
+
+        analytics = TimestreamAnalytics()
+    return Ports(
+        store=DynamoJourneyStore(ttl_days=settings.event_ttl_days),
+        notifier=ChannelNotifier(SnsTopicChannel(), push=push),
+        quarantine=S3Quarantine(),
+        analytics=analytics,
+    )
