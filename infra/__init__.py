@@ -1,0 +1,1 @@
+"""CDK (aws-cdk-lib v2) stacks and constructs of the orchestrator."""

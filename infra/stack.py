@@ -1,0 +1,54 @@
+"""The orchestrator stack: composes storage, delivery, analytics, stream processing and monitoring."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra.analytics import JourneyAnalytics
+from infra.config import DeploymentConfig
+from infra.delivery import InterventionDelivery
+from infra.monitoring import JourneyMonitoring
+from infra.storage import JourneyStorage
+from infra.stream_processing import StreamProcessing
+
+
+class JourneyOrchestratorStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = RemovalPolicy.RETAIN if config.stage == "prod" else RemovalPolicy.DESTROY
+        key = kms.Key(
+            self,
+            "DataKey",
+            description="Encrypts the journey stream, tables, topics, queues and quarantine at rest",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7),
+            removal_policy=removal,
+        )
+        storage = JourneyStorage(self, "Storage", key=key, removal_policy=removal)
+        delivery = InterventionDelivery(self, "Delivery", key=key)
+        analytics = JourneyAnalytics(self, "Analytics", key=key, stage=config.stage) if config.timestream_enabled else None
+        processing = StreamProcessing(
+            self,
+            "Processing",
+            config=config,
+            key=key,
+            storage=storage,
+            topic=delivery.topic,
+            analytics_table_arn=analytics.table.attr_arn if analytics else None,
+            analytics_names=(analytics.database.ref, analytics.table.attr_name) if analytics else None,
+            removal_policy=removal,
+        )
+        JourneyMonitoring(
+            self,
+            "Monitoring",
+            key=key,
+            function=processing.function,
+            failures=processing.failures,
+            iterator_age_ms=config.iterator_age_alarm_ms,
+        )
+        CfnOutput(self, "EventStreamName", value=processing.stream.stream_name)
+        CfnOutput(self, "InterventionsTopicArn", value=delivery.topic.topic_arn)
+        CfnOutput(self, "InterventionsTableName", value=storage.tables["Interventions"].table_name)
+        CfnOutput(self, "OnFailureQueueUrl", value=processing.failures.queue_url)

@@ -1,0 +1,84 @@
+"""Where the orchestrator keeps things: DynamoDB tables and the quarantine bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge
+
+TTL_ATTRIBUTE = "ttl"
+
+# logical id -> (partition key, sort key or None, description)
+TABLES = {
+    "UserState": ("userId", None, "hot per-user state: rolling features, windows, exit risk, policy counters"),
+    "UserEvents": ("userId", "sk", "event journal: one compact chunk per user per batch, expires by TTL"),
+    "StruggleSignals": ("userId", "sk", "signals per user and feature (sk = featureId#detectedAt#type)"),
+    "Interventions": ("userId", "interventionId", "every decision with provenance, outcomes; in-app inbox"),
+}
+
+
+def _key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class JourneyStorage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        self.tables: dict[str, dynamodb.Table] = {}
+        for name, (partition, sort, _description) in TABLES.items():
+            self.tables[name] = dynamodb.Table(
+                self,
+                name,
+                partition_key=_key(partition),
+                sort_key=_key(sort) if sort else None,
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+                encryption_key=key,
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                time_to_live_attribute=TTL_ATTRIBUTE,
+                removal_policy=removal_policy,
+            )
+        self.tables["StruggleSignals"].add_global_secondary_index(
+            index_name="FeatureStruggleIndex",
+            partition_key=_key("featureId"),
+            sort_key=dynamodb.Attribute(name="detectedAt", type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["signalType", "severity"],
+        )
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+            removal_policy=removal_policy,
+            auto_delete_objects=False,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the access-log bucket itself; logging it into itself would loop.",
+        )
+        self.quarantine = s3.Bucket(
+            self,
+            "Quarantine",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="quarantine/",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90), noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=removal_policy,
+        )
