@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import boto3
@@ -32,8 +33,11 @@ TRANSIENT_CODES = frozenset(
 
 @lru_cache(maxsize=None)
 def client(service: str):
-    """A client honouring AWS_ENDPOINT_URL (the local runtime points it at the embedded moto)."""
-    return boto3.client(service, config=RETRY_CONFIG)
+    """A client honouring AWS_ENDPOINT_URL (the local runtime points it at the embedded moto).
+
+    The endpoint is passed explicitly because services with endpoint discovery (Timestream)
+    otherwise replace it with the discovered public endpoint."""
+    return boto3.client(service, config=RETRY_CONFIG, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
 
 def as_transient(exc: Exception) -> Exception:

@@ -1,0 +1,270 @@
+"""An emulator of Lambda's Kinesis event source mapping, driving the real handler in-process.
+
+It follows the documented behaviour (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
+and .../services-kinesis-batchfailurereporting.html):
+
+* one poller per shard, records in shard order, at most one batch in flight per shard;
+* a batch is invoked when it reaches ``BatchSize`` or ``MaximumBatchingWindowInSeconds`` has passed
+  since its first record was read;
+* the event has Lambda's exact shape (``Records[].kinesis.{kinesisSchemaVersion, partitionKey,
+  sequenceNumber, data, approximateArrivalTimestamp}``, ``eventID`` = ``shardId:sequenceNumber``...);
+* with ``ReportBatchItemFailures``, the checkpoint moves to the lowest reported sequence number and
+  the batch is retried from there; an empty or unknown identifier fails the whole batch;
+* a function error with ``BisectBatchOnFunctionError`` splits the batch in two and retries each half;
+* after ``MaximumRetryAttempts`` retries, or once a record is older than ``MaximumRecordAgeInSeconds``,
+  the batch is given up and only its metadata goes to the on-failure destination.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from localrt.template import EventSourceMappingSpec
+
+log = logging.getLogger(__name__)
+IDLE_POLL_SECONDS = 0.1
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+@dataclass
+class MappingStats:
+    invocations: int = 0
+    records_invoked: int = 0
+    function_errors: int = 0
+    partial_failures: int = 0
+    retried_records: int = 0
+    batches_to_on_failure: int = 0
+    records_to_on_failure: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def lambda_record(shard_id: str, record: dict, stream_arn: str, region: str) -> dict:
+    arrival = record["ApproximateArrivalTimestamp"]
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "data": base64.b64encode(record["Data"]).decode(),
+            "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime) else float(arrival),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{record['SequenceNumber']}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/local-stream-processor",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+    }
+
+
+class EventSourceMapping:
+    def __init__(
+        self,
+        spec: EventSourceMappingSpec,
+        *,
+        kinesis,
+        sqs,
+        stream_name: str,
+        stream_arn: str,
+        function_arn: str,
+        on_failure_queue_url: str | None,
+        invoke: Callable[[dict, LambdaContext], dict | None],
+        context_factory: Callable[[], LambdaContext],
+        region: str,
+        invoke_lock: threading.Lock | None = None,
+    ):
+        self.spec = spec
+        self.kinesis = kinesis
+        self.sqs = sqs
+        self.stream_name = stream_name
+        self.stream_arn = stream_arn
+        self.function_arn = function_arn
+        self.on_failure_queue_url = on_failure_queue_url
+        self.invoke = invoke
+        self.context_factory = context_factory
+        self.region = region
+        self.invoke_lock = invoke_lock or threading.Lock()
+        self.stats = MappingStats()
+        self._stats_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.idle = {}  # shard -> True when its poller has nothing buffered or in flight
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        shards = self.kinesis.list_shards(StreamName=self.stream_name)["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            self.idle[shard_id] = True
+            thread = threading.Thread(target=self._poll_shard, args=(shard_id,), name=f"esm-{shard_id}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def all_idle(self) -> bool:
+        return all(self.idle.values())
+
+    # --- polling -----------------------------------------------------------------------------
+    def _iterator(self, shard_id: str, after: str | None) -> str:
+        if after is None:
+            return self.kinesis.get_shard_iterator(
+                StreamName=self.stream_name, ShardId=shard_id, ShardIteratorType=self.spec.starting_position
+            )["ShardIterator"]
+        return self.kinesis.get_shard_iterator(
+            StreamName=self.stream_name,
+            ShardId=shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            StartingSequenceNumber=after,
+        )["ShardIterator"]
+
+    def _poll_shard(self, shard_id: str) -> None:
+        iterator = self._iterator(shard_id, None)
+        buffer: deque = deque()
+        first_seen = 0.0
+        while not self._stop.is_set():
+            room = self.spec.batch_size - len(buffer)
+            fetched = []
+            if room > 0:
+                response = self.kinesis.get_records(ShardIterator=iterator, Limit=min(room, 10_000))
+                iterator = response["NextShardIterator"]
+                fetched = response["Records"]
+            if fetched and not buffer:
+                first_seen = time.monotonic()
+            buffer.extend(fetched)
+            self.idle[shard_id] = not buffer
+            full = len(buffer) >= self.spec.batch_size
+            window_over = buffer and time.monotonic() - first_seen >= self.spec.batching_window_s
+            if full or window_over:
+                batch = [buffer.popleft() for _ in range(min(self.spec.batch_size, len(buffer)))]
+                self._deliver(shard_id, batch)
+                if buffer:
+                    first_seen = time.monotonic()
+                self.idle[shard_id] = not buffer
+            elif not fetched:
+                time.sleep(IDLE_POLL_SECONDS)
+
+    # --- one batch, with retries, bisection and the on-failure destination -----------------------
+    def _deliver(self, shard_id: str, batch: list[dict]) -> None:
+        pending: deque[tuple[list[dict], int]] = deque([(batch, 0)])
+        while pending and not self._stop.is_set():
+            records, attempt = pending.popleft()
+            oldest = records[0]["ApproximateArrivalTimestamp"]
+            oldest_ts = oldest.timestamp() if isinstance(oldest, datetime) else float(oldest)
+            if self.spec.max_record_age_s >= 0 and time.time() - oldest_ts > self.spec.max_record_age_s:
+                self._give_up(shard_id, records, attempt, "RecordAgeExceeded")
+                continue
+            outcome, failed_from = self._invoke(shard_id, records)
+            if outcome == "ok":
+                continue
+            retries_left = self.spec.retry_attempts < 0 or attempt < self.spec.retry_attempts
+            if outcome == "partial":
+                retry = [r for r in records if int(r["SequenceNumber"]) >= int(failed_from)]
+                with self._stats_lock:
+                    self.stats.partial_failures += 1
+                    self.stats.retried_records += len(retry)
+                if retries_left:
+                    pending.appendleft((retry, attempt + 1))
+                else:
+                    self._give_up(shard_id, retry, attempt, "RetryAttemptsExhausted")
+                continue
+            # function error
+            if self.spec.bisect_on_error and len(records) > 1 and retries_left:
+                middle = len(records) // 2
+                pending.appendleft((records[middle:], attempt + 1))
+                pending.appendleft((records[:middle], attempt + 1))
+            elif retries_left:
+                pending.appendleft((records, attempt + 1))
+            else:
+                self._give_up(shard_id, records, attempt, "RetryAttemptsExhausted")
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+
+    def _invoke(self, shard_id: str, records: list[dict]) -> tuple[str, str | None]:
+        event = {"Records": [lambda_record(shard_id, r, self.stream_arn, self.region) for r in records]}
+        context = self.context_factory()
+        with self.invoke_lock:
+            context._deadline = time.time() + context.timeout_s
+            with self._stats_lock:
+                self.stats.invocations += 1
+                self.stats.records_invoked += len(records)
+            try:
+                response = self.invoke(event, context)
+            except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
+                log.exception("function error on %s (%d records)", shard_id, len(records))
+                with self._stats_lock:
+                    self.stats.function_errors += 1
+                return "error", None
+        if not self.spec.report_batch_item_failures:
+            return "ok", None
+        failures = (response or {}).get("batchItemFailures") or []
+        if not failures:
+            return "ok", None
+        sequences = {r["SequenceNumber"] for r in records}
+        identifiers = [f.get("itemIdentifier") for f in failures]
+        if any(not i or i not in sequences for i in identifiers):
+            return "partial", records[0]["SequenceNumber"]  # invalid report: the whole batch is retried
+        return "partial", min(identifiers, key=int)
+
+    def _give_up(self, shard_id: str, records: list[dict], attempt: int, condition: str) -> None:
+        with self._stats_lock:
+            self.stats.batches_to_on_failure += 1
+            self.stats.records_to_on_failure += len(records)
+        if not self.on_failure_queue_url:
+            return
+        first, last = records[0], records[-1]
+
+        def iso(value) -> str:
+            ts = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), tz=timezone.utc)
+            return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+        message = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": attempt + 1,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": iso(time.time()),
+            "KinesisBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": iso(first["ApproximateArrivalTimestamp"]),
+                "approximateArrivalOfLastRecord": iso(last["ApproximateArrivalTimestamp"]),
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.on_failure_queue_url, MessageBody=json.dumps(message))

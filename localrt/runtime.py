@@ -1,0 +1,296 @@
+"""The embedded local AWS: moto on 127.0.0.1, resources from the template, the real handler behind
+an emulated event source mapping, a producer using PutRecords, and an SNS→SQS subscriber."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from localrt.esm import EventSourceMapping, LambdaContext
+from localrt.provision import Provisioned, function_environment, provision
+from localrt.template import Template, load_template
+
+REGION = "us-east-1"
+PUT_RECORDS_LIMIT = 500
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on one machine
+    "POWERTOOLS_METRICS_DISABLED": "false",
+}
+
+
+class BatchLogCollector(logging.Handler):
+    """Reads the function's structured 'batch processed' log lines, as one would in CloudWatch Logs."""
+
+    FIELDS = ("received", "applied", "rejected", "duplicates", "redelivered_skipped", "signals", "sent", "failed_records")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.batches: list[dict] = []
+        self._lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "batch processed":
+            with self._lock:
+                self.batches.append({name: getattr(record, name, None) for name in self.FIELDS})
+
+    def totals(self) -> dict:
+        with self._lock:
+            batches = list(self.batches)
+        out = {name: 0 for name in self.FIELDS if name != "rejected"}
+        rejected: dict[str, int] = {}
+        for batch in batches:
+            for name in out:
+                out[name] += batch.get(name) or 0
+            for code, count in (batch.get("rejected") or {}).items():
+                rejected[code] = rejected.get(code, 0) + count
+        out["rejected"] = rejected
+        out["invocations_logged"] = len(batches)
+        return out
+
+
+@dataclass
+class PutStats:
+    records_sent: int = 0
+    put_calls: int = 0
+    records_retried: int = 0
+    put_times: dict[str, float] = field(default_factory=dict)  # partition-key-independent: eventId -> wall time
+
+
+class LocalRuntime:
+    """Use as a context manager; see :func:`local_runtime`."""
+
+    def __init__(self, template: Template, function_log: Path, extra_env: dict[str, str] | None = None):
+        self.template = template
+        self.function_log = function_log
+        self.extra_env = extra_env or {}
+        self.server: ThreadedMotoServer | None = None
+        self.provisioned: Provisioned | None = None
+        self.collector = BatchLogCollector()
+        self.put_stats = PutStats()
+        self.mappings: list[EventSourceMapping] = []
+        self._saved_env: dict[str, str | None] = {}
+        self._log_handle = None
+        self._saved_stdout = None
+
+    # --- setup -------------------------------------------------------------------------------
+    def start(self) -> "LocalRuntime":
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._set_env({**LOCAL_ENV, "AWS_ENDPOINT_URL": self.endpoint})
+        self.session = boto3.session.Session(region_name=REGION)
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+        self.clients = {name: self.session.client(name, config=config, endpoint_url=self.endpoint) for name in ("kinesis", "sqs", "sns", "s3", "dynamodb")}
+        self.provisioned = provision(self.template, self.session, REGION, self.endpoint)
+
+        mapping_spec = self.template.mappings[0]
+        function = self.template.functions[mapping_spec.function]
+        env = function_environment(self.template, self.provisioned, mapping_spec.function)
+        self._set_env({**env, **self.extra_env})
+        self.handler = self._load_handler(function.code_path, function.handler)
+        self._capture_function_output()
+
+        self.stream_name = self.provisioned.names[mapping_spec.stream]
+        self.topic_arn = env["INTERVENTIONS_TOPIC_ARN"]
+        self.tables = {k: env[k] for k in ("STATE_TABLE", "EVENTS_TABLE", "SIGNALS_TABLE", "INTERVENTIONS_TABLE")}
+        self.quarantine_bucket = env["QUARANTINE_BUCKET"]
+        on_failure = mapping_spec.on_failure_queue
+        self.on_failure_queue_url = self.provisioned.queue_urls.get(on_failure) if on_failure else None
+        mapping = EventSourceMapping(
+            mapping_spec,
+            kinesis=self.clients["kinesis"],
+            sqs=self.clients["sqs"],
+            stream_name=self.stream_name,
+            stream_arn=self.provisioned.arns[mapping_spec.stream],
+            function_arn=self.provisioned.arns[mapping_spec.function],
+            on_failure_queue_url=self.on_failure_queue_url,
+            invoke=self.handler,
+            context_factory=lambda: LambdaContext(
+                function_name=function.logical_id,
+                invoked_function_arn=self.provisioned.arns[function.logical_id],
+                memory_limit_in_mb=function.memory_mb,
+                timeout_s=function.timeout_s,
+            ),
+            region=REGION,
+        )
+        self.mappings.append(mapping)
+        return self
+
+    def start_polling(self) -> None:
+        for mapping in self.mappings:
+            mapping.start()
+
+    def subscribe_queue(self, name: str = "interventions-subscriber") -> str:
+        """An SQS queue subscribed to the interventions topic (how a back end would receive them)."""
+        sqs, sns = self.clients["sqs"], self.clients["sns"]
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        return url
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _load_handler(self, code_path: Path, handler: str):
+        module_name, function_name = handler.rsplit(".", 1)
+        spec = importlib.util.spec_from_file_location(f"local_function_{module_name}", code_path / f"{module_name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).addHandler(self.collector)
+        self.function_module = module
+        return getattr(module, function_name)
+
+    def _capture_function_output(self) -> None:
+        """The function's stdout (JSON logs and EMF metrics) goes to a file, as to CloudWatch Logs."""
+        self.function_log.parent.mkdir(parents=True, exist_ok=True)
+        self._log_handle = open(self.function_log, "w", encoding="utf-8")
+        self._saved_stdout = sys.stdout
+        sys.stdout = self._log_handle
+        for handler in logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).handlers:
+            if isinstance(handler, logging.StreamHandler) and handler is not self.collector:
+                handler.setStream(self._log_handle)
+
+    # --- producing -----------------------------------------------------------------------------
+    def put_records(self, records: list[tuple[str, bytes, str | None]]) -> list[str]:
+        """PutRecords in chunks of 500, retrying the records Kinesis reports as failed.
+
+        ``records`` are (partition key, data, event id or None); returns sequence numbers in order.
+        """
+        kinesis = self.clients["kinesis"]
+        sequences: list[str] = [""] * len(records)
+        for start in range(0, len(records), PUT_RECORDS_LIMIT):
+            pending = list(range(start, min(start + PUT_RECORDS_LIMIT, len(records))))
+            for attempt in range(10):
+                now = time.time()
+                response = kinesis.put_records(
+                    StreamName=self.stream_name,
+                    Records=[{"PartitionKey": records[i][0], "Data": records[i][1]} for i in pending],
+                )
+                self.put_stats.put_calls += 1
+                retry = []
+                for index, result in zip(pending, response["Records"]):
+                    if result.get("ErrorCode"):
+                        retry.append(index)
+                    else:
+                        sequences[index] = result["SequenceNumber"]
+                        event_id = records[index][2]
+                        if event_id:
+                            self.put_stats.put_times.setdefault(event_id, now)
+                self.put_stats.records_retried += len(retry)
+                if not retry:
+                    break
+                pending = retry
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            else:
+                raise RuntimeError(f"{len(pending)} records still failing after 10 PutRecords attempts")
+        self.put_stats.records_sent += len(records)
+        return sequences
+
+    def wait_until_drained(self, timeout_s: float = 120.0, settle_s: float = 2.5) -> bool:
+        """True once every shard poller has been idle for ``settle_s`` (all records processed)."""
+        deadline = time.time() + timeout_s
+        idle_since = None
+        while time.time() < deadline:
+            if all(m.all_idle() for m in self.mappings):
+                idle_since = idle_since or time.time()
+                if time.time() - idle_since >= settle_s:
+                    return True
+            else:
+                idle_since = None
+            time.sleep(0.1)
+        return False
+
+    # --- reading back what the system stored ---------------------------------------------------
+    def scan(self, table_key: str) -> list[dict]:
+        ddb = self.clients["dynamodb"]
+        items, start = [], None
+        while True:
+            kwargs = {"TableName": self.tables[table_key]}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = ddb.scan(**kwargs)
+            items.extend(page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def quarantined(self) -> list[dict]:
+        s3 = self.clients["s3"]
+        found = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.quarantine_bucket):
+            for obj in page.get("Contents", []):
+                body = s3.get_object(Bucket=self.quarantine_bucket, Key=obj["Key"])["Body"].read().decode()
+                for line in body.splitlines():
+                    if line.strip():
+                        item = json.loads(line)
+                        found[item["sequenceNumber"]] = item
+        return list(found.values())
+
+    def on_failure_messages(self) -> int:
+        if not self.on_failure_queue_url:
+            return 0
+        attributes = self.clients["sqs"].get_queue_attributes(
+            QueueUrl=self.on_failure_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    # --- teardown ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        for mapping in self.mappings:
+            mapping.stop()
+        if self._saved_stdout is not None:
+            sys.stdout = self._saved_stdout
+        if self._log_handle:
+            self._log_handle.close()
+        logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).removeHandler(self.collector)
+        if self.server:
+            self.server.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _reset_cached_wiring()
+
+
+def _reset_cached_wiring() -> None:
+    """Forget clients bound to this runtime's endpoint so a later runtime gets fresh ones."""
+    from journey.adapters.aws import client
+    from journey.settings import load_settings
+    from journey.wiring import aws_ports
+
+    client.cache_clear()
+    aws_ports.cache_clear()
+    load_settings.cache_clear()
+
+
+@contextmanager
+def local_runtime(function_log: Path, extra_env: dict[str, str] | None = None, template: Template | None = None) -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime(template or load_template(), function_log, extra_env)
+    try:
+        runtime.start()
+        yield runtime
+    finally:
+        runtime.stop()
