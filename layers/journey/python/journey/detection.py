@@ -160,18 +160,19 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
     found: list[StruggleSignal] = []
     for rule in RULES:
         for signal_type, feature, base, context in rule(event, state, cfg):
+            recent = sum(1 for t in state.struggles if event.timestamp - t <= cfg.severity_recent_window_ms)
+            severity = grade(base, feature, recent, cfg)
             key = f"{feature}|{signal_type.value}"
             last = state.fired.get(key)
-            if last is not None and 0 <= event.timestamp - last < REFRACTORY_MS and base.rank < Severity.HIGH.rank:
-                continue
-            state.fired[key] = event.timestamp
-            recent = sum(1 for t in state.struggles if event.timestamp - t <= cfg.severity_recent_window_ms)
+            if last is not None and 0 <= event.timestamp - last[0] < REFRACTORY_MS and severity.rank <= last[1]:
+                continue  # the same episode, no worse than already reported
+            state.fired[key] = [event.timestamp, severity.rank]
             found.append(
                 StruggleSignal(
                     userId=event.userId,
                     featureId=feature,
                     signalType=signal_type,
-                    severity=grade(base, feature, recent, cfg),
+                    severity=severity,
                     detectedAt=event.timestamp,
                     triggerEventId=event.eventId,
                     rule=context.pop("rule", signal_type.value),

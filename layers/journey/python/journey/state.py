@@ -46,7 +46,7 @@ class UserState:
     errors: list[list[Any]] = field(default_factory=list)  # [t, feature]
     screens: list[list[Any]] = field(default_factory=list)  # [t, screen]
     flows: dict[str, int] = field(default_factory=dict)  # open flows: feature -> start
-    fired: dict[str, int] = field(default_factory=dict)  # "feature|type" -> last signal time
+    fired: dict[str, list[int]] = field(default_factory=dict)  # "feature|type" -> [last signal time, severity rank]
     feature: str = ""  # the feature the user was last in
     sends: list[int] = field(default_factory=list)  # intervention send times (cap window)
     cooldown: dict[str, int] = field(default_factory=dict)  # feature -> last decision time
@@ -92,7 +92,7 @@ class UserState:
         self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-30:]
         self.sends = [t for t in self.sends if now - t <= cap_window_ms]
         self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
-        self.fired = {k: t for k, t in self.fired.items() if now - t <= 600_000}
+        self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= 600_000}
         self.episodes = {k: e for k, e in self.episodes.items() if now - e[2] <= resolution_window_ms}
 
 

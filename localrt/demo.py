@@ -1,0 +1,212 @@
+"""``make demo``: a population of app users played through the real pipeline on the local runtime.
+
+    python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from localrt.evaluation import match_signals, roc_auc, uplift_by_signal_type
+from localrt.report import write_report
+from localrt.results import (
+    DECISION_FIELDS,
+    SIGNAL_FIELDS,
+    DeliveryReceiver,
+    drain_sqs_into,
+    pipeline_summary,
+    read_decisions,
+    read_risk,
+    read_signals,
+    write_jsonl,
+)
+from localrt.runtime import LocalRuntime, local_runtime
+from localrt.simulator import DAY_MS, Burst, GroundTruth, make_population, user_journey
+
+T0 = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() * 1000)
+DAYS = 14
+DUPLICATE_SHARE = 0.005  # producer retries that resend a record (same event, new sequence number)
+MALFORMED_SHARE = 0.002  # broken records a buggy client sends
+
+
+def register_push_endpoints(rt: LocalRuntime, users) -> int:
+    """What an app back end does at install: one SNS platform endpoint per device with push consent."""
+    sns = rt.clients["sns"]
+    app_arn = sns.create_platform_application(Name="journey-demo", Platform="GCM", Attributes={"PlatformCredential": "demo-key"})["PlatformApplicationArn"]
+    count = 0
+    for user in users:
+        if user.consent["push"]:
+            user.push_endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app_arn, Token=f"token-{user.userId}")["EndpointArn"]
+            count += 1
+    return count
+
+
+def malformed_record(rng: random.Random) -> bytes:
+    return rng.choice(
+        (
+            b"{not json",
+            b'{"eventType": "feature_interaction", "userId": "u-x", "sessionId": "s", "timestamp": "yesterday"}',
+            b'["an", "array"]',
+            b'{"hello": "world"}',
+            ("x" * 70_000).encode(),
+        )
+    )
+
+
+def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryReceiver, console: Console, truth: GroundTruth) -> None:
+    rng = random.Random(seed + 1)
+    helped = lambda user_id, feature: (user_id, feature) in receiver.helped  # noqa: E731
+    journeys = [user_journey(u, random.Random(seed * 7919 + i), truth, T0, DAYS, helped) for i, u in enumerate(users)]
+    start = time.time()
+
+    def wall_of(sim_ms: int) -> float:
+        return start + (sim_ms - T0) / (DAYS * DAY_MS) * seconds
+
+    heap: list[tuple[float, int, Burst | None]] = []
+    for index, journey in enumerate(journeys):
+        first = next(journey)
+        heapq.heappush(heap, (wall_of(first.events[0]["timestamp"]), index, first))
+    recent: list[bytes] = []
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("playing 14 days of app usage", total=seconds, status="")
+        while heap:
+            now = time.time()
+            batch: list[tuple[str, bytes, str | None]] = []
+            while heap and heap[0][0] <= now:
+                _, index, burst = heapq.heappop(heap)
+                if burst is None:
+                    burst = next(journeys[index], None)
+                    if burst is None:
+                        continue
+                    if burst.events[0]["eventType"] == "app_lifecycle" and burst.events[0]["eventData"].get("action") == "session_start":
+                        due = wall_of(burst.events[0]["timestamp"])
+                        if due > now:
+                            heapq.heappush(heap, (due, index, burst))
+                            continue
+                for event in burst.events:
+                    data = json.dumps(event, separators=(",", ":")).encode()
+                    batch.append((event["userId"], data, event["eventId"]))
+                    recent.append(data)
+                    if rng.random() < DUPLICATE_SHARE and recent:
+                        duplicate = rng.choice(recent[-2000:])
+                        batch.append((json.loads(duplicate)["userId"], duplicate, None))
+                    if rng.random() < MALFORMED_SHARE:
+                        batch.append((f"bad-{rng.randint(0, 99)}", malformed_record(rng), None))
+                heapq.heappush(heap, (now + burst.wait_s, index, None))
+            if batch:
+                rt.put_records(batch)
+            totals = rt.collector.totals()
+            progress.update(
+                task,
+                completed=min(seconds, time.time() - start),
+                status=f"sent {rt.put_stats.records_sent:,} · processed {totals['applied'] + totals['duplicates']:,} · "
+                f"signals {totals['signals']:,} · sent interventions {totals['sent']:,}",
+            )
+            time.sleep(0.05)
+        progress.update(task, completed=seconds, status=f"sent {rt.put_stats.records_sent:,}; waiting for the stream to drain")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=150.0, help="wall-clock seconds the 14 simulated days take")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("out/demo"))
+    args = parser.parse_args(argv)
+    console = Console(file=sys.__stdout__)
+    args.out.mkdir(parents=True, exist_ok=True)
+    users = make_population(args.users, args.seed)
+    truth = GroundTruth()
+    console.print(f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS")
+    started = time.time()
+    with local_runtime(args.out / "function.log") as rt:
+        console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
+        endpoints = register_push_endpoints(rt, users)
+        receiver = DeliveryReceiver(rt, rt.subscribe_queue())
+        receiver.start()
+        rt.start_polling()
+        console.print(f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].idle) or 'all'} shard(s)")
+        play(rt, users, args.seconds, args.seed, receiver, console, truth)
+        drained = rt.wait_until_drained(timeout_s=300)
+        drain_sqs_into(receiver)
+        elapsed = time.time() - started
+        receiver.stop()
+        signals = read_signals(rt)
+        decisions, outcomes = read_decisions(rt)
+        risk = read_risk(rt)
+        summary = pipeline_summary(rt, signals, decisions, receiver, elapsed)
+
+    precision, recall, false_positives, missed = match_signals(signals, truth.episodes)
+    labels = {u.userId: u.churner for u in users}
+    scored = [(risk[u]["exitRiskScore"], labels[u]) for u in labels if u in risk]
+    summary.update(
+        {
+            "users": len(users),
+            "drained": drained,
+            "struggle_precision": round(precision, 4),
+            "struggle_recall": round(recall, 4),
+            "episodes_labelled": len(truth.episodes),
+            "hard_negatives_played": truth.hard_negatives,
+            "false_positives": len(false_positives),
+            "missed_episodes": len(missed),
+            "exit_risk_auc": round(roc_auc([s for s, _ in scored], [y for _, y in scored]), 4),
+            "risk_bands": {band: sum(1 for r in risk.values() if r.get("riskBand") == band) for band in ("LOW", "MEDIUM", "HIGH")},
+            "uplift_by_signal_type": uplift_by_signal_type(decisions, outcomes),
+            "interventions_received_by_subscriber": len(receiver.received),
+        }
+    )
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_jsonl(args.out / "signals.jsonl", signals, SIGNAL_FIELDS)
+    write_jsonl(args.out / "interventions.jsonl", decisions, DECISION_FIELDS)
+    (args.out / "missed_episodes.jsonl").write_text("".join(json.dumps(e.__dict__) + "\n" for e in missed))
+    (args.out / "false_positives.jsonl").write_text("".join(json.dumps(s) + "\n" for s in false_positives))
+    report = write_report(args.out / "report.html", summary, signals, decisions, risk, labels, receiver.latencies_ms, "demo")
+    print_summary(console, summary, args.out, report)
+    ok = summary["events_lost"] == 0 and drained
+    if not ok:
+        console.print("[red bold]events were lost or the stream did not drain[/]")
+    return 0 if ok else 1
+
+
+def print_summary(console: Console, summary: dict, out: Path, report: Path) -> None:
+    table = Table(title="What the system noticed and did", show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("events sent / processed / rejected / lost", f"{summary['events_sent']:,} / {summary['events_processed']:,} / {summary['events_rejected']:,} / {summary['events_lost']:,}"),
+        ("duplicates dropped", f"{summary['duplicates_dropped']:,}"),
+        ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
+        ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
+        ("held out (control group)", f"{summary['held_out']:,}"),
+        ("latency put → delivered p50 / p95 ms", f"{summary['latency_ms']['p50']:,} / {summary['latency_ms']['p95']:,}"),
+        ("events per second", f"{summary['events_per_second']:,}"),
+    ]
+    if "struggle_precision" in summary:
+        rows += [
+            ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
+            ("exit-risk AUC (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
+        ]
+        for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
+            if row.get("uplift") is not None:
+                rows.append((f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    console.print(f"results: {out / 'summary.json'}, {out / 'signals.jsonl'}, {out / 'interventions.jsonl'}")
+    console.print(f"[bold]report: {report.resolve()}[/]")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

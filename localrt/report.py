@@ -1,0 +1,148 @@
+"""The HTML report of a run: a summary table and charts (matplotlib, inlined as SVG; no network needed)."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#9D755D"]
+
+
+def _svg(fig) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _figure(title: str):
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def signals_over_time(signals: list[dict]) -> str:
+    fig, ax = _figure("Struggle signals over time (per day, by type)")
+    per_type: dict[str, Counter] = defaultdict(Counter)
+    days = set()
+    for s in signals:
+        day = datetime.fromtimestamp(s["detectedAt"] / 1000, tz=timezone.utc).strftime("%m-%d")
+        per_type[s["signalType"]][day] += 1
+        days.add(day)
+    ordered = sorted(days)
+    bottom = [0] * len(ordered)
+    for color, (signal_type, counts) in zip(PALETTE, sorted(per_type.items())):
+        values = [counts[d] for d in ordered]
+        ax.bar(ordered, values, bottom=bottom, label=signal_type, color=color)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.legend(fontsize=7, ncol=3, frameon=False)
+    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    return _svg(fig)
+
+
+def hot_spots(signals: list[dict]) -> str:
+    fig, ax = _figure("Hot spots: signals by feature")
+    counts = Counter(s["featureId"] for s in signals).most_common(12)[::-1]
+    ax.barh([c[0] for c in counts], [c[1] for c in counts], color=PALETTE[3])
+    return _svg(fig)
+
+
+def risk_distribution(risk: dict[str, dict], labels: dict[str, bool] | None) -> str:
+    fig, ax = _figure("Exit-risk scores (LOW < 30 ≤ MEDIUM < 60 ≤ HIGH)")
+    bins = list(range(0, 105, 5))
+    if labels:
+        churn = [r["exitRiskScore"] for u, r in risk.items() if labels.get(u)]
+        stay = [r["exitRiskScore"] for u, r in risk.items() if u in labels and not labels[u]]
+        ax.hist([stay, churn], bins=bins, label=["retained (ground truth)", "churners (ground truth)"], color=[PALETTE[0], PALETTE[3]], stacked=True)
+        ax.legend(fontsize=8, frameon=False)
+    else:
+        ax.hist([r["exitRiskScore"] for r in risk.values()], bins=bins, color=PALETTE[0])
+    for x in (30, 60):
+        ax.axvline(x, color="#999", linestyle="--", linewidth=1)
+    return _svg(fig)
+
+
+def interventions_by_channel(decisions: list[dict]) -> str:
+    fig, ax = _figure("Interventions by channel and status")
+    counts = Counter((d.get("status"), d.get("channel") or "none") for d in decisions)
+    statuses = ["sent", "held_out", "suppressed"]
+    channels = sorted({c for _, c in counts})
+    width = 0.8 / len(statuses)
+    for i, status in enumerate(statuses):
+        ax.bar([x + i * width for x in range(len(channels))], [counts[(status, c)] for c in channels], width, label=status, color=PALETTE[i])
+    ax.set_xticks([x + width for x in range(len(channels))], channels)
+    ax.legend(fontsize=8, frameon=False)
+    return _svg(fig)
+
+
+def latency_histogram(latencies: list[float]) -> str:
+    fig, ax = _figure("Latency: event put → intervention delivered (ms)")
+    if latencies:
+        ax.hist(latencies, bins=40, color=PALETTE[4])
+    ax.set_xlabel("ms")
+    return _svg(fig)
+
+
+def outcomes_chart(uplift: dict[str, dict]) -> str:
+    fig, ax = _figure("Resolved within the window: treated vs holdout, by signal type")
+    types = [t for t, row in sorted(uplift.items()) if row.get("treated")]
+    treated = [uplift[t]["treated_rate"] or 0 for t in types]
+    held = [uplift[t]["held_out_rate"] or 0 for t in types]
+    xs = range(len(types))
+    ax.bar([x - 0.2 for x in xs], treated, 0.4, label="treated", color=PALETTE[2])
+    ax.bar([x + 0.2 for x in xs], held, 0.4, label="holdout", color=PALETTE[7])
+    ax.set_xticks(list(xs), types, rotation=20, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, frameon=False)
+    return _svg(fig)
+
+
+def write_report(
+    path: Path,
+    summary: dict,
+    signals: list[dict],
+    decisions: list[dict],
+    risk: dict[str, dict],
+    labels: dict[str, bool] | None,
+    latencies: list[float],
+    title: str,
+) -> Path:
+    charts = [
+        signals_over_time(signals),
+        hot_spots(signals),
+        risk_distribution(risk, labels),
+        interventions_by_channel(decisions),
+        latency_histogram(latencies),
+        outcomes_chart(summary.get("uplift_by_signal_type", {})),
+    ]
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</code></td></tr>"
+        for k, v in summary.items()
+    )
+    body = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Journey orchestrator: {html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 1100px; }}
+table {{ border-collapse: collapse; font-size: 13px; }} th, td {{ text-align: left; padding: 3px 10px; border-bottom: 1px solid #eee; vertical-align: top; }}
+code {{ white-space: pre-wrap; word-break: break-word; }}
+.charts {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }} .charts svg {{ width: 100%; height: auto; }}
+</style></head><body>
+<h1>Intelligent User Journey Orchestrator: {html.escape(title)}</h1>
+<p>Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} from what the pipeline stored on the local runtime.</p>
+<div class="charts">{''.join(f'<div>{c}</div>' for c in charts)}</div>
+<h2>Summary</h2><table>{rows}</table>
+</body></html>
+"""
+    path.write_text(body, encoding="utf-8")
+    return path

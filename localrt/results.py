@@ -1,0 +1,130 @@
+"""Reads back what the system stored and writes the machine-readable results of a run."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from localrt.evaluation import percentile
+from localrt.runtime import LocalRuntime
+
+SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt")
+DECISION_FIELDS = ("userId", "interventionId", "signalType", "channel", "heldOut", "decidedBy", "decidedAt")
+
+
+def _plain(item: dict) -> dict:
+    out = {}
+    for name, value in item.items():
+        (kind, raw), = value.items()
+        out[name] = int(raw) if kind == "N" and raw.lstrip("-").isdigit() else float(raw) if kind == "N" else raw
+    return out
+
+
+def read_signals(rt: LocalRuntime) -> list[dict]:
+    return sorted((_plain(i) for i in rt.scan("SIGNALS_TABLE")), key=lambda s: (s["detectedAt"], s["userId"]))
+
+
+def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
+    """(decisions, outcomes) from the Interventions table."""
+    items = [_plain(i) for i in rt.scan("INTERVENTIONS_TABLE")]
+    outcomes = [i for i in items if i["interventionId"].startswith("outcome#")]
+    decisions = sorted((i for i in items if not i["interventionId"].startswith("outcome#")), key=lambda d: (d["decidedAt"], d["userId"]))
+    return decisions, outcomes
+
+
+def read_risk(rt: LocalRuntime) -> dict[str, dict]:
+    return {i["userId"]: i for i in (_plain(x) for x in rt.scan("STATE_TABLE"))}
+
+
+def write_jsonl(path: Path, rows: list[dict], fields: tuple[str, ...]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps({name: row.get(name) for name in fields}, separators=(",", ":")) + "\n")
+
+
+@dataclass
+class DeliveryReceiver:
+    """Drains the SNS→SQS subscription: what a subscribing back end receives, and when."""
+
+    rt: LocalRuntime
+    queue_url: str
+    received: list[dict] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    helped: set = field(default_factory=set)  # (userId, featureId) that received an intervention
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="sqs-receiver", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        sqs = self.rt.clients["sqs"]
+        while not self._stop.is_set():
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            now = time.time()
+            for message in messages:
+                body = json.loads(message["Body"])
+                self.received.append(body)
+                self.helped.add((body["userId"], body["featureId"]))
+                put_at = self.rt.put_stats.put_times.get(body.get("triggerEventId", ""))
+                if put_at:
+                    self.latencies_ms.append((now - put_at) * 1000)
+            if messages:
+                sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+def pipeline_summary(rt: LocalRuntime, signals: list[dict], decisions: list[dict], receiver: DeliveryReceiver, elapsed_s: float) -> dict:
+    """The fields every run reports (demo and replay)."""
+    totals = rt.collector.totals()
+    processed = totals["applied"] + totals["duplicates"]
+    rejected = len(rt.quarantined())
+    sent = rt.put_stats.records_sent
+    return {
+        "events_sent": sent,
+        "events_processed": processed,
+        "events_rejected": rejected,
+        "events_lost": sent - processed - rejected,
+        "duplicates_dropped": totals["duplicates"],
+        "rejected_by_reason": totals["rejected"],
+        "signals_by_type": dict(sorted(Counter(s["signalType"] for s in signals).items())),
+        "interventions_by_channel": dict(sorted(Counter(d["channel"] for d in decisions if d.get("status") == "sent").items())),
+        "held_out": sum(1 for d in decisions if d.get("status") == "held_out"),
+        "suppressed": dict(sorted(Counter(d.get("reason") for d in decisions if d.get("status") == "suppressed").items())),
+        "latency_ms": {
+            "p50": round(percentile(receiver.latencies_ms, 50), 1),
+            "p95": round(percentile(receiver.latencies_ms, 95), 1),
+            "max": round(max(receiver.latencies_ms, default=0.0), 1),
+            "samples": len(receiver.latencies_ms),
+        },
+        "events_per_second": round(processed / elapsed_s, 1) if elapsed_s else 0.0,
+        "elapsed_s": round(elapsed_s, 1),
+        "stream_processor": {**rt.mappings[0].stats.as_dict(), "redelivered_skipped": totals["redelivered_skipped"]},
+        "on_failure_messages": rt.on_failure_messages(),
+        "put_records": {"calls": rt.put_stats.put_calls, "records_retried": rt.put_stats.records_retried},
+    }
+
+
+def drain_sqs_into(receiver: DeliveryReceiver, quiet_s: float = 2.0, timeout_s: float = 20.0) -> None:
+    """Wait until no new deliveries have arrived for ``quiet_s``."""
+    deadline = time.time() + timeout_s
+    last_count, last_change = len(receiver.received), time.time()
+    while time.time() < deadline:
+        time.sleep(0.25)
+        if len(receiver.received) != last_count:
+            last_count, last_change = len(receiver.received), time.time()
+        elif time.time() - last_change >= quiet_s:
+            return
+
