@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,6 +18,7 @@ from journey.wiring import aws_ports
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
+gc.freeze()  # imported modules live for the whole sandbox: keep them out of every later GC pass
 
 
 def run_batch(items, key):

@@ -11,7 +11,7 @@ from typing import Union
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
-from journey.events import UserEvent
+from journey.events import UserEvent, check_unknown_fields
 from journey.normalizers import UnknownFormat, normalize
 
 
@@ -64,6 +64,9 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
         return Rejection(RejectionCode.UNKNOWN_FORMAT, str(exc))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return Rejection(RejectionCode.SCHEMA, f"cannot normalize {fmt or 'record'}: {str(exc)[:200]}")
+    too_many = check_unknown_fields(canonical)
+    if too_many:
+        return Rejection(RejectionCode.SCHEMA, too_many)
     try:
         return parse(event=canonical, model=UserEvent)
     except ValidationError as exc:

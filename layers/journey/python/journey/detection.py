@@ -8,6 +8,7 @@ episode of struggling is one signal, not ten.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from journey.events import EventType, UserEvent
@@ -132,10 +133,13 @@ def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSet
 
 
 def _is_help(name: str | None, cfg: DetectionSettings) -> bool:
-    if not name:
-        return False
+    return bool(name) and _names_help(name, cfg.help_screens)
+
+
+@lru_cache(maxsize=8192)
+def _names_help(name: str, tokens: tuple[str, ...]) -> bool:
     lowered = name.lower()
-    return any(token in lowered for token in cfg.help_screens)
+    return any(token in lowered for token in tokens)
 
 
 RULES: tuple[Rule, ...] = (

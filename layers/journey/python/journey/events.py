@@ -7,7 +7,7 @@ import json
 from enum import Enum
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
@@ -37,26 +37,31 @@ class Platform(str, Enum):
     WEB = "Web"
 
 
-def _bounded_extra(values: dict[str, Any]) -> dict[str, Any]:
-    if len(values) > MAX_EXTRA_KEYS:
-        raise ValueError(f"at most {MAX_EXTRA_KEYS} unknown fields are kept, got {len(values)}")
-    for key in values:
-        if len(key) > 64:
-            raise ValueError(f"unknown field name longer than 64 characters: {key[:20]}...")
-    return values
+def check_unknown_fields(payload: dict[str, Any]) -> str | None:
+    """Why the unknown fields of a canonical payload exceed their bounds, or None when they don't."""
+    for known, data, where in (
+        (_KNOWN["event"], payload, ""),
+        (_KNOWN["eventData"], payload.get("eventData"), "eventData."),
+        (_KNOWN["deviceInfo"], payload.get("deviceInfo"), "deviceInfo."),
+        (_KNOWN["userContext"], payload.get("userContext"), "userContext."),
+    ):
+        if not isinstance(data, dict) or len(data) <= len(known) and all(key in known for key in data):
+            continue
+        unknown = [key for key in data if key not in known]
+        if len(unknown) > MAX_EXTRA_KEYS:
+            return f"{where}: at most {MAX_EXTRA_KEYS} unknown fields are kept, got {len(unknown)}"
+        for key in unknown:
+            if not isinstance(key, str) or len(key) > 64:
+                return f"{where}{str(key)[:20]}...: unknown field names are limited to 64 characters"
+    return None
 
 
 class _Bounded(BaseModel):
-    """Known fields are typed and bounded; unknown ones are kept in ``extra`` (bounded too)."""
+    """Known fields are typed and bounded; unknown ones are kept in ``extra`` (typed here, counted
+    by :func:`check_unknown_fields` before validation)."""
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
     __pydantic_extra__: dict[str, ExtraValue]
-
-    @model_validator(mode="after")
-    def _check_extra(self):
-        if self.__pydantic_extra__:
-            _bounded_extra(self.__pydantic_extra__)
-        return self
 
 
 class EventData(_Bounded):
@@ -108,31 +113,10 @@ class UserEvent(BaseModel):
     eventType: EventType
     userId: Id
     sessionId: Id
-    timestamp: int = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")
-    eventData: EventData = EventData()
-    deviceInfo: DeviceInfo = DeviceInfo()
-    userContext: UserContext = UserContext()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _derive_event_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("eventId"):
-            data = dict(data)
-            data["eventId"] = derive_event_id(data)
-        return data
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _no_bool_timestamp(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("timestamp must be epoch milliseconds, not a boolean")
-        return value
-
-    @model_validator(mode="after")
-    def _check_extra(self):
-        if self.__pydantic_extra__:
-            _bounded_extra(self.__pydantic_extra__)
-        return self
+    timestamp: StrictInt = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")
+    eventData: EventData = Field(default_factory=EventData)
+    deviceInfo: DeviceInfo = Field(default_factory=DeviceInfo)
+    userContext: UserContext = Field(default_factory=UserContext)
 
     @property
     def feature(self) -> str:
@@ -148,3 +132,11 @@ def derive_event_id(data: dict[str, Any]) -> str:
         default=str,
     )
     return "d-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+_KNOWN = {
+    "event": frozenset(UserEvent.model_fields),
+    "eventData": frozenset(EventData.model_fields),
+    "deviceInfo": frozenset(DeviceInfo.model_fields),
+    "userContext": frozenset(UserContext.model_fields),
+}

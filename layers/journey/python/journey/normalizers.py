@@ -10,6 +10,8 @@ import hashlib
 import json
 from typing import Any, Callable
 
+from journey.events import derive_event_id
+
 NATIVE = "native"
 FIREBASE = "firebase"
 
@@ -34,6 +36,8 @@ def normalize(payload: dict[str, Any], fmt: str | None = None) -> dict[str, Any]
 
 
 def normalize_native(payload: dict[str, Any]) -> dict[str, Any]:
+    if not payload.get("eventId"):
+        payload = {**payload, "eventId": derive_event_id(payload)}
     return payload
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from typing import Any
 
@@ -35,7 +36,7 @@ _ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 _RANK = {s: i for i, s in enumerate(_ORDER)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StruggleSignal:
     userId: str
     featureId: str
@@ -46,7 +47,7 @@ class StruggleSignal:
     rule: str
     context: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def signalId(self) -> str:
         basis = f"{self.userId}|{self.triggerEventId}|{self.signalType.value}|{self.featureId}"
         return "s-" + hashlib.blake2b(basis.encode(), digest_size=10).hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 DAY_MS = 86_400_000
@@ -57,10 +57,12 @@ class UserState:
 
     # --- serialization -------------------------------------------------------------------
     def to_json(self) -> str:
-        data = asdict(self)
-        del data["userId"]
         defaults = _DEFAULTS
-        compact = {k: v for k, v in data.items() if v != defaults.get(k)}
+        compact = {}
+        for name in _FIELD_ORDER:
+            value = getattr(self, name)
+            if value != defaults[name]:
+                compact[name] = value
         return json.dumps(compact, separators=(",", ":"))
 
     @classmethod
@@ -97,4 +99,5 @@ class UserState:
 
 
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
-_FIELD_NAMES = frozenset(_DEFAULTS) - {"userId"}
+_FIELD_ORDER = tuple(name for name in _DEFAULTS if name != "userId")
+_FIELD_NAMES = frozenset(_FIELD_ORDER)

@@ -1,0 +1,233 @@
+"""``make bench``: processor cost per event, AWS calls and DynamoDB write units, cold import, $ per million.
+
+The real handler (Powertools decorators, BatchProcessor, pipeline, real adapters) runs on one
+core against in-memory AWS clients that count calls and write units instead of timing them, on
+the stream the demo's simulator produces, cut into batches as the event source mapping would.
+Figures are medians of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gc
+import importlib.util
+import io
+import json
+import logging
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from localrt.simulator import DAY_MS, GroundTruth, make_population, user_journey
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDLER = ROOT / "functions" / "stream_processor" / "handler.py"
+T0 = 1_793_491_200_000
+DEMO_SECONDS = 150.0
+ASSUMED_CALL_LATENCY_MS = 8.0  # per AWS call inside the function, for the Lambda duration estimate
+LAMBDA_MEMORY_GB = 1.0
+
+# List prices, us-east-1, on-demand, as published on the AWS pricing pages; dated so a reader can
+# check them. Update together with PRICE_TABLE_DATE when AWS changes them.
+PRICE_TABLE_DATE = "2025-06-01"
+PRICE_TABLE = {
+    "kinesis_on_demand_per_gb_ingested": (0.08, "https://aws.amazon.com/kinesis/data-streams/pricing/"),
+    "kinesis_on_demand_per_gb_retrieved": (0.04, "https://aws.amazon.com/kinesis/data-streams/pricing/"),
+    "lambda_per_gb_second_x86": (0.0000166667, "https://aws.amazon.com/lambda/pricing/"),
+    "lambda_per_million_requests": (0.20, "https://aws.amazon.com/lambda/pricing/"),
+    "dynamodb_per_million_write_request_units": (0.625, "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "dynamodb_per_million_read_request_units": (0.125, "https://aws.amazon.com/dynamodb/pricing/on-demand/"),
+    "timestream_per_million_1kb_writes": (0.50, "https://aws.amazon.com/timestream/pricing/"),
+    "sns_per_million_publishes": (0.50, "https://aws.amazon.com/sns/pricing/"),
+    "s3_per_thousand_put": (0.005, "https://aws.amazon.com/s3/pricing/"),
+    "cloudwatch_logs_per_gb_ingested": (0.50, "https://aws.amazon.com/cloudwatch/pricing/"),
+}
+
+
+def demo_stream(users: int, seed: int) -> list[dict]:
+    """The demo's events in the order the demo's engine emits them (wall-clock schedule)."""
+    truth = GroundTruth()
+    timed = []
+    for i, user in enumerate(make_population(users, seed)):
+        rng = random.Random(seed * 7919 + i)
+        wall = None
+        for burst in user_journey(user, rng, truth, T0, 14, lambda u, f: False):
+            first = burst.events[0]
+            start_wall = (first["timestamp"] - T0) / (14 * DAY_MS) * DEMO_SECONDS
+            if first["eventType"] == "app_lifecycle" and first["eventData"].get("action") == "session_start":
+                wall = start_wall if wall is None else max(wall, start_wall)
+            for event in burst.events:
+                timed.append((wall, i, event))
+            wall += burst.wait_s
+    timed.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in timed]
+
+
+def kinesis_events(events: list[dict], batch_size: int) -> list[dict]:
+    records = []
+    base = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000
+    for n, event in enumerate(events):
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": event["userId"],
+                    "sequenceNumber": str(base + n),
+                    "data": base64.b64encode(json.dumps(event, separators=(",", ":")).encode()).decode(),
+                    "approximateArrivalTimestamp": time.time(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{base + n}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/bench",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/bench",
+            }
+        )
+    return [{"Records": records[i : i + batch_size]} for i in range(0, len(records), batch_size)]
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def load_handler(ports):
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "journey-orchestrator")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "JourneyOrchestrator")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    spec = importlib.util.spec_from_file_location("bench_handler", HANDLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.aws_ports = lambda: ports
+    return module
+
+
+def run_once(batch_size: int, events: list[dict]) -> dict:
+    from localrt.memory_ports import memory_aws
+
+    aws = memory_aws(timestream=True)
+    module = load_handler(aws.ports)
+    batches = kinesis_events(events, batch_size)
+    sink = io.StringIO()
+    gc.collect()
+    gc.freeze()  # the harness's own input (every batch, in memory at once) is not the function's to scan
+    for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers:
+        handler.setStream(sink)  # the function's log lines are counted (CloudWatch Logs bytes), not printed
+    users_per_batch = [len({r["kinesis"]["partitionKey"] for r in b["Records"]}) for b in batches]
+    started = time.process_time()
+    with contextlib.redirect_stdout(sink):
+        for batch in batches:
+            response = module.lambda_handler(batch, _Context())
+            if response.get("batchItemFailures"):
+                raise RuntimeError(f"unexpected failures in bench: {response}")
+    cpu = time.process_time() - started
+    gc.unfreeze()
+    n = len(events)
+    return {
+        "cpu_s": cpu,
+        "us_per_event": cpu / n * 1e6,
+        "api_calls": aws.meter.total_calls,
+        "calls_by_operation": dict(aws.meter.calls),
+        "write_units": aws.meter.write_units,
+        "log_bytes": len(sink.getvalue().encode()),
+        "batches": len(batches),
+        "users_per_batch": statistics.mean(users_per_batch),
+        "sns_publishes": len(aws.sns.published),
+        "timestream_records": aws.timestream.records,
+    }
+
+
+def cold_import_ms(runs: int) -> float:
+    code = (
+        "import sys,time;t=time.perf_counter();"
+        f"sys.path[:0]=[{str(ROOT / 'layers' / 'journey' / 'python')!r},{str(HANDLER.parent)!r}];"
+        "import handler;print((time.perf_counter()-t)*1000)"
+    )
+    env = {**os.environ, "POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_TRACE_DISABLED": "true"}
+    times = [float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout.strip()) for _ in range(runs)]
+    return statistics.median(times)
+
+
+def cost_per_million(entry: dict, events: int) -> dict:
+    """$ per million 1 KB events, from the measured counts and the dated price table."""
+    per_event = 1_000_000 / events
+    price = {k: v[0] for k, v in PRICE_TABLE.items()}
+    gb = 1_000_000 * 1024 / 1024**3
+    duration_s = (entry["cpu_s"] + entry["api_calls"] * ASSUMED_CALL_LATENCY_MS / 1000) * per_event
+    calls = entry["calls_by_operation"]
+    reads = calls.get("dynamodb.BatchGetItem", 0) * 0  # read units are counted below from keys
+    del reads
+    breakdown = {
+        "kinesis": gb * (price["kinesis_on_demand_per_gb_ingested"] + price["kinesis_on_demand_per_gb_retrieved"]),
+        "lambda": duration_s * LAMBDA_MEMORY_GB * price["lambda_per_gb_second_x86"] + entry["batches"] * per_event / 1e6 * price["lambda_per_million_requests"],
+        "dynamodb_writes": entry["write_units"] * per_event / 1e6 * price["dynamodb_per_million_write_request_units"],
+        "dynamodb_reads": entry["batches"] * entry["users_per_batch"] * per_event / 1e6 * price["dynamodb_per_million_read_request_units"] / 2,
+        "timestream": entry["timestream_records"] * per_event / 1e6 * price["timestream_per_million_1kb_writes"],
+        "sns": entry["sns_publishes"] * per_event / 1e6 * price["sns_per_million_publishes"],
+        "s3_quarantine": calls.get("s3.PutObject", 0) * per_event / 1000 * price["s3_per_thousand_put"],
+        "cloudwatch_logs": entry["log_bytes"] * per_event / 1024**3 * price["cloudwatch_logs_per_gb_ingested"],
+    }
+    breakdown = {k: round(v, 4) for k, v in breakdown.items()}
+    breakdown["total"] = round(sum(breakdown.values()), 4)
+    return breakdown
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=30_000, help="events per run (a prefix of the demo stream)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path("out/bench"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    events = demo_stream(args.users, seed=7)[: args.events]
+    print(f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core")
+    result = {"batch": {}, "events": len(events), "runs": args.runs, "price_table_date": PRICE_TABLE_DATE, "price_table": {k: {"usd": v[0], "source": v[1]} for k, v in PRICE_TABLE.items()}}
+    for batch_size in (100, 500):
+        runs = [run_once(batch_size, events) for _ in range(args.runs)]
+        median_us = statistics.median(r["us_per_event"] for r in runs)
+        sample = runs[0]
+        entry = {
+            "us_per_event": round(median_us, 2),
+            "events_per_second_per_core": round(1e6 / median_us),
+            "api_calls_per_event": round(sample["api_calls"] / len(events), 4),
+            "write_units_per_event": round(sample["write_units"] / len(events), 4),
+            "calls_by_operation": sample["calls_by_operation"],
+            "users_per_batch": round(sample["users_per_batch"], 1),
+            "us_per_event_runs": [round(r["us_per_event"], 2) for r in runs],
+        }
+        entry["cost_per_million_events_usd"] = cost_per_million({**sample, "cpu_s": median_us * len(events) / 1e6}, len(events))
+        result["batch"][str(batch_size)] = entry
+        print(
+            f"batch {batch_size:>4}: {entry['us_per_event']:>7.1f} µs/event  {entry['events_per_second_per_core']:>7,} events/s/core  "
+            f"{entry['api_calls_per_event']:.4f} AWS calls/event  {entry['write_units_per_event']:.3f} DynamoDB WCU/event  "
+            f"({entry['users_per_batch']} users/batch)"
+        )
+    result["cold_import_ms"] = round(cold_import_ms(args.runs), 1)
+    result["cost_per_million_events_usd"] = result["batch"]["500"]["cost_per_million_events_usd"]["total"]
+    print(f"handler cold import: {result['cold_import_ms']} ms (median of {args.runs})")
+    print(f"price table ({PRICE_TABLE_DATE}, us-east-1 list prices; sources in summary.json); cost per million 1 KB events at batch 500:")
+    for name, usd in result["batch"]["500"]["cost_per_million_events_usd"].items():
+        print(f"  {name:<16} ${usd:.4f}")
+    (args.out / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written: {args.out / 'summary.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
