@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+# Node 20 is what this machine has; jsii warns that it is end-of-life. Silence the banner only.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONPATH := $(CURDIR)/layers/journey/python:$(CURDIR)
+FILE ?= samples/native_events.jsonl
+FORMAT ?= native
+STAGE ?= dev
+
+.PHONY: install layers synth test test-slow demo replay bench samples clean deploy
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+layers: $(VENV)/.installed
+	PYTHON=$(PY) scripts/build_deps_layer.sh
+
+# Synthesizes the CloudFormation template into cdk.out/ (offline: no AWS account, no Docker).
+synth: install layers
+	$(CDK) synth --quiet --no-notices -c stage=$(STAGE) > /dev/null
+	@echo "template: $$(ls cdk.out/*.template.json)"
+
+test: synth
+	$(PY) -m pytest -q -m "not slow" -n 2
+
+test-slow: synth
+	$(PY) -m pytest -q -m slow
+
+demo: synth
+	$(PY) -m localrt.demo
+
+replay: synth
+	$(PY) -m localrt.replay --file "$(FILE)" --format "$(FORMAT)"
+
+bench: install
+	$(PY) -m localrt.bench
+
+samples: install
+	$(PY) -m localrt.samples --users 20
+
+deploy: synth
+	$(CDK) deploy -c stage=$(STAGE)
+
+clean:
+	rm -rf cdk.out out .pytest_cache layers/deps
