@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
-from journey.detection import detect
+from journey.detection import REFRACTORY_MS, detect
 from journey.policy import CatalogEntry, Decision, Outcome, decide
 from journey.ports import AnalyticsSink, EpisodeOutcome, JourneyStore, Notifier, QuarantineStore, TransientError, Writes
 from journey.profile import resolves_episode, update_profile
@@ -82,6 +82,11 @@ def journal_entry(record: Accepted) -> list:
     return [event.eventId, event.timestamp, event.eventType.value, data.feature, data.action or data.screen or data.errorType]
 
 
+def detection_window_ms(cfg) -> int:
+    """How far back any detection rule looks: older window entries can be dropped from the state."""
+    return max(cfg.error_repeat_window_ms, cfg.screen_loop_window_ms, cfg.rage_tap_interval_ms * cfg.rage_tap_count, cfg.error_then_background_ms, REFRACTORY_MS)
+
+
 def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> None:
     """Fold a user's new events into their state: features, signals, decisions, outcomes (pure)."""
     state = work.state
@@ -113,7 +118,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         work.journal.append(journal_entry(record))
     if work.records:
         now = state.last
-        state.prune(now, policy.frequency_window_ms, policy.feature_cooldown_ms, policy.resolution_window_ms)
+        state.prune(now, policy.frequency_window_ms, policy.feature_cooldown_ms, policy.resolution_window_ms, detection_window_ms(settings.detection))
         risk = score_exit_risk(state, now, settings.risk)
         state.risk, state.band = risk.score, risk.band
         state.contributors = [[name, points] for name, points in risk.contributors]

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 DAY_MS = 86_400_000
-RECENT_IDS = 32
+RECENT_IDS = 24
 
 
 def short_id(event_id: str) -> str:
-    """A 12-hex-digit fingerprint of an event id, enough to spot a producer's duplicate."""
-    return hashlib.blake2b(event_id.encode(), digest_size=6).hexdigest()
+    """An 8-hex-digit fingerprint of an event id: among a user's last few ids a collision is ~1 in 10^8."""
+    return hashlib.blake2b(event_id.encode(), digest_size=4).hexdigest()
 
 
 @dataclass(slots=True)
@@ -88,14 +88,19 @@ class UserState:
             self.seq = sequence_number
 
     # --- pruning keeps the item small ----------------------------------------------------
-    def prune(self, now: int, cap_window_ms: int, cooldown_ms: int, resolution_window_ms: int) -> None:
-        self.sess = [t for t in self.sess if now - t <= 28 * DAY_MS][-60:]
-        self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-50:]
-        self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-30:]
+    def prune(self, now: int, cap_window_ms: int, cooldown_ms: int, resolution_window_ms: int, window_ms: int = 120_000) -> None:
+        """Drop what no rule can use any more (windows are short; lists are capped)."""
+        self.sess = [t for t in self.sess if now - t <= 28 * DAY_MS][-30:]
+        self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
+        self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-6:]
         self.sends = [t for t in self.sends if now - t <= cap_window_ms]
         self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
-        self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= 600_000}
-        self.episodes = {k: e for k, e in self.episodes.items() if now - e[2] <= resolution_window_ms}
+        self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= window_ms}
+        self.taps = [tap for tap in self.taps if now - tap[0] <= window_ms]
+        self.errors = [e for e in self.errors if now - e[0] <= window_ms]
+        self.screens = [v for v in self.screens if now - v[0] <= window_ms]
+        recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
+        self.episodes = {k: e for k, e in recent if now - e[2] <= resolution_window_ms}
 
 
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}

@@ -27,6 +27,8 @@ TRANSIENT_CODES = frozenset(
         "ServiceUnavailableException",
         "KMSThrottlingException",
         "SlowDown",
+        "TooManyRequestsException",
+        "RequestTimeout",
     }
 )
 
@@ -45,7 +47,7 @@ def as_transient(exc: Exception) -> Exception:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in TRANSIENT_CODES or status >= 500:
+        if code in TRANSIENT_CODES or status >= 500 or status == 429:
             return TransientError(f"{code}: {exc}")
         return exc
     if isinstance(exc, BotoCoreError):

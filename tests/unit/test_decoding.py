@@ -1,0 +1,117 @@
+"""Given bytes on the stream, expect a canonical event or a rejection a person can act on."""
+
+import base64
+import json
+
+import pytest
+
+from journey.decoding import Rejection, RejectionCode, decode_base64, decode_event
+from journey.events import UserEvent
+from journey.normalizers import normalize_firebase
+from tests.builders import T0, event
+
+LIMIT = 65_536
+
+
+def decode(payload, fmt=None):
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return decode_event(raw, LIMIT, fmt)
+
+
+def test_native_event_becomes_canonical_and_keeps_unknown_fields():
+    result = decode({**event(feature="checkout", attemptCount=2, colour="red"), "appBuild": 42})
+    assert isinstance(result, UserEvent)
+    assert result.eventData.feature == "checkout"
+    assert result.eventData.model_extra == {"colour": "red"}
+    assert result.model_extra == {"appBuild": 42}
+
+
+def test_event_without_id_gets_a_deterministic_one():
+    raw = event(feature="search")
+    del raw["eventId"]
+    first, second = decode(raw), decode(dict(raw))
+    assert first.eventId == second.eventId and first.eventId.startswith("d-")
+    assert decode({**raw, "timestamp": T0 + 1}).eventId != first.eventId
+
+
+@pytest.mark.parametrize(
+    "payload, code, words",
+    [
+        (b"{not json", RejectionCode.NOT_JSON, "not JSON"),
+        (b"[1, 2]", RejectionCode.NOT_OBJECT, "JSON list"),
+        (b"\xff\xfe", RejectionCode.NOT_UTF8, "UTF-8"),
+        (b'{"hello": "world"}', RejectionCode.UNKNOWN_FORMAT, "eventType"),
+        (json.dumps({**event(), "eventType": "teleport"}).encode(), RejectionCode.SCHEMA, "eventType"),
+        (json.dumps({**event(), "timestamp": "yesterday"}).encode(), RejectionCode.SCHEMA, "timestamp"),
+        (json.dumps({**event(), "timestamp": True}).encode(), RejectionCode.SCHEMA, "timestamp"),
+        (json.dumps({**event(), "userId": ""}).encode(), RejectionCode.SCHEMA, "userId"),
+        (json.dumps({**event(), "userId": "u" * 129}).encode(), RejectionCode.SCHEMA, "userId"),
+        (json.dumps(event(completionRate=1.5)).encode(), RejectionCode.SCHEMA, "completionRate"),
+        (json.dumps(event(**{f"k{i}": i for i in range(40)})).encode(), RejectionCode.SCHEMA, "unknown fields"),
+        (b" " * (LIMIT + 1), RejectionCode.OVERSIZE, "limit"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_specific_reason(payload, code, words):
+    result = decode(payload)
+    assert isinstance(result, Rejection)
+    assert result.code is code
+    assert words in result.reason
+
+
+def test_bad_base64_is_a_rejection_not_an_exception():
+    result = decode_base64("!!not base64!!")
+    assert isinstance(result, Rejection) and result.code is RejectionCode.BAD_BASE64
+    assert decode_base64(base64.b64encode(b"ok").decode()) == b"ok"
+
+
+FIREBASE_ROW = {
+    "event_date": "20261101",
+    "event_timestamp": "1793491200123456",
+    "event_name": "app_exception",
+    "event_params": [
+        {"key": "ga_session_id", "value": {"int_value": "1793491200"}},
+        {"key": "feature", "value": {"string_value": "checkout"}},
+        {"key": "error_type", "value": {"string_value": "network"}},
+        {"key": "attempt_count", "value": {"int_value": "3"}},
+    ],
+    "user_pseudo_id": "pseudo-1",
+    "platform": "ANDROID",
+    "device": {"mobile_model_name": "Pixel 9", "time_zone_offset_seconds": 3600},
+    "app_info": {"version": "4.2.0"},
+}
+
+
+def test_firebase_export_row_is_normalized():
+    result = decode(FIREBASE_ROW, "firebase")
+    assert isinstance(result, UserEvent)
+    assert result.eventType.value == "error"
+    assert result.timestamp == 1_793_491_200_123  # microseconds to milliseconds
+    assert result.userId == "pseudo-1"
+    assert result.sessionId == "1793491200"
+    assert result.eventData.errorType == "network" and result.eventData.attemptCount == 3
+    assert result.deviceInfo.platform.value == "Android" and result.deviceInfo.timezone == "UTC+01:00"
+    assert result.eventId == normalize_firebase(FIREBASE_ROW)["eventId"]  # stable
+
+
+def test_firebase_is_detected_without_a_format_hint():
+    assert isinstance(decode(FIREBASE_ROW), UserEvent)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"event_timestamp": "soon"}, "event_timestamp"),
+        ({"event_params": "nope"}, "event_params"),
+        ({"event_params": [{"key": "x"}]}, "event_params"),
+        ({"user_pseudo_id": None}, "userId"),
+    ],
+)
+def test_bad_firebase_rows_are_rejected_with_reasons(change, words):
+    result = decode({**FIREBASE_ROW, **change}, "firebase")
+    assert isinstance(result, Rejection)
+    assert words in result.reason
+
+
+def test_native_line_in_a_firebase_file_is_rejected():
+    result = decode(event(), "firebase")
+    assert isinstance(result, Rejection)

@@ -1,0 +1,157 @@
+"""The batch pipeline against in-memory AWS (fakes over mocks): exactly-once, duplicates, poison, failures."""
+
+import base64
+import json
+
+import pytest
+
+from journey.pipeline import process_batch
+from journey.policy import DEFAULT_CATALOG
+from journey.ports import TransientError
+from journey.records import read_record
+from journey.settings import PolicySettings, Settings
+from localrt.memory_ports import memory_aws
+from tests.builders import T0, event, next_sequence, tap
+
+SETTINGS = Settings(policy=PolicySettings(holdout_percent=0))
+
+
+def records(*payloads, sequences=None):
+    out = []
+    for n, payload in enumerate(payloads):
+        data = payload if isinstance(payload, str) else base64.b64encode(json.dumps(payload).encode()).decode()
+        out.append(read_record(sequences[n] if sequences else next_sequence(), "pk", data, 0.0, 65_536))
+    return out
+
+
+def rage(user, t=T0):
+    return [tap(t, user=user), tap(t + 200, user=user), tap(t + 400, user=user)]
+
+
+def run(aws, items, settings=SETTINGS):
+    return process_batch(items, aws.ports, settings, DEFAULT_CATALOG, "shard/batch")
+
+
+def test_a_rage_tap_is_detected_decided_delivered_and_persisted():
+    aws = memory_aws()
+    result = run(aws, records(*rage("u1")))
+    assert result.applied == 3 and not result.failed_sequences
+    assert [s.signalType.value for s in result.signals] == ["rage_tap"]
+    assert [d.channel.value for d in result.delivered] == ["in_app"]
+    assert len(aws.sns.published) == 1
+    attributes = aws.sns.published[0]["MessageAttributes"]
+    assert attributes["signalType"]["StringValue"] == "rage_tap" and attributes["channel"]["StringValue"] == "in_app"
+    tables = aws.dynamodb.tables
+    assert len(tables["UserState"]) == 1 and len(tables["StruggleSignals"]) == 1 and len(tables["Interventions"]) == 1
+    assert len(tables["UserEvents"]) == 1  # one journal chunk for the user's batch
+
+
+def test_a_redelivered_batch_changes_nothing_and_sends_nothing_twice():
+    aws = memory_aws()
+    batch = records(*rage("u1"), *rage("u2"))
+    run(aws, batch)
+    state_before = {k: dict(v) for k, v in aws.dynamodb.tables["UserState"].items()}
+    again = run(aws, batch)
+    assert again.replayed == 6 and again.applied == 0 and again.signals == [] and again.delivered == []
+    assert len(aws.sns.published) == 2
+    assert {k: dict(v) for k, v in aws.dynamodb.tables["UserState"].items()} == state_before
+
+
+def test_producer_duplicates_with_new_sequence_numbers_are_dropped():
+    aws = memory_aws()
+    first = event(feature="upload", attemptCount=3, t=T0)
+    run(aws, records(first))
+    again = run(aws, records(first, first))  # retried by the producer: same event, new sequence numbers
+    assert again.duplicates == 2 and again.applied == 0 and again.signals == []
+
+
+def test_poison_records_are_quarantined_with_reasons_and_never_fail_the_batch():
+    aws = memory_aws()
+    good = tap(T0)
+    result = run(aws, records("%%%not-base64", base64.b64encode(b"{oops").decode(), {"hello": "x"}, good))
+    assert result.applied == 1 and not result.failed_sequences
+    assert dict(result.rejected) == {"bad_base64": 1, "not_json": 1, "unknown_format": 1}
+    (body,) = aws.s3.objects.values()
+    lines = [json.loads(line) for line in body.decode().splitlines()]
+    assert [line["code"] for line in lines] == ["bad_base64", "not_json", "unknown_format"]
+    assert all(line["reason"] and line["data"] for line in lines)
+
+
+class FlakyNotifier:
+    """Fails the first delivery for one user, transiently."""
+
+    def __init__(self, inner, fail_user):
+        self.inner, self.fail_user, self.failed = inner, fail_user, False
+
+    def deliver(self, decisions, endpoints):
+        failures = {}
+        ok = []
+        for d in decisions:
+            if d.userId == self.fail_user and not self.failed:
+                failures[d.interventionId] = "ThrottlingException"
+            else:
+                ok.append(d)
+        self.failed = self.failed or bool(failures)
+        failures.update(self.inner.deliver(ok, endpoints))
+        return failures
+
+
+def test_a_transient_delivery_failure_fails_only_that_users_records_then_replays_exactly_once():
+    aws = memory_aws()
+    aws.ports.notifier = FlakyNotifier(aws.ports.notifier, "u2")
+    batch = records(*rage("u1"), *rage("u2"))
+    result = run(aws, batch)
+    u2_sequences = {r.sequence for r in batch[3:]}
+    assert result.failed_sequences == u2_sequences
+    assert "u2" not in {k[0] for k in aws.dynamodb.tables["UserState"]}  # not persisted: it will be replayed
+    replay = [r for r in batch if r.sequence >= min(u2_sequences, key=int)]  # Kinesis replays from the lowest failure
+    second = run(aws, replay)
+    assert not second.failed_sequences and second.applied == 3
+    published = [json.loads(m["Message"])["userId"] for m in aws.sns.published]
+    assert sorted(published) == ["u1", "u2"]  # each user helped exactly once
+
+
+def test_a_store_outage_raises_so_the_whole_batch_is_retried():
+    aws = memory_aws()
+
+    def broken(**_):
+        raise TransientError("ProvisionedThroughputExceededException")
+
+    aws.dynamodb.batch_get_item = broken
+    with pytest.raises(TransientError):
+        run(aws, records(tap(T0)))
+
+
+def test_analytics_failure_never_fails_the_batch():
+    aws = memory_aws()
+
+    def broken(**_):
+        raise RuntimeError("Timestream rejected the records")
+
+    aws.timestream.write_records = broken
+    result = run(aws, records(*rage("u1")))
+    assert result.analytics_failed and not result.failed_sequences and result.delivered
+
+
+def test_without_analytics_everything_else_works():
+    aws = memory_aws(timestream=False)
+    result = run(aws, records(*rage("u1")))
+    assert result.delivered and aws.meter.calls["timestream.WriteRecords"] == 0
+
+
+def test_bulk_writes_respect_dynamodb_limits_for_a_big_batch():
+    aws = memory_aws()  # the fakes refuse more than 25 items a write and 100 keys a read, as AWS does
+    payloads = [e for u in range(150) for e in rage(f"user-{u}")]
+    result = run(aws, records(*payloads))
+    assert result.applied == 450 and len(aws.dynamodb.tables["UserState"]) == 150
+    assert aws.meter.calls["dynamodb.BatchGetItem"] == 2 + 2  # states of 150 users, then the ledger of 150 sends
+    assert aws.meter.calls["dynamodb.BatchWriteItem"] == -(-len(aws.meter.items_written) // 25)
+
+
+def test_a_resolution_after_an_intervention_is_recorded_as_an_outcome():
+    aws = memory_aws()
+    run(aws, records(*rage("u1")))
+    done = event(feature="checkout", action="complete", t=T0 + 60_000)
+    run(aws, records(done))
+    outcomes = [v for k, v in aws.dynamodb.tables["Interventions"].items() if k[1].startswith("outcome#")]
+    assert len(outcomes) == 1 and outcomes[0]["resolved"] == {"BOOL": True}
