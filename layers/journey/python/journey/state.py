@@ -33,7 +33,7 @@ class UserState:
     first: int = 0
     last: int = 0
     sid: str = ""  # current session fingerprint
-    sess: list[int] = field(default_factory=list)  # session starts, last 28 days
+    sess: list[int] = field(default_factory=list)  # session starts, last 14 days (the trend window)
     gap: float = 0.0  # days between the last two sessions (days since last login at the latest start)
     struggles: list[int] = field(default_factory=list)  # struggle signal times, last 7 days
     support: list[int] = field(default_factory=list)  # support contacts, last 30 days
@@ -90,7 +90,7 @@ class UserState:
     # --- pruning keeps the item small ----------------------------------------------------
     def prune(self, now: int, cap_window_ms: int, cooldown_ms: int, resolution_window_ms: int, window_ms: int = 120_000) -> None:
         """Drop what no rule can use any more (windows are short; lists are capped)."""
-        self.sess = [t for t in self.sess if now - t <= 28 * DAY_MS][-30:]
+        self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
         self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
         self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-6:]
         self.sends = [t for t in self.sends if now - t <= cap_window_ms]
