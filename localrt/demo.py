@@ -138,9 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         receiver.start()
         rt.start_polling()
         console.print(f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].idle) or 'all'} shard(s)")
+        setup_done = time.time()
         play(rt, users, args.seconds, args.seed, receiver, console, truth)
+        play_done = time.time()
         drained = rt.wait_until_drained(timeout_s=300)
         drain_sqs_into(receiver)
+        console.print(f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s")
         elapsed = time.time() - started
         receiver.stop()
         signals = read_signals(rt)

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             decoded = decode_event(line, 1 << 30, args.format)  # only to know the event id for latency
             records.append((partition_key(line, number), line, None if isinstance(decoded, Rejection) else decoded.eventId))
         sequences = rt.put_records(records)
-        line_of = dict(zip(sequences, (number for number, _ in lines)))
+        line_of = {(key, sequence): number for (key, _, _), sequence, (number, _) in zip(records, sequences, lines)}
         drained = rt.wait_until_drained(timeout_s=300)
         drain_sqs_into(receiver)
         elapsed = time.time() - started
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         risk = read_risk(rt)
         summary = pipeline_summary(rt, signals, decisions, receiver, elapsed)
         rejected = sorted(
-            ({"line": line_of.get(q["sequenceNumber"]), "code": q["code"], "reason": q["reason"]} for q in rt.quarantined()),
+            ({"line": line_of.get((q["partitionKey"], q["sequenceNumber"])), "code": q["code"], "reason": q["reason"]} for q in rt.quarantined()),
             key=lambda r: r["line"] or 0,
         )
     from localrt.evaluation import uplift_by_signal_type

@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,8 @@ class LocalRuntime:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        # moto keeps its state per process, not per server: start from a clean account every time
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=10).read()
         self._set_env({**LOCAL_ENV, "AWS_ENDPOINT_URL": self.endpoint})
         self.session = boto3.session.Session(region_name=REGION)
         config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
@@ -176,7 +179,8 @@ class LocalRuntime:
     def put_records(self, records: list[tuple[str, bytes, str | None]]) -> list[str]:
         """PutRecords in chunks of 500, retrying the records Kinesis reports as failed.
 
-        ``records`` are (partition key, data, event id or None); returns sequence numbers in order.
+        ``records`` are (partition key, data, event id or None); returns sequence numbers in order
+        (unique together with the partition key: each shard numbers its own records).
         """
         kinesis = self.clients["kinesis"]
         sequences: list[str] = [""] * len(records)
@@ -245,7 +249,7 @@ class LocalRuntime:
                 for line in body.splitlines():
                     if line.strip():
                         item = json.loads(line)
-                        found[item["sequenceNumber"]] = item
+                        found[(item["partitionKey"], item["sequenceNumber"])] = item  # sequence numbers repeat across shards
         return list(found.values())
 
     def on_failure_messages(self) -> int:

@@ -1,0 +1,62 @@
+"""`make demo` and `make replay` on the embedded local runtime: what the README promises they produce."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from localrt import demo, replay
+
+pytestmark = pytest.mark.network_local
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SUMMARY_FIELDS = {
+    "events_sent", "events_processed", "events_rejected", "events_lost", "duplicates_dropped", "signals_by_type",
+    "interventions_by_channel", "held_out", "latency_ms", "events_per_second",
+}
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_demo_writes_its_results_and_loses_nothing(tmp_path):
+    assert demo.main(["--users", "60", "--seconds", "12", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert SUMMARY_FIELDS | {"struggle_precision", "struggle_recall", "exit_risk_auc"} <= set(summary)
+    assert summary["events_lost"] == 0 and summary["events_sent"] > 3000
+    assert summary["events_rejected"] > 0 and summary["duplicates_dropped"] > 0  # the demo plays both on purpose
+    assert summary["struggle_precision"] >= 0.9 and summary["struggle_recall"] >= 0.9
+    assert set(summary["latency_ms"]) >= {"p50", "p95"}
+    signals = lines(tmp_path / "signals.jsonl")
+    assert signals and set(signals[0]) == {"userId", "featureId", "signalType", "severity", "detectedAt"}
+    assert sum(summary["signals_by_type"].values()) == len(signals)
+    decisions = lines(tmp_path / "interventions.jsonl")
+    assert decisions and set(decisions[0]) == {"userId", "interventionId", "signalType", "channel", "heldOut", "decidedBy", "decidedAt"}
+    assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
+    report = (tmp_path / "report.html").read_text()
+    assert report.count("<svg") == 6 and "Summary" in report
+
+
+def test_replay_reports_each_bad_line_and_processes_the_rest(tmp_path):
+    assert replay.main(["--file", str(SAMPLES / "native_with_malformed.jsonl"), "--format", "native", "--out", str(tmp_path)]) == 0
+    rejected = lines(tmp_path / "rejected.jsonl")
+    assert [r["line"] for r in rejected] == [41, 81, 121, 161, 201]
+    assert [r["code"] for r in rejected] == ["not_json", "schema_violation", "schema_violation", "not_object", "schema_violation"]
+    assert "timestamp" in rejected[1]["reason"] and "teleport" in rejected[2]["reason"] and "userId" in rejected[4]["reason"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["events_rejected"] == 5 and summary["events_processed"] == summary["lines"] - 5 and summary["events_lost"] == 0
+
+
+def test_firebase_export_and_native_files_give_the_same_signals(tmp_path):
+    native, firebase = tmp_path / "native", tmp_path / "firebase"
+    assert replay.main(["--file", str(SAMPLES / "native_events.jsonl"), "--format", "native", "--out", str(native)]) == 0
+    assert replay.main(["--file", str(SAMPLES / "firebase_export.jsonl"), "--format", "firebase", "--out", str(firebase)]) == 0
+    key = lambda s: (s["userId"], s["featureId"], s["signalType"], s["severity"], s["detectedAt"])  # noqa: E731
+    native_signals = sorted(map(key, lines(native / "signals.jsonl")))
+    assert native_signals and native_signals == sorted(map(key, lines(firebase / "signals.jsonl")))
+
+
+def test_replay_refuses_a_missing_file(tmp_path):
+    assert replay.main(["--file", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path)]) == 2
