@@ -121,9 +121,10 @@ def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryR
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=150.0, help="wall-clock seconds the 14 simulated days take")
+    parser.add_argument("--seconds", type=float, default=300.0, help="wall-clock seconds the 14 simulated days take")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
+    parser.add_argument("--moto", choices=("process", "thread"), default="process", help="moto server in a child process or a thread")
     args = parser.parse_args(argv)
     console = Console(file=sys.__stdout__)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     truth = GroundTruth()
     console.print(f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS")
     started = time.time()
-    with local_runtime(args.out / "function.log") as rt:
+    with local_runtime(args.out / "function.log", moto=args.moto) as rt:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
         endpoints = register_push_endpoints(rt, users)
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())

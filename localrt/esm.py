@@ -59,6 +59,7 @@ class MappingStats:
     retried_records: int = 0
     batches_to_on_failure: int = 0
     records_to_on_failure: int = 0
+    poll_errors: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -150,15 +151,26 @@ class EventSourceMapping:
 
     def _poll_shard(self, shard_id: str) -> None:
         iterator = self._iterator(shard_id, None)
+        last_read: str | None = None
         buffer: deque = deque()
         first_seen = 0.0
         while not self._stop.is_set():
             room = self.spec.batch_size - len(buffer)
             fetched = []
             if room > 0:
-                response = self.kinesis.get_records(ShardIterator=iterator, Limit=min(room, 10_000))
+                try:
+                    response = self.kinesis.get_records(ShardIterator=iterator, Limit=min(room, 10_000))
+                except Exception as exc:  # noqa: BLE001 - a poller outlives a failed poll, as Lambda's does
+                    log.warning("GetRecords on %s failed, polling again: %s", shard_id, exc)
+                    with self._stats_lock:
+                        self.stats.poll_errors += 1
+                    time.sleep(IDLE_POLL_SECONDS)
+                    iterator = self._iterator(shard_id, last_read)
+                    continue
                 iterator = response["NextShardIterator"]
                 fetched = response["Records"]
+                if fetched:
+                    last_read = fetched[-1]["SequenceNumber"]
             if fetched and not buffer:
                 first_seen = time.monotonic()
             buffer.extend(fetched)

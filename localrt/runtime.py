@@ -7,6 +7,8 @@ import importlib.util
 import json
 import logging
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -75,10 +77,51 @@ class PutStats:
     put_times: dict[str, float] = field(default_factory=dict)  # partition-key-independent: eventId -> wall time
 
 
-class LocalRuntime:
-    """Use as a context manager; see :func:`local_runtime`."""
+class MotoProcess:
+    """moto's server in a child process on 127.0.0.1: the function and moto then use both cores."""
 
-    def __init__(self, template: Template, function_log: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto server exited with code {self.process.returncode}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/moto-api/", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("moto server did not start within 30 s")
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        return "127.0.0.1", self.port
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class LocalRuntime:
+    """Use as a context manager; see :func:`local_runtime`.
+
+    ``moto="process"`` runs moto's server in a child process (the demo: both cores busy);
+    ``moto="thread"`` runs it in-process with ThreadedMotoServer (tests: quicker to start).
+    """
+
+    def __init__(self, template: Template, function_log: Path, extra_env: dict[str, str] | None = None, moto: str = "thread"):
+        self.moto = moto
         self.template = template
         self.function_log = function_log
         self.extra_env = extra_env or {}
@@ -94,7 +137,10 @@ class LocalRuntime:
     # --- setup -------------------------------------------------------------------------------
     def start(self) -> "LocalRuntime":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        if self.moto == "process":
+            self.server = MotoProcess()
+        else:
+            self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
@@ -291,8 +337,10 @@ def _reset_cached_wiring() -> None:
 
 
 @contextmanager
-def local_runtime(function_log: Path, extra_env: dict[str, str] | None = None, template: Template | None = None) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(template or load_template(), function_log, extra_env)
+def local_runtime(
+    function_log: Path, extra_env: dict[str, str] | None = None, template: Template | None = None, moto: str = "thread"
+) -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime(template or load_template(), function_log, extra_env, moto)
     try:
         runtime.start()
         yield runtime
