@@ -20,7 +20,7 @@ class DeploymentConfig:
     stage: str = "dev"
     timestream_enabled: bool = True
     batch_size: int = 500
-    batching_window_s: int = 1
+    batching_window_s: int = 0
     retry_attempts: int = 5
     max_record_age_s: int = 3600
     parallelization_factor: int = 1
@@ -34,7 +34,7 @@ class DeploymentConfig:
             stage=str(get("stage") or "dev"),
             timestream_enabled=_flag(get("timestream"), True),
             batch_size=int(get("batchSize") or 500),
-            batching_window_s=int(get("batchingWindowSeconds") or 1),
+            batching_window_s=int(get("batchingWindowSeconds") or 0),
             retry_attempts=int(get("retryAttempts") or 5),
             max_record_age_s=int(get("maxRecordAgeSeconds") or 3600),
             parallelization_factor=int(get("parallelizationFactor") or 1),

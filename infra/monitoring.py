@@ -26,37 +26,38 @@ class JourneyMonitoring(Construct):
         super().__init__(scope, construct_id)
         self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Journey orchestrator alarms", master_key=key, enforce_ssl=True)
         action = actions.SnsAction(self.alarm_topic)
+        alarms = {
+            "IteratorAgeAlarm": (
+                "Processor falls behind the stream (runbook: iterator age)",
+                function.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+                iterator_age_ms,
+                5,
+            ),
+            "OnFailureQueueAlarm": (
+                "Batches gave up after retries; redrive them (runbook: on-failure destination)",
+                failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+                0,
+                1,
+            ),
+            "ProcessorErrorsAlarm": (
+                "Stream processor invocations failing (runbook: function errors)",
+                function.metric_errors(period=Duration.minutes(5)),
+                0,
+                1,
+            ),
+        }
         self.alarms = [
             cloudwatch.Alarm(
                 self,
-                "IteratorAgeAlarm",
-                alarm_description="Processor falls behind the stream (runbook: iterator age)",
-                metric=function.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
-                threshold=iterator_age_ms,
-                evaluation_periods=5,
+                alarm_id,
+                alarm_description=description,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=periods,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "OnFailureQueueAlarm",
-                alarm_description="Batches gave up after retries; redrive them (runbook: on-failure destination)",
-                metric=failures.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-                threshold=0,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "ProcessorErrorsAlarm",
-                alarm_description="Stream processor invocations failing (runbook: function errors)",
-                metric=function.metric_errors(period=Duration.minutes(5)),
-                threshold=0,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
+            )
+            for alarm_id, (description, metric, threshold, periods) in alarms.items()
         ]
         for alarm in self.alarms:
             alarm.add_alarm_action(action)

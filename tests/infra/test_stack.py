@@ -19,7 +19,7 @@ def test_event_source_mapping_is_bounded_and_reports_partial_failures(template):
         "AWS::Lambda::EventSourceMapping",
         {
             "BatchSize": 500,
-            "MaximumBatchingWindowInSeconds": 1,
+            "MaximumBatchingWindowInSeconds": 0,
             "BisectBatchOnFunctionError": True,
             "MaximumRetryAttempts": 5,
             "MaximumRecordAgeInSeconds": 3600,
