@@ -133,6 +133,7 @@ class LocalRuntime:
         self._saved_env: dict[str, str | None] = {}
         self._log_handle = None
         self._saved_stdout = None
+        self._saved_streams: list[tuple[logging.StreamHandler, object]] = []
 
     # --- setup -------------------------------------------------------------------------------
     def start(self) -> "LocalRuntime":
@@ -219,7 +220,8 @@ class LocalRuntime:
         sys.stdout = self._log_handle
         for handler in logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).handlers:
             if isinstance(handler, logging.StreamHandler) and handler is not self.collector:
-                handler.setStream(self._log_handle)
+                self._saved_streams.append((handler, handler.stream))
+                handler.stream = self._log_handle
 
     # --- producing -----------------------------------------------------------------------------
     def put_records(self, records: list[tuple[str, bytes, str | None]]) -> list[str]:
@@ -312,6 +314,9 @@ class LocalRuntime:
             mapping.stop()
         if self._saved_stdout is not None:
             sys.stdout = self._saved_stdout
+        for handler, stream in self._saved_streams:
+            handler.stream = stream
+        self._saved_streams.clear()
         if self._log_handle:
             self._log_handle.close()
         logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).removeHandler(self.collector)
