@@ -31,9 +31,10 @@ class MemoryAws:
     ports: Ports
 
 
-def memory_aws(timestream: bool = True) -> MemoryAws:
+def memory_aws(timestream: bool = True, retain: set[str] | None = None) -> MemoryAws:
+    """``retain``: tables whose items are kept (default all; the benchmark keeps only what is read)."""
     meter = Meter()
-    ddb, sns, s3, ts = MemoryDynamoDB(meter, KEYS), MemorySNS(meter), MemoryS3(meter), MemoryTimestream(meter)
+    ddb, sns, s3, ts = MemoryDynamoDB(meter, KEYS, retain), MemorySNS(meter), MemoryS3(meter), MemoryTimestream(meter)
     ports = Ports(
         store=DynamoJourneyStore(TABLES, dynamodb=ddb),
         notifier=ChannelNotifier(SnsTopicChannel("arn:aws:sns:us-east-1:123456789012:interventions", sns=sns), push=SnsPlatformPush(sns=sns)),

@@ -19,6 +19,9 @@ logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 gc.freeze()  # imported modules live for the whole sandbox: keep them out of every later GC pass
+# A batch allocates many short-lived, acyclic objects (events, items); collecting every 700
+# allocations spends more time scanning than it frees. Reference counting still frees them at once.
+gc.set_threshold(50_000, 20, 20)
 
 
 def run_batch(items, key):

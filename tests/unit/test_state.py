@@ -4,7 +4,7 @@ from journey.pipeline import UserWork, apply_events
 from journey.policy import DEFAULT_CATALOG
 from journey.records import Accepted
 from journey.settings import Settings
-from journey.state import UserState
+from journey.state import UserState, short_id
 from tests.builders import T0, canonical, event, tap
 
 
@@ -18,9 +18,9 @@ def test_round_trip_and_defaults_are_not_stored():
 
 def test_already_applied_compares_sequence_numbers_as_numbers():
     state = UserState(userId="u1")
-    state.remember("e1", "9")
+    state.remember(short_id("e1"), "9")
     assert state.already_applied("9") and state.already_applied("8") and not state.already_applied("10")
-    assert state.seen("e1") and not state.seen("e2")
+    assert state.seen(short_id("e1")) and not state.seen(short_id("e2"))
 
 
 def test_state_stays_bounded_however_long_the_history():

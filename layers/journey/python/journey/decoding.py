@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Union
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from pydantic_core import from_json
 
 from journey.events import UserEvent, check_unknown_fields
 from journey.normalizers import UnknownFormat, normalize
@@ -49,12 +49,12 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
     if len(raw) > max_bytes:
         return Rejection(RejectionCode.OVERSIZE, f"record is {len(raw)} bytes, the limit is {max_bytes}")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejection(RejectionCode.NOT_UTF8, f"record is not UTF-8 text (byte {exc.start})")
-    try:
-        payload = json.loads(text)
+        payload = from_json(raw)  # pydantic-core's parser: several times faster than json.loads
     except (ValueError, RecursionError) as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as not_text:
+            return Rejection(RejectionCode.NOT_UTF8, f"record is not UTF-8 text (byte {not_text.start})")
         return Rejection(RejectionCode.NOT_JSON, f"record is not JSON ({str(exc)[:120]})")
     if not isinstance(payload, dict):
         return Rejection(RejectionCode.NOT_OBJECT, f"record is JSON {type(payload).__name__}, expected an object")

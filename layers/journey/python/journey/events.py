@@ -45,7 +45,7 @@ def check_unknown_fields(payload: dict[str, Any]) -> str | None:
         (_KNOWN["deviceInfo"], payload.get("deviceInfo"), "deviceInfo."),
         (_KNOWN["userContext"], payload.get("userContext"), "userContext."),
     ):
-        if not isinstance(data, dict) or len(data) <= len(known) and all(key in known for key in data):
+        if not isinstance(data, dict) or known.issuperset(data):
             continue
         unknown = [key for key in data if key not in known]
         if len(unknown) > MAX_EXTRA_KEYS:
@@ -60,7 +60,7 @@ class _Bounded(BaseModel):
     """Known fields are typed and bounded; unknown ones are kept in ``extra`` (typed here, counted
     by :func:`check_unknown_fields` before validation)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, ExtraValue]
 
 
@@ -90,7 +90,7 @@ class DeviceInfo(_Bounded):
 
 
 class Consent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
     inApp: bool = True
     push: bool = False
     messages: bool = False
@@ -106,7 +106,7 @@ class UserContext(_Bounded):
 class UserEvent(BaseModel):
     """One thing a user did, in the canonical shape every normalizer produces."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, ExtraValue]
 
     eventId: Id

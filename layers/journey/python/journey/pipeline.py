@@ -28,6 +28,7 @@ from journey.risk import score_exit_risk
 from journey.settings import Settings
 from journey.signals import StruggleSignal
 from journey.state import UserState
+from journey.state import short_id as fingerprint_of
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +130,13 @@ def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -
     for record in records:
         if state.already_applied(record.sequence):
             result.replayed += 1
-        elif state.seen(record.event.eventId):
+            continue
+        fingerprint = fingerprint_of(record.event.eventId)
+        if state.seen(fingerprint):
             result.duplicates += 1
-            state.remember(record.event.eventId, record.sequence)
         else:
-            state.remember(record.event.eventId, record.sequence)
             fresh.append(record)
+        state.remember(fingerprint, record.sequence)
     return fresh
 
 

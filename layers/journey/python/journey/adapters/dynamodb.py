@@ -7,11 +7,12 @@ CPU cost of serialization small.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
+
+from pydantic_core import to_json
 
 from journey.adapters.aws import as_transient, client
 from journey.policy import Decision
@@ -69,7 +70,7 @@ def journal_item(user_id: str, entries: list[list], ttl_days: int) -> dict[str, 
     return {
         "userId": _s(user_id),
         "sk": _s(f"{first[1]:013d}#{first[0][-12:]}"),
-        "ev": _s(json.dumps(entries, separators=(",", ":"))),
+        "ev": _s(to_json(entries).decode()),
         "ttl": _n((first[1] + ttl_days * DAY_MS) // 1000),
     }
 
@@ -84,7 +85,7 @@ def signal_item(signal, ttl_days: int) -> dict[str, Any]:
         "severity": _s(signal.severity.value),
         "signalId": _s(signal.signalId),
         "rule": _s(signal.rule),
-        "ctx": _s(json.dumps(signal.context, separators=(",", ":"), default=str)),
+        "ctx": _s(to_json(signal.context, fallback=str).decode()),
         "ttl": _n((signal.detectedAt + ttl_days * DAY_MS) // 1000),
     }
 
