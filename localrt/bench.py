@@ -164,6 +164,19 @@ def cold_import_ms(runs: int) -> float:
     return statistics.median(times)
 
 
+def reference_loop_s(runs: int = 3) -> float:
+    """CPU seconds for a fixed 10-million-step Python loop: this machine's speed right now, to read
+    the figures against (shared machines vary by half from one minute to the next)."""
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        times.append(time.process_time() - started)
+    return round(statistics.median(times), 3)
+
+
 def cost_per_million(entry: dict, events: int) -> dict:
     """$ per million 1 KB events, from the measured counts and the dated price table."""
     per_event = 1_000_000 / events
@@ -220,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({entry['users_per_batch']} users/batch)"
         )
     result["cold_import_ms"] = round(cold_import_ms(args.runs), 1)
+    result["reference_loop_s"] = reference_loop_s()
     result["cost_per_million_events_usd"] = result["batch"]["500"]["cost_per_million_events_usd"]["total"]
     print(f"handler cold import: {result['cold_import_ms']} ms (median of {args.runs})")
+    print(f"machine speed: a 10-million-step Python loop took {result['reference_loop_s']} s of CPU (lower is faster)")
     print(f"price table ({PRICE_TABLE_DATE}, us-east-1 list prices; sources in summary.json); cost per million 1 KB events at batch 500:")
     for name, usd in result["batch"]["500"]["cost_per_million_events_usd"].items():
         print(f"  {name:<16} ${usd:.4f}")
