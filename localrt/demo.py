@@ -16,21 +16,9 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from localrt.evaluation import match_signals, roc_auc, uplift_by_signal_type
-from localrt.report import write_report
-from localrt.results import (
-    DECISION_FIELDS,
-    SIGNAL_FIELDS,
-    DeliveryReceiver,
-    drain_sqs_into,
-    pipeline_summary,
-    read_decisions,
-    read_risk,
-    read_signals,
-    write_jsonl,
-)
+from localrt.evaluation import match_signals, roc_auc
+from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import LocalRuntime, local_runtime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, make_population, user_journey
 
@@ -142,23 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         setup_done = time.time()
         play(rt, users, args.seconds, args.seed, receiver, console, truth)
         play_done = time.time()
-        drained = rt.wait_until_drained(timeout_s=300)
-        drain_sqs_into(receiver)
+        run = finish_run(rt, receiver, started)
         console.print(f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s")
-        elapsed = time.time() - started
-        receiver.stop()
-        signals = read_signals(rt)
-        decisions, outcomes = read_decisions(rt)
-        risk = read_risk(rt)
-        summary = pipeline_summary(rt, signals, decisions, receiver, elapsed)
 
-    precision, recall, false_positives, missed = match_signals(signals, truth.episodes)
+    precision, recall, false_positives, missed = match_signals(run.signals, truth.episodes)
     labels = {u.userId: u.churner for u in users}
+    risk, summary = run.risk, run.summary
     scored = [(risk[u]["exitRiskScore"], labels[u]) for u in labels if u in risk]
     summary.update(
         {
             "users": len(users),
-            "drained": drained,
             "struggle_precision": round(precision, 4),
             "struggle_recall": round(recall, 4),
             "episodes_labelled": len(truth.episodes),
@@ -167,49 +148,16 @@ def main(argv: list[str] | None = None) -> int:
             "missed_episodes": len(missed),
             "exit_risk_auc": round(roc_auc([s for s, _ in scored], [y for _, y in scored]), 4),
             "risk_bands": {band: sum(1 for r in risk.values() if r.get("riskBand") == band) for band in ("LOW", "MEDIUM", "HIGH")},
-            "uplift_by_signal_type": uplift_by_signal_type(decisions, outcomes),
-            "interventions_received_by_subscriber": len(receiver.received),
         }
     )
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    write_jsonl(args.out / "signals.jsonl", signals, SIGNAL_FIELDS)
-    write_jsonl(args.out / "interventions.jsonl", decisions, DECISION_FIELDS)
+    report = write_results(args.out, run, labels, "demo")
     (args.out / "missed_episodes.jsonl").write_text("".join(json.dumps(e.__dict__) + "\n" for e in missed))
     (args.out / "false_positives.jsonl").write_text("".join(json.dumps(s) + "\n" for s in false_positives))
-    report = write_report(args.out / "report.html", summary, signals, decisions, risk, labels, receiver.latencies_ms, "demo")
     print_summary(console, summary, args.out, report)
-    ok = summary["events_lost"] == 0 and drained
+    ok = summary["events_lost"] == 0 and summary["drained"]
     if not ok:
         console.print("[red bold]events were lost or the stream did not drain[/]")
     return 0 if ok else 1
-
-
-def print_summary(console: Console, summary: dict, out: Path, report: Path) -> None:
-    table = Table(title="What the system noticed and did", show_header=True, header_style="bold")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    rows = [
-        ("events sent / processed / rejected / lost", f"{summary['events_sent']:,} / {summary['events_processed']:,} / {summary['events_rejected']:,} / {summary['events_lost']:,}"),
-        ("duplicates dropped", f"{summary['duplicates_dropped']:,}"),
-        ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
-        ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
-        ("held out (control group)", f"{summary['held_out']:,}"),
-        ("latency put → delivered p50 / p95 ms", f"{summary['latency_ms']['p50']:,} / {summary['latency_ms']['p95']:,}"),
-        ("events per second", f"{summary['events_per_second']:,}"),
-    ]
-    if "struggle_precision" in summary:
-        rows += [
-            ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
-            ("exit-risk AUC (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
-        ]
-        for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
-            if row.get("uplift") is not None:
-                rows.append((f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}"))
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
-    console.print(f"results: {out / 'summary.json'}, {out / 'signals.jsonl'}, {out / 'interventions.jsonl'}")
-    console.print(f"[bold]report: {report.resolve()}[/]")
 
 
 if __name__ == "__main__":

@@ -16,19 +16,7 @@ from rich.console import Console
 
 from journey.decoding import Rejection, decode_event
 from journey.normalizers import FORMATS
-from localrt.demo import print_summary
-from localrt.report import write_report
-from localrt.results import (
-    DECISION_FIELDS,
-    SIGNAL_FIELDS,
-    DeliveryReceiver,
-    drain_sqs_into,
-    pipeline_summary,
-    read_decisions,
-    read_risk,
-    read_signals,
-    write_jsonl,
-)
+from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import local_runtime
 
 USER_KEYS = ("userId", "user_id", "user_pseudo_id")
@@ -79,34 +67,23 @@ def main(argv: list[str] | None = None) -> int:
             records.append((partition_key(line, number), line, None if isinstance(decoded, Rejection) else decoded.eventId))
         sequences = rt.put_records(records)
         line_of = {(key, sequence): number for (key, _, _), sequence, (number, _) in zip(records, sequences, lines)}
-        drained = rt.wait_until_drained(timeout_s=300)
-        drain_sqs_into(receiver)
-        elapsed = time.time() - started
-        receiver.stop()
-        signals = read_signals(rt)
-        decisions, outcomes = read_decisions(rt)
-        risk = read_risk(rt)
-        summary = pipeline_summary(rt, signals, decisions, receiver, elapsed)
+        run = finish_run(rt, receiver, started)
         rejected = sorted(
             ({"line": line_of.get((q["partitionKey"], q["sequenceNumber"])), "code": q["code"], "reason": q["reason"]} for q in rt.quarantined()),
             key=lambda r: r["line"] or 0,
         )
-    from localrt.evaluation import uplift_by_signal_type
-
-    summary.update({"file": str(args.file), "format": args.format, "lines": len(lines), "drained": drained, "uplift_by_signal_type": uplift_by_signal_type(decisions, outcomes)})
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    write_jsonl(args.out / "signals.jsonl", signals, SIGNAL_FIELDS)
-    write_jsonl(args.out / "interventions.jsonl", decisions, DECISION_FIELDS)
+    summary = run.summary
+    summary.update({"file": str(args.file), "format": args.format, "lines": len(lines)})
+    report = write_results(args.out, run, None, f"replay of {args.file.name}")
     with open(args.out / "rejected.jsonl", "w", encoding="utf-8") as handle:
         for row in rejected:
             handle.write(json.dumps(row) + "\n")
     for row in rejected:
         console.print(f"[yellow]line {row['line']}[/]: {row['code']}: {row['reason']}")
-    report = write_report(args.out / "report.html", summary, signals, decisions, risk, None, receiver.latencies_ms, f"replay of {args.file.name}")
     print_summary(console, summary, args.out, report)
     if rejected:
         console.print(f"{len(rejected)} line(s) rejected and quarantined with their reasons; the other {summary['events_processed']:,} processed")
-    return 0 if summary["events_lost"] == 0 and drained else 1
+    return 0 if summary["events_lost"] == 0 and summary["drained"] else 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localrt.evaluation import percentile
+from rich.console import Console
+from rich.table import Table
+
+from localrt.evaluation import percentile, uplift_by_signal_type
+from localrt.report import write_report
 from localrt.runtime import LocalRuntime
 
 SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt")
@@ -128,3 +132,66 @@ def drain_sqs_into(receiver: DeliveryReceiver, quiet_s: float = 2.0, timeout_s: 
         elif time.time() - last_change >= quiet_s:
             return
 
+
+
+@dataclass
+class RunResults:
+    """What a run left in the system, read back, with its summary."""
+
+    summary: dict
+    signals: list[dict]
+    decisions: list[dict]
+    outcomes: list[dict]
+    risk: dict[str, dict]
+    latencies_ms: list[float]
+
+
+def finish_run(rt: LocalRuntime, receiver: DeliveryReceiver, started: float) -> RunResults:
+    """Wait for the stream and the subscriber to go quiet, then read back everything stored."""
+    drained = rt.wait_until_drained(timeout_s=300)
+    drain_sqs_into(receiver)
+    receiver.stop()
+    elapsed = time.time() - started
+    signals = read_signals(rt)
+    decisions, outcomes = read_decisions(rt)
+    summary = pipeline_summary(rt, signals, decisions, receiver, elapsed)
+    summary["drained"] = drained
+    summary["uplift_by_signal_type"] = uplift_by_signal_type(decisions, outcomes)
+    summary["interventions_received_by_subscriber"] = len(receiver.received)
+    return RunResults(summary, signals, decisions, outcomes, read_risk(rt), receiver.latencies_ms)
+
+
+def write_results(out: Path, run: RunResults, labels: dict[str, bool] | None, title: str) -> Path:
+    """summary.json, signals.jsonl, interventions.jsonl and report.html; returns the report's path."""
+    (out / "summary.json").write_text(json.dumps(run.summary, indent=2) + "\n")
+    write_jsonl(out / "signals.jsonl", run.signals, SIGNAL_FIELDS)
+    write_jsonl(out / "interventions.jsonl", run.decisions, DECISION_FIELDS)
+    return write_report(out / "report.html", run.summary, run.signals, run.decisions, run.risk, labels, run.latencies_ms, title)
+
+
+def print_summary(console: Console, summary: dict, out: Path, report: Path) -> None:
+    table = Table(title="What the system noticed and did", show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("events sent / processed / rejected / lost", f"{summary['events_sent']:,} / {summary['events_processed']:,} / {summary['events_rejected']:,} / {summary['events_lost']:,}"),
+        ("duplicates dropped", f"{summary['duplicates_dropped']:,}"),
+        ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
+        ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
+        ("held out (control group)", f"{summary['held_out']:,}"),
+        ("latency put → delivered p50 / p95 ms", f"{summary['latency_ms']['p50']:,} / {summary['latency_ms']['p95']:,}"),
+        ("events per second", f"{summary['events_per_second']:,}"),
+    ]
+    if "struggle_precision" in summary:
+        rows += [
+            ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
+            ("exit-risk AUC (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
+        ]
+    for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
+        if row.get("uplift") is not None:
+            rows.append((f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    console.print(f"results: {out / 'summary.json'}, {out / 'signals.jsonl'}, {out / 'interventions.jsonl'}")
+    console.print(f"[bold]report: {report.resolve()}[/]")

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from journey.adapters.aws import client
-from tests.builders import T0, event, kinesis_event, kinesis_record, tap
+from tests.builders import T0, kinesis_event, kinesis_record, tap
 
 
 def rage(user, t=T0):
