@@ -155,3 +155,13 @@ def test_a_resolution_after_an_intervention_is_recorded_as_an_outcome():
     run(aws, records(done))
     outcomes = [v for k, v in aws.dynamodb.tables["Interventions"].items() if k[1].startswith("outcome#")]
     assert len(outcomes) == 1 and outcomes[0]["resolved"] == {"BOOL": True}
+
+
+def test_an_abandoned_flow_completed_next_day_is_resolved_but_a_rage_tap_is_not():
+    aws = memory_aws()
+    day = 86_400_000
+    run(aws, records(event(feature="booking", action="start", t=T0), event("app_lifecycle", action="background", t=T0 + 20_000)))
+    run(aws, records(*rage("u1", t=T0 + 60_000)))
+    run(aws, records(event(feature="booking", action="complete", t=T0 + day), event(feature="checkout", action="complete", t=T0 + day)))
+    outcomes = [v["signalType"]["S"] for k, v in aws.dynamodb.tables["Interventions"].items() if k[1].startswith("outcome#")]
+    assert outcomes == ["abandonment"]

@@ -88,6 +88,11 @@ def detection_window_ms(cfg) -> int:
     return max(cfg.error_repeat_window_ms, cfg.screen_loop_window_ms, cfg.rage_tap_interval_ms * cfg.rage_tap_count, cfg.error_then_background_ms, REFRACTORY_MS)
 
 
+def resolution_window(signal_type: str, policy) -> int:
+    """How long after a decision a success still counts as its outcome."""
+    return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
+
+
 def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> None:
     """Fold a user's new events into their state: features, signals, decisions, outcomes (pure)."""
     state = work.state
@@ -97,7 +102,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         update_profile(event, state)
         if resolves_episode(event):
             episode = state.episodes.pop(event.feature, None)
-            if episode:
+            if episode and event.timestamp - episode[2] <= resolution_window(episode[1], policy):
                 signal_id, signal_type, decided_at, iid, held_out = episode
                 work.outcomes.append(
                     EpisodeOutcome(
@@ -119,7 +124,14 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         work.journal.append(journal_entry(record))
     if work.records:
         now = state.last
-        state.prune(now, policy.frequency_window_ms, policy.feature_cooldown_ms, policy.resolution_window_ms, detection_window_ms(settings.detection))
+        state.prune(
+            now,
+            policy.frequency_window_ms,
+            policy.feature_cooldown_ms,
+            policy.resolution_window_ms,
+            detection_window_ms(settings.detection),
+            policy.abandonment_resolution_window_ms,
+        )
         risk = score_exit_risk(state, now, settings.risk)
         state.risk, state.band = risk.score, risk.band
         state.contributors = [[name, points] for name, points in risk.contributors]

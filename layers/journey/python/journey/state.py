@@ -92,7 +92,15 @@ class UserState:
             self.seq = sequence_number
 
     # --- pruning keeps the item small ----------------------------------------------------
-    def prune(self, now: int, cap_window_ms: int, cooldown_ms: int, resolution_window_ms: int, window_ms: int = 120_000) -> None:
+    def prune(
+        self,
+        now: int,
+        cap_window_ms: int,
+        cooldown_ms: int,
+        resolution_window_ms: int,
+        window_ms: int = 120_000,
+        abandonment_resolution_window_ms: int | None = None,
+    ) -> None:
         """Drop what no rule can use any more (windows are short; lists are capped)."""
         self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
         self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
@@ -104,7 +112,8 @@ class UserState:
         self.errors = [e for e in self.errors if now - e[0] <= window_ms]
         self.screens = [v for v in self.screens if now - v[0] <= window_ms]
         recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
-        self.episodes = {k: e for k, e in recent if now - e[2] <= resolution_window_ms}
+        late = abandonment_resolution_window_ms or resolution_window_ms
+        self.episodes = {k: e for k, e in recent if now - e[2] <= (late if e[1] == "abandonment" else resolution_window_ms)}
 
 
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
