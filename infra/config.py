@@ -26,6 +26,7 @@ class DeploymentConfig:
     parallelization_factor: int = 1
     iterator_age_alarm_ms: int = 60_000
     push_provider: str = "sns"
+    eum_application_id: str = ""
 
     @classmethod
     def from_context(cls, node: Node) -> "DeploymentConfig":
@@ -39,6 +40,7 @@ class DeploymentConfig:
             max_record_age_s=int(get("maxRecordAgeSeconds") or 3600),
             parallelization_factor=int(get("parallelizationFactor") or 1),
             push_provider=str(get("pushProvider") or "sns"),
+            eum_application_id=str(get("eumApplicationId") or ""),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")
@@ -50,4 +52,6 @@ class DeploymentConfig:
             raise ValueError(f"maxRecordAgeSeconds must be 60..604800, got {config.max_record_age_s}")
         if config.push_provider not in ("sns", "eum", "none"):
             raise ValueError(f"pushProvider must be sns, eum or none, got {config.push_provider}")
+        if config.push_provider == "eum" and not config.eum_application_id:
+            raise ValueError("pushProvider=eum needs -c eumApplicationId=<End User Messaging application id>")
         return config

@@ -108,6 +108,7 @@ class StreamProcessing(Construct):
             "QUARANTINE_BUCKET": storage.quarantine.bucket_name,
             "JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "true" if analytics_names else "false",
             "JOURNEY_SWITCHES__PUSH_PROVIDER": config.push_provider,
+            **({"EUM_APPLICATION_ID": config.eum_application_id} if config.push_provider == "eum" else {}),
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -196,13 +197,12 @@ class StreamProcessing(Construct):
             fn.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["mobiletargeting:SendMessages"],
-                    resources=[stack.format_arn(service="mobiletargeting", resource="apps", resource_name="*")],
+                    resources=[
+                        stack.format_arn(
+                            service="mobiletargeting", resource="apps", resource_name=f"{config.eum_application_id}/messages"
+                        )
+                    ],
                 )
-            )
-            acknowledge(
-                fn,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:mobiletargeting:<AWS::Region>:<AWS::AccountId>:apps/*]",
-                "The End User Messaging application is created outside this stack; its id is configuration.",
             )
         if analytics_table_arn:
             fn.add_to_role_policy(iam.PolicyStatement(actions=["timestream:WriteRecords"], resources=[analytics_table_arn]))

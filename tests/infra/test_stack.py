@@ -148,3 +148,19 @@ def test_cdk_nag_is_really_checking(tmp_path):
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     with pytest.raises(Exception, match="AwsSolutions-SQS2"):
         app.synth()
+
+
+def test_end_user_messaging_push_is_scoped_to_its_application(tmp_path):
+    import pytest
+
+    from tests.infra.conftest import synthesize
+
+    template, _ = synthesize(tmp_path / "eum", pushProvider="eum", eumApplicationId="app123")
+    template.has_resource_properties(
+        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"EUM_APPLICATION_ID": "app123", "JOURNEY_SWITCHES__PUSH_PROVIDER": "eum"})}}
+    )
+    statements = [s for p in template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    (send,) = [s for s in statements if s["Action"] == "mobiletargeting:SendMessages"]
+    assert "apps/app123/messages" in str(send["Resource"])
+    with pytest.raises(ValueError, match="eumApplicationId"):
+        synthesize(tmp_path / "eum-missing", pushProvider="eum")

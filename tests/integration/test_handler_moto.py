@@ -116,3 +116,11 @@ def test_analytics_switch_off_keeps_everything_else_working(deployed, context, m
     assert aws_ports().analytics is None
     assert deployed.handler(kinesis_event(*rage("u3")), context) == {"batchItemFailures": []}
     assert scan(deployed, "SIGNALS_TABLE")
+
+
+def test_metrics_are_emitted_as_embedded_metric_format(deployed, context, capsys):
+    deployed.handler(kinesis_event(*rage("u5"), kinesis_record(b"{bad", "u5")), context)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line]
+    names = {m["Name"] for blob in emf for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"EventsIn", "EventsRejected", "Rejected_not_json", "Signals_rage_tap", "DecisionLatency"} <= names
+    assert names & {"Interventions_in_app", "InterventionsHeldOut"}
