@@ -29,7 +29,7 @@ from localrt.simulator import DAY_MS, GroundTruth, make_population, user_journey
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = ROOT / "functions" / "stream_processor" / "handler.py"
 T0 = 1_793_491_200_000
-DEMO_SECONDS = 300.0  # as the demo plays it
+DEMO_SECONDS = 360.0  # as the demo plays it
 ASSUMED_CALL_LATENCY_MS = 8.0  # per AWS call inside the function, for the Lambda duration estimate
 LAMBDA_MEMORY_GB = 1.0
 

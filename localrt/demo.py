@@ -109,7 +109,7 @@ def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryR
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=300.0, help="wall-clock seconds the 14 simulated days take")
+    parser.add_argument("--seconds", type=float, default=360.0, help="wall-clock seconds the 14 simulated days take")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
     parser.add_argument("--moto", choices=("process", "thread"), default="process", help="moto server in a child process or a thread")

@@ -194,7 +194,7 @@ def session_starts(user: SimUser, rng: random.Random, t0: int, days: int) -> lis
         late = [t0 + int(rng.uniform(10.5, days - 0.2) * DAY_MS) for _ in range(rng.randint(1, 2))]
         starts = early + late
     else:
-        count = rng.randint(5, 8)
+        count = rng.randint(4, 7)
         starts = [t0 + int((i + rng.uniform(0.1, 0.9)) * days * DAY_MS / count) for i in range(count)]
     return sorted(starts)
 
