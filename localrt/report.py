@@ -46,7 +46,7 @@ def signals_over_time(signals: list[dict]) -> str:
         values = [counts[d] for d in ordered]
         ax.bar(ordered, values, bottom=bottom, label=signal_type, color=color)
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.legend(fontsize=7, ncol=3, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     return _svg(fig)
 
