@@ -184,13 +184,12 @@ def cost_per_million(entry: dict, events: int) -> dict:
     gb = 1_000_000 * 1024 / 1024**3
     duration_s = (entry["cpu_s"] + entry["api_calls"] * ASSUMED_CALL_LATENCY_MS / 1000) * per_event
     calls = entry["calls_by_operation"]
-    reads = calls.get("dynamodb.BatchGetItem", 0) * 0  # read units are counted below from keys
-    del reads
     breakdown = {
         "kinesis": gb * (price["kinesis_on_demand_per_gb_ingested"] + price["kinesis_on_demand_per_gb_retrieved"]),
         "lambda": duration_s * LAMBDA_MEMORY_GB * price["lambda_per_gb_second_x86"] + entry["batches"] * per_event / 1e6 * price["lambda_per_million_requests"],
         "dynamodb_writes": entry["write_units"] * per_event / 1e6 * price["dynamodb_per_million_write_request_units"],
-        "dynamodb_reads": entry["batches"] * entry["users_per_batch"] * per_event / 1e6 * price["dynamodb_per_million_read_request_units"] / 2,
+        # one eventually consistent state read (0.5 read unit, items < 4 KB) per user per batch
+        "dynamodb_reads": entry["batches"] * entry["users_per_batch"] * 0.5 * per_event / 1e6 * price["dynamodb_per_million_read_request_units"],
         "timestream": entry["timestream_records"] * per_event / 1e6 * price["timestream_per_million_1kb_writes"],
         "sns": entry["sns_publishes"] * per_event / 1e6 * price["sns_per_million_publishes"],
         "s3_quarantine": calls.get("s3.PutObject", 0) * per_event / 1000 * price["s3_per_thousand_put"],

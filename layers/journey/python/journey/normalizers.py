@@ -124,7 +124,7 @@ def normalize_firebase(row: dict[str, Any]) -> dict[str, Any]:
         "videoId": params.get("video_id") or params.get("video_title"),
         "completionRate": (params["video_percent"] / 100) if params.get("video_percent") is not None else None,
         "attemptCount": params.get("attempt_count"),
-        "errorType": params.get("error_type") or params.get("fatal") and "fatal" or None,
+        "errorType": params.get("error_type") or ("fatal" if params.get("fatal") else None),
         "query": params.get("search_term"),
         "progress": params.get("progress"),
     }

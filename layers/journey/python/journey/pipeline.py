@@ -206,12 +206,13 @@ def process_batch(
             result.decision_latency_ms.append(max(0.0, (decided_at - arrival) * 1000))
 
     failed_users = {d.userId for d in to_deliver if d.interventionId in failures}
+    reached = {d.interventionId for d in to_deliver if d.interventionId not in failures}
     writes = Writes()
     for user_id, work in by_user.items():
         if user_id in failed_users:
             result.failed_sequences.update(r.sequence for r in grouped[user_id])
             # keep the ledger true: what did reach the user is recorded, so a replay won't resend it
-            writes.decisions.extend(d for d in work.decisions if d in to_deliver and d.interventionId not in failures)
+            writes.decisions.extend(d for d in work.decisions if d.interventionId in reached)
             continue
         if work.changed:
             writes.states.append(work.state)
