@@ -128,9 +128,8 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             now,
             policy.frequency_window_ms,
             policy.feature_cooldown_ms,
-            policy.resolution_window_ms,
+            lambda signal_type: resolution_window(signal_type, policy),
             detection_window_ms(settings.detection),
-            policy.abandonment_resolution_window_ms,
         )
         risk = score_exit_risk(state, now, settings.risk)
         state.risk, state.band = risk.score, risk.band

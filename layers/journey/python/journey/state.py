@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from pydantic_core import from_json, to_json
 
@@ -97,9 +97,8 @@ class UserState:
         now: int,
         cap_window_ms: int,
         cooldown_ms: int,
-        resolution_window_ms: int,
+        episode_window: Callable[[str], int],
         window_ms: int = 120_000,
-        abandonment_resolution_window_ms: int | None = None,
     ) -> None:
         """Drop what no rule can use any more (windows are short; lists are capped)."""
         self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
@@ -112,8 +111,7 @@ class UserState:
         self.errors = [e for e in self.errors if now - e[0] <= window_ms]
         self.screens = [v for v in self.screens if now - v[0] <= window_ms]
         recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
-        late = abandonment_resolution_window_ms or resolution_window_ms
-        self.episodes = {k: e for k, e in recent if now - e[2] <= (late if e[1] == "abandonment" else resolution_window_ms)}
+        self.episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
 
 
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
