@@ -27,6 +27,7 @@ class DeploymentConfig:
     iterator_age_alarm_ms: int = 60_000
     push_provider: str = "sns"
     eum_application_id: str = ""
+    trace_aws_calls: bool = False
 
     @classmethod
     def from_context(cls, node: Node) -> "DeploymentConfig":
@@ -41,6 +42,7 @@ class DeploymentConfig:
             parallelization_factor=int(get("parallelizationFactor") or 1),
             push_provider=str(get("pushProvider") or "sns"),
             eum_application_id=str(get("eumApplicationId") or ""),
+            trace_aws_calls=_flag(get("traceAwsCalls"), False),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")

@@ -112,6 +112,8 @@ class StreamProcessing(Construct):
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # the X-Ray SDK (subsegments per AWS call) costs ~300 ms of cold start: opt-in
+            "POWERTOOLS_TRACE_DISABLED": "false" if config.trace_aws_calls else "true",
         }
         if analytics_names:
             environment["TIMESTREAM_DATABASE"], environment["TIMESTREAM_TABLE"] = analytics_names

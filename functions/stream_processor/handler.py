@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from journey.pipeline import process_batch
@@ -17,7 +17,19 @@ from journey.wiring import aws_ports
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+
+
+def _traced(handler):
+    """X-Ray subsegments for every AWS call, when the deployment asks for them (``-c traceAwsCalls=true``).
+    Importing the X-Ray SDK costs ~300 ms of cold start, so it is loaded only then; Lambda's own
+    active tracing (init, invocation, overhead) is on either way."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in ("1", "true", "yes", "on"):
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return Tracer().capture_lambda_handler(capture_response=False)(handler)
+
+
 gc.freeze()  # imported modules live for the whole sandbox: keep them out of every later GC pass
 # A batch allocates many short-lived, acyclic objects (events, items); collecting every 700
 # allocations spends more time scanning than it frees. Reference counting still frees them at once.
@@ -28,7 +40,7 @@ def run_batch(items, key):
     return process_batch(items, aws_ports(), load_settings(), load_catalog(), key)
 
 
-@tracer.capture_lambda_handler(capture_response=False)
+@_traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -39,6 +39,7 @@ def test_processor_runs_with_both_layers_tracing_and_its_configuration(template)
             "Environment": {"Variables": Match.object_like({
                 "STATE_TABLE": Match.any_value(), "INTERVENTIONS_TOPIC_ARN": Match.any_value(), "QUARANTINE_BUCKET": Match.any_value(),
                 "JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "true", "POWERTOOLS_SERVICE_NAME": "journey-orchestrator",
+                "POWERTOOLS_TRACE_DISABLED": "true",  # X-Ray SDK subsegments are opt-in (cold start)
             })},
         },
     )
@@ -155,9 +156,12 @@ def test_end_user_messaging_push_is_scoped_to_its_application(tmp_path):
 
     from tests.infra.conftest import synthesize
 
-    template, _ = synthesize(tmp_path / "eum", pushProvider="eum", eumApplicationId="app123")
+    template, _ = synthesize(tmp_path / "eum", pushProvider="eum", eumApplicationId="app123", traceAwsCalls="true")
     template.has_resource_properties(
-        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"EUM_APPLICATION_ID": "app123", "JOURNEY_SWITCHES__PUSH_PROVIDER": "eum"})}}
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({
+            "EUM_APPLICATION_ID": "app123", "JOURNEY_SWITCHES__PUSH_PROVIDER": "eum", "POWERTOOLS_TRACE_DISABLED": "false",
+        })}},
     )
     statements = [s for p in template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
     (send,) = [s for s in statements if s["Action"] == "mobiletargeting:SendMessages"]

@@ -142,15 +142,19 @@ def _names_help(name: str, tokens: tuple[str, ...]) -> bool:
     return any(token in lowered for token in tokens)
 
 
-RULES: tuple[Rule, ...] = (
-    detect_rage_taps,
-    detect_repeated_attempts,
-    detect_error_patterns,
-    detect_screen_loop,
-    detect_abandonment,
-    detect_help_seeking,
-    detect_client_reported,
+# Each rule and the event types it reads; ``detect`` runs only the rules an event can trigger.
+RULES: tuple[tuple[Rule, frozenset[EventType]], ...] = (
+    (detect_rage_taps, frozenset({EventType.FEATURE_INTERACTION})),
+    (detect_repeated_attempts, frozenset({EventType.FEATURE_INTERACTION})),
+    (detect_error_patterns, frozenset({EventType.ERROR, EventType.APP_LIFECYCLE})),
+    (detect_screen_loop, frozenset({EventType.SCREEN_VIEW, EventType.PAGE_VIEW})),
+    (detect_abandonment, frozenset({EventType.FEATURE_INTERACTION, EventType.APP_LIFECYCLE})),
+    (detect_help_seeking, frozenset({EventType.HELP_REQUEST, EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.SEARCH})),
+    (detect_client_reported, frozenset({EventType.STRUGGLE_SIGNAL})),
 )
+RULES_FOR: dict[EventType, tuple[Rule, ...]] = {
+    kind: tuple(rule for rule, kinds in RULES if kind in kinds) for kind in EventType
+}
 
 
 def grade(base: Severity, feature: str, recent: int, cfg: DetectionSettings) -> Severity:
@@ -162,7 +166,7 @@ def grade(base: Severity, feature: str, recent: int, cfg: DetectionSettings) -> 
 def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[StruggleSignal]:
     """Run every rule on one event; update the state's windows; return the new signals."""
     found: list[StruggleSignal] = []
-    for rule in RULES:
+    for rule in RULES_FOR[event.eventType]:
         for signal_type, feature, base, context in rule(event, state, cfg):
             recent = sum(1 for t in state.struggles if event.timestamp - t <= cfg.severity_recent_window_ms)
             severity = grade(base, feature, recent, cfg)

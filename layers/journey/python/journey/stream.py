@@ -36,22 +36,23 @@ class UserBatchProcessor(BatchProcessor):
         self.fmt = fmt
         self.result: BatchResult | None = None
 
-    def read(self, record: KinesisStreamRecord) -> ReadRecord:
-        payload = record.kinesis
+    def read(self, record: dict) -> ReadRecord:
+        """One raw Lambda record read. Reading never raises for bad input (it quarantines), so the
+        per-record wrapping of Powertools' ``_process_record`` is skipped: at 30k records a second
+        it costs more than the decoding itself."""
+        payload = record["kinesis"]
         return read_record(
-            payload.sequence_number,
-            payload.partition_key,
-            payload.data,
-            payload.approximate_arrival_timestamp,
+            payload["sequenceNumber"],
+            payload["partitionKey"],
+            payload["data"],
+            payload["approximateArrivalTimestamp"],
             self.max_record_bytes,
             self.fmt,
         )
 
     def process(self) -> list[tuple]:
-        self.handler = self.read
-        self._handler_accepts_lambda_context = False
-        outcomes = [self._process_record(record) for record in self.records]
-        items = [result for status, result, _ in outcomes if status == "success"]
+        items = [self.read(record) for record in self.records]
+        outcomes: list[tuple] = [("success", item, record) for item, record in zip(items, self.records)]
         self.result = self.run_batch(items, batch_key(self.records)) if self.records else BatchResult()
         if self.result.failed_sequences:
             error = TransientError("a dependency failed for this record's user; Kinesis will redeliver it")
