@@ -57,6 +57,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             "rejected": dict(result.rejected),
             "duplicates": result.duplicates,
             "redelivered_skipped": result.replayed,
+            "late": result.late,
             "signals": len(result.signals),
             "sent": len(result.delivered),
             "failed_records": len(result.failed_sequences),

@@ -165,3 +165,61 @@ def test_an_abandoned_flow_completed_next_day_is_resolved_but_a_rage_tap_is_not(
     run(aws, records(event(feature="booking", action="complete", t=T0 + day), event(feature="checkout", action="complete", t=T0 + day)))
     outcomes = [v["signalType"]["S"] for k, v in aws.dynamodb.tables["Interventions"].items() if k[1].startswith("outcome#")]
     assert outcomes == ["abandonment"]
+
+
+def _effects(aws) -> tuple:
+    tables = aws.dynamodb.tables
+    signals = sorted(item["sk"]["S"] for item in tables["StruggleSignals"].values())
+    decisions = sorted(item["interventionId"]["S"] for item in tables["Interventions"].values())
+    sent = sorted(json.loads(p["Message"])["interventionId"] for p in aws.sns.published)
+    journaled = sorted(e[0] for item in tables["UserEvents"].values() for e in json.loads(item["ev"]["S"]))
+    return signals, decisions, sent, journaled
+
+
+def _mixed_stream(user="u1"):
+    """A journey with out-of-order and clock-skewed events: taps, errors, a skewed late error, a help screen."""
+    return [
+        tap(T0, user=user), tap(T0 + 200, user=user), tap(T0 + 100, user=user),  # out of order
+        tap(T0 + 400, user=user), tap(T0 + 600, user=user),
+        event("error", user, T0 + 1_000, feature="checkout", errorType="card_declined"),
+        event("error", user, T0 - 3_600_000, feature="checkout", errorType="skewed"),  # an hour behind
+        event("error", user, T0 + 2_000, feature="checkout", errorType="card_declined"),
+        event("screen_view", user, T0 + 3_000, screen="help_center"),
+        event("feature_interaction", user, T0 + 4_000, feature="search", attemptCount=4),
+    ]
+
+
+def test_events_are_applied_in_stream_order_and_late_ones_skip_detection():
+    aws = memory_aws()
+    late = event("error", "u1", T0 - 3_600_000, feature="checkout", errorType="skewed")
+    result = run(aws, records(event("error", "u1", T0, feature="checkout"), late, event("error", "u1", T0 + 1000, feature="checkout")))
+    assert result.late == 1 and result.applied == 3
+    (signal,) = result.signals
+    assert signal.context["errorsEncountered"] == ["error", "error"]  # the skewed error is not part of the pattern
+    journaled = [e[0] for item in aws.dynamodb.tables["UserEvents"].values() for e in json.loads(item["ev"]["S"])]
+    assert late["eventId"] in journaled  # kept in the journal all the same
+
+
+@pytest.mark.parametrize("cut", range(1, 10))
+def test_a_retry_that_cuts_the_batch_elsewhere_has_the_same_effects(cut):
+    """Kinesis replays from the lowest failed record and bisection halves batches: wherever the stream
+    is cut, and even when the first attempt's writes (all but the state) landed, the effects match."""
+    payloads = _mixed_stream()
+    sequences = [next_sequence() for _ in payloads]
+    whole = memory_aws()
+    run(whole, records(*payloads, sequences=sequences))
+
+    cut_up = memory_aws()
+    crashed = memory_aws()  # a first attempt whose writes landed but whose state write did not
+    run(crashed, records(*payloads, sequences=sequences))
+    for table in ("StruggleSignals", "Interventions", "UserEvents"):
+        cut_up.dynamodb.tables[table].update(crashed.dynamodb.tables[table])
+    cut_up.sns.published.extend(crashed.sns.published)
+    run(cut_up, records(*payloads[:cut], sequences=sequences[:cut]))
+    run(cut_up, records(*payloads[cut:], sequences=sequences[cut:]))
+    run(cut_up, records(*payloads, sequences=sequences))  # and the whole batch once more
+
+    signals, decisions, sent, journaled = _effects(cut_up)
+    assert (signals, decisions) == _effects(whole)[:2]
+    assert len(sent) == len(set(sent)) == len(_effects(whole)[2])
+    assert sorted(journaled) == sorted(p["eventId"] for p in payloads)

@@ -47,6 +47,7 @@ class BatchResult:
     applied: int = 0
     duplicates: int = 0
     replayed: int = 0
+    late: int = 0
     rejected: Counter = field(default_factory=Counter)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
@@ -84,8 +85,12 @@ def journal_entry(record: Accepted) -> list:
 
 
 def detection_window_ms(cfg) -> int:
-    """How far back any detection rule looks: older window entries can be dropped from the state."""
-    return max(cfg.error_repeat_window_ms, cfg.screen_loop_window_ms, cfg.rage_tap_interval_ms * cfg.rage_tap_count, cfg.error_then_background_ms, REFRACTORY_MS)
+    """How far back any detection rule can look, from the user's newest event: a rule looks back its
+    own window from an event at most ``late_event_tolerance_ms`` older than the newest. Entries older
+    than that can never be read again, so pruning them (whenever a batch happens to end) cannot
+    change what is detected."""
+    rule_window = max(cfg.error_repeat_window_ms, cfg.screen_loop_window_ms, cfg.rage_tap_interval_ms * cfg.rage_tap_count, cfg.error_then_background_ms, REFRACTORY_MS)
+    return rule_window + cfg.late_event_tolerance_ms
 
 
 def resolution_window(signal_type: str, policy) -> int:
@@ -93,12 +98,21 @@ def resolution_window(signal_type: str, policy) -> int:
     return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
 
 
-def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> None:
-    """Fold a user's new events into their state: features, signals, decisions, outcomes (pure)."""
+def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> int:
+    """Fold a user's new events into their state: features, signals, decisions, outcomes (pure).
+
+    Events are applied in stream order (Kinesis keeps a partition key's order), not re-sorted by
+    their client timestamps: the fold then gives the same signals and decisions however a retry
+    cuts the stream into batches, which is what makes replays idempotent. An event stamped more
+    than ``late_event_tolerance_ms`` before the user's newest is profiled and journaled, but not
+    run through detection. Returns how many such late events there were."""
     state = work.state
     policy = settings.policy
-    for record in sorted(work.records, key=lambda r: r.event.timestamp):
+    tolerance = settings.detection.late_event_tolerance_ms
+    late = 0
+    for record in work.records:
         event = record.event
+        is_late = state.last - event.timestamp > tolerance
         update_profile(event, state)
         if resolves_episode(event):
             episode = state.episodes.pop(event.feature, None)
@@ -116,12 +130,15 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                         resolutionMs=max(0, event.timestamp - decided_at),
                     )
                 )
+        work.journal.append(journal_entry(record))
+        if is_late:
+            late += 1
+            continue
         for signal in detect(event, state, settings.detection):
             work.signals.append(signal)
             decision = decide(signal, state, policy, catalog, now=event.timestamp)
             if decision is not None:
                 work.decisions.append(decision)
-        work.journal.append(journal_entry(record))
     if work.records:
         now = state.last
         state.prune(
@@ -134,6 +151,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         risk = score_exit_risk(state, now, settings.risk)
         state.risk, state.band = risk.score, risk.band
         state.contributors = [[name, points] for name, points in risk.contributors]
+    return late
 
 
 def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
@@ -188,7 +206,7 @@ def process_batch(
         state = states.get(user_id) or UserState(userId=user_id)
         work = by_user[user_id] = UserWork(state=state, loaded_seq=state.seq)
         work.records = _split_new(records, state, result)
-        apply_events(work, settings, catalog)
+        result.late += apply_events(work, settings, catalog)
         result.applied += len(work.records)
 
     decisions = [d for w in by_user.values() for d in w.decisions]
@@ -216,7 +234,7 @@ def process_batch(
         if work.changed:
             writes.states.append(work.state)
         if work.journal:
-            writes.journal[user_id] = work.journal
+            writes.journal[user_id] = (work.loaded_seq, work.journal)
         writes.signals.extend(work.signals)
         writes.decisions.extend(work.decisions)
         writes.outcomes.extend(work.outcomes)

@@ -35,7 +35,8 @@ class Writes:
     """Everything one batch persists, written in bulk."""
 
     states: list[UserState] = field(default_factory=list)
-    journal: dict[str, list[list]] = field(default_factory=dict)  # userId -> compact events
+    # userId -> (sequence number the user's state had applied before this batch, compact events)
+    journal: dict[str, tuple[str, list[list]]] = field(default_factory=dict)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)

@@ -39,6 +39,12 @@ class DetectionSettings(BaseModel):
     help_search_terms: tuple[str, ...] = ("help", "how do i", "how to", "can't", "cannot", "not working", "error")
     critical_features: tuple[str, ...] = ("checkout", "payment", "login", "signup")
     severity_recent_window_ms: int = Field(300_000, ge=1000, description="signals this recent escalate severity")
+    late_event_tolerance_ms: int = Field(
+        300_000,
+        ge=0,
+        le=86_400_000,
+        description="an event stamped this much before the user's newest event is profiled and journaled but not run through detection",
+    )
 
 
 class RiskSettings(BaseModel):

@@ -16,6 +16,7 @@ def publish_metrics(metrics, result: BatchResult) -> None:
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected_total)
     metrics.add_metric(name="DuplicatesDropped", unit=MetricUnit.Count, value=result.duplicates)
     metrics.add_metric(name="RedeliveredSkipped", unit=MetricUnit.Count, value=result.replayed)
+    metrics.add_metric(name="LateEvents", unit=MetricUnit.Count, value=result.late)
     metrics.add_metric(name="RecordsFailedTransiently", unit=MetricUnit.Count, value=len(result.failed_sequences))
     for code, count in result.rejected.items():
         metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)

@@ -65,13 +65,21 @@ def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
     }
 
 
-def journal_item(user_id: str, entries: list[list], ttl_days: int) -> dict[str, Any]:
-    first = entries[0]
+JOURNAL_SEQ_DIGITS = 64  # Kinesis sequence numbers are up to 128 bits (39 decimal digits) and usually 56 long
+
+
+def journal_item(user_id: str, after_seq: str, entries: list[list], ttl_days: int) -> dict[str, Any]:
+    """One chunk of the user's journal, keyed by the sequence number their state had reached before
+    it. A replay starts from the same state, so it rewrites the same key, however a retry cut the
+    batch: the journal never holds an event twice."""
+    stamps = [entry[1] for entry in entries]
     return {
         "userId": _s(user_id),
-        "sk": _s(f"{first[1]:013d}#{first[0][-12:]}"),
+        "sk": _s(f"{after_seq or '0':0>{JOURNAL_SEQ_DIGITS}}"),
+        "from": _n(min(stamps)),
+        "to": _n(max(stamps)),
         "ev": _s(to_json(entries).decode()),
-        "ttl": _n((first[1] + ttl_days * DAY_MS) // 1000),
+        "ttl": _n((max(stamps) + ttl_days * DAY_MS) // 1000),
     }
 
 
@@ -176,8 +184,8 @@ class DynamoJourneyStore:
             add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
         for signal in writes.signals:
             add(t.signals, signal_item(signal, ttl), ("userId", "sk"))
-        for user_id, entries in writes.journal.items():
-            add(t.events, journal_item(user_id, entries, ttl), ("userId", "sk"))
+        for user_id, (after_seq, entries) in writes.journal.items():
+            add(t.events, journal_item(user_id, after_seq, entries, ttl), ("userId", "sk"))
         for state in writes.states:  # last: a crash before here replays the user, and the ledger stops resends
             add(t.state, state_item(state, ttl), ("userId", ""))
         return list(keyed.values())
