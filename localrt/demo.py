@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())
         receiver.start()
         rt.start_polling()
-        console.print(f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].idle) or 'all'} shard(s)")
+        console.print(f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].pending) or 'all'} shard(s)")
         setup_done = time.time()
         play(rt, users, args.seconds, args.seed, receiver, console, truth)
         play_done = time.time()

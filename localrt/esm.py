@@ -3,9 +3,12 @@
 It follows the documented behaviour (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
 and .../services-kinesis-batchfailurereporting.html):
 
-* one poller per shard, records in shard order, at most one batch in flight per shard;
+* one poller per shard, records in shard order; ``ParallelizationFactor`` lanes per shard, each
+  partition key always in the same lane, at most one batch in flight per lane (so up to that many
+  batches per shard at once, and each key's records in order);
 * a batch is invoked when it reaches ``BatchSize`` or ``MaximumBatchingWindowInSeconds`` has passed
   since its first record was read;
+* an invocation that runs past the function timeout is a function error (``Task timed out``);
 * the event has Lambda's exact shape (``Records[].kinesis.{kinesisSchemaVersion, partitionKey,
   sequenceNumber, data, approximateArrivalTimestamp}``, ``eventID`` = ``shardId:sequenceNumber``...);
 * with ``ReportBatchItemFailures``, the checkpoint moves to the lowest reported sequence number and
@@ -13,11 +16,17 @@ and .../services-kinesis-batchfailurereporting.html):
 * a function error with ``BisectBatchOnFunctionError`` splits the batch in two and retries each half;
 * after ``MaximumRetryAttempts`` retries, or once a record is older than ``MaximumRecordAgeInSeconds``,
   the batch is given up and only its metadata goes to the on-failure destination.
+
+Invocations are serialized through one lock: the handler's Powertools Logger and Metrics are
+process-wide, as they are per sandbox in Lambda, and one process plays every sandbox here. The
+lanes still interleave their batches, so ordering and retry semantics are those of parallel
+batches.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import threading
@@ -32,6 +41,12 @@ from localrt.template import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.1
+
+
+class InvocationTimedOut(Exception):
+    """The invocation ran past its timeout. Raised by the emulator when the handler returns late, and
+    by fault injection to end an invocation at an arbitrary point, as Lambda ends the sandbox
+    (``Task timed out``): the work done until then stays done, the batch counts as a function error."""
 
 
 @dataclass
@@ -60,6 +75,7 @@ class MappingStats:
     batches_to_on_failure: int = 0
     records_to_on_failure: int = 0
     poll_errors: int = 0
+    timeouts: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -83,6 +99,46 @@ def lambda_record(shard_id: str, record: dict, stream_arn: str, region: str) -> 
         "awsRegion": region,
         "eventSourceARN": stream_arn,
     }
+
+
+def lane_of(partition_key: str, lanes: int) -> int:
+    """The lane a partition key's records always take (Kinesis hashes keys with MD5 too)."""
+    if lanes == 1:
+        return 0
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:8], "big") % lanes
+
+
+class _Lane:
+    """Records of some partition keys waiting to be batched, in shard order."""
+
+    def __init__(self) -> None:
+        self.records: deque = deque()
+        self.first_read = 0.0
+        self.changed = threading.Condition()
+
+    def put(self, record: dict) -> None:
+        with self.changed:
+            if not self.records:
+                self.first_read = time.monotonic()
+            self.records.append(record)
+            self.changed.notify()
+
+    def take(self, batch_size: int, window_s: float, stop: threading.Event) -> list[dict]:
+        with self.changed:
+            while not stop.is_set():
+                if len(self.records) >= batch_size:
+                    break
+                if self.records:
+                    wait = self.first_read + window_s - time.monotonic()
+                    if wait <= 0:
+                        break
+                else:
+                    wait = IDLE_POLL_SECONDS
+                self.changed.wait(min(wait, IDLE_POLL_SECONDS))
+            batch = [self.records.popleft() for _ in range(min(batch_size, len(self.records)))]
+            if self.records:
+                self.first_read = time.monotonic()
+            return batch
 
 
 class EventSourceMapping:
@@ -116,17 +172,23 @@ class EventSourceMapping:
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.idle = {}  # shard -> True when its poller has nothing buffered or in flight
+        self.pending: dict[str, int] = {}  # shard -> records read but not yet delivered or given up
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         shards = self.kinesis.list_shards(StreamName=self.stream_name)["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            self.idle[shard_id] = True
-            thread = threading.Thread(target=self._poll_shard, args=(shard_id,), name=f"esm-{shard_id}", daemon=True)
-            self._threads.append(thread)
-            thread.start()
+            self.pending[shard_id] = 0
+            lanes = [_Lane() for _ in range(max(1, self.spec.parallelization_factor))]
+            for n, lane in enumerate(lanes):
+                self._spawn(f"esm-{shard_id}-lane{n}", self._run_lane, shard_id, lane)
+            self._spawn(f"esm-{shard_id}", self._poll_shard, shard_id, lanes)
+
+    def _spawn(self, name: str, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -134,7 +196,9 @@ class EventSourceMapping:
             thread.join(timeout=30)
 
     def all_idle(self) -> bool:
-        return all(self.idle.values())
+        """True when every record read from the stream has been delivered or given up."""
+        with self._stats_lock:
+            return not any(self.pending.values())
 
     # --- polling -----------------------------------------------------------------------------
     def _iterator(self, shard_id: str, after: str | None) -> str:
@@ -149,42 +213,49 @@ class EventSourceMapping:
             StartingSequenceNumber=after,
         )["ShardIterator"]
 
-    def _poll_shard(self, shard_id: str) -> None:
+    def _poll_shard(self, shard_id: str, lanes: list["_Lane"]) -> None:
+        """Read the shard in order and deal each record to the lane of its partition key: with a
+        parallelization factor above 1, batches of different keys are in flight together while each
+        key's records stay in order (one lane per key)."""
         iterator = self._iterator(shard_id, None)
         last_read: str | None = None
-        buffer: deque = deque()
-        first_seen = 0.0
+        read_ahead = self.spec.batch_size * len(lanes)
         while not self._stop.is_set():
-            room = self.spec.batch_size - len(buffer)
-            fetched = []
-            if room > 0:
-                try:
-                    response = self.kinesis.get_records(ShardIterator=iterator, Limit=min(room, 10_000))
-                except Exception as exc:  # noqa: BLE001 - a poller outlives a failed poll, as Lambda's does
-                    log.warning("GetRecords on %s failed, polling again: %s", shard_id, exc)
-                    with self._stats_lock:
-                        self.stats.poll_errors += 1
-                    time.sleep(IDLE_POLL_SECONDS)
-                    iterator = self._iterator(shard_id, last_read)
-                    continue
-                iterator = response["NextShardIterator"]
-                fetched = response["Records"]
-                if fetched:
-                    last_read = fetched[-1]["SequenceNumber"]
-            if fetched and not buffer:
-                first_seen = time.monotonic()
-            buffer.extend(fetched)
-            self.idle[shard_id] = not buffer
-            full = len(buffer) >= self.spec.batch_size
-            window_over = buffer and time.monotonic() - first_seen >= self.spec.batching_window_s
-            if full or window_over:
-                batch = [buffer.popleft() for _ in range(min(self.spec.batch_size, len(buffer)))]
-                self._deliver(shard_id, batch)
-                if buffer:
-                    first_seen = time.monotonic()
-                self.idle[shard_id] = not buffer
-            elif not fetched:
+            with self._stats_lock:
+                room = read_ahead - self.pending[shard_id]
+            if room <= 0:
+                time.sleep(0.01)
+                continue
+            try:
+                response = self.kinesis.get_records(ShardIterator=iterator, Limit=min(room, 10_000))
+            except Exception as exc:  # noqa: BLE001 - a poller outlives a failed poll, as Lambda's does
+                log.warning("GetRecords on %s failed, polling again: %s", shard_id, exc)
+                with self._stats_lock:
+                    self.stats.poll_errors += 1
                 time.sleep(IDLE_POLL_SECONDS)
+                iterator = self._iterator(shard_id, last_read)
+                continue
+            iterator = response["NextShardIterator"]
+            fetched = response["Records"]
+            if not fetched:
+                time.sleep(IDLE_POLL_SECONDS)
+                continue
+            last_read = fetched[-1]["SequenceNumber"]
+            with self._stats_lock:
+                self.pending[shard_id] += len(fetched)
+            for record in fetched:
+                lanes[lane_of(record["PartitionKey"], len(lanes))].put(record)
+
+    def _run_lane(self, shard_id: str, lane: "_Lane") -> None:
+        """One lane: at most one batch in flight; a batch goes when it reaches ``BatchSize`` or when
+        ``MaximumBatchingWindowInSeconds`` has passed since its first record was read."""
+        while not self._stop.is_set():
+            batch = lane.take(self.spec.batch_size, self.spec.batching_window_s, self._stop)
+            if not batch:
+                continue
+            self._deliver(shard_id, batch)
+            with self._stats_lock:
+                self.pending[shard_id] -= len(batch)
 
     # --- one batch, with retries, bisection and the on-failure destination -----------------------
     def _deliver(self, shard_id: str, batch: list[dict]) -> None:
@@ -231,6 +302,14 @@ class EventSourceMapping:
                 self.stats.records_invoked += len(records)
             try:
                 response = self.invoke(event, context)
+                if time.time() > context._deadline:
+                    raise InvocationTimedOut(f"Task timed out after {context.timeout_s} seconds")
+            except InvocationTimedOut as exc:  # Lambda ends the sandbox: what ran so far stays done
+                log.warning("timeout on %s (%d records): %s", shard_id, len(records), exc)
+                with self._stats_lock:
+                    self.stats.function_errors += 1
+                    self.stats.timeouts += 1
+                return "error", None
             except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
                 log.exception("function error on %s (%d records)", shard_id, len(records))
                 with self._stats_lock:

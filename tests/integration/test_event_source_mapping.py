@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from localrt.esm import EventSourceMapping, LambdaContext
+from localrt.esm import EventSourceMapping, InvocationTimedOut, LambdaContext, lane_of
 from localrt.template import EventSourceMappingSpec
 
 pytestmark = pytest.mark.network_local
@@ -45,14 +45,16 @@ def spec(**overrides) -> EventSourceMappingSpec:
     return EventSourceMappingSpec(**values)
 
 
-def run_mapping(aws, stream, invoke, records: int, **overrides):
+def run_mapping(aws, stream, invoke, records: int, keys=("k",), timeout_s=30, **overrides):
     name, arn, queue = stream
     mapping = EventSourceMapping(
         spec(**overrides), kinesis=aws["kinesis"], sqs=aws["sqs"], stream_name=name, stream_arn=arn,
         function_arn="arn:aws:lambda:us-east-1:123456789012:function:F", on_failure_queue_url=queue, invoke=invoke,
-        context_factory=lambda: LambdaContext("F", "arn:aws:lambda:us-east-1:123456789012:function:F", 128, 30), region="us-east-1",
+        context_factory=lambda: LambdaContext("F", "arn:aws:lambda:us-east-1:123456789012:function:F", 128, timeout_s), region="us-east-1",
     )
-    aws["kinesis"].put_records(StreamName=name, Records=[{"PartitionKey": "k", "Data": json.dumps({"n": i}).encode()} for i in range(records)])
+    aws["kinesis"].put_records(
+        StreamName=name, Records=[{"PartitionKey": keys[i % len(keys)], "Data": json.dumps({"n": i}).encode()} for i in range(records)]
+    )
     mapping.start()
     deadline = time.time() + 20
     time.sleep(0.5)
@@ -69,7 +71,13 @@ def numbers(event):
     return [json.loads(base64.b64decode(r["kinesis"]["data"]))["n"] for r in event["Records"]]
 
 
+def keys_of(event):
+    return {r["kinesis"]["partitionKey"] for r in event["Records"]}
+
+
 def test_event_shape_and_batch_size(aws, stream):
+    """The event Lambda sends for Kinesis (with-kinesis.html, Example event) and BatchSize: "the maximum
+    number of records in each batch that Lambda pulls from your stream"; records in shard order."""
     seen = []
 
     def invoke(event, context):
@@ -87,6 +95,8 @@ def test_event_shape_and_batch_size(aws, stream):
 
 
 def test_partial_batch_response_replays_from_the_lowest_failed_record(aws, stream):
+    """"Lambda treats the lowest sequence number as the checkpoint ... retries the batch starting from
+    that record" (services-kinesis-batchfailurereporting.html)."""
     calls = []
 
     def invoke(event, context):
@@ -101,6 +111,8 @@ def test_partial_batch_response_replays_from_the_lowest_failed_record(aws, strea
 
 
 def test_an_invalid_item_identifier_retries_the_whole_batch(aws, stream):
+    """"If the batchItemFailures contains an empty or null itemIdentifier, or a malformed one, Lambda
+    treats it as a complete failure and retries the whole batch" (services-kinesis-batchfailurereporting.html)."""
     calls = []
 
     def invoke(event, context):
@@ -112,6 +124,8 @@ def test_an_invalid_item_identifier_retries_the_whole_batch(aws, stream):
 
 
 def test_function_errors_bisect_the_batch(aws, stream):
+    """BisectBatchOnFunctionError: "If the function returns an error, split the batch in two and retry"
+    (API_CreateEventSourceMapping)."""
     calls = []
 
     def invoke(event, context):
@@ -127,6 +141,9 @@ def test_function_errors_bisect_the_batch(aws, stream):
 
 
 def test_exhausted_retries_send_batch_metadata_to_the_on_failure_destination(aws, stream):
+    """MaximumRetryAttempts and the on-failure destination: "Lambda sends a document to the destination
+    that contains details about the batch", not the records (with-kinesis.html, Error handling;
+    the document's shape is the one shown there: requestContext, responseContext, KinesisBatchInfo)."""
     def invoke(event, context):
         raise RuntimeError("always")
 
@@ -142,6 +159,8 @@ def test_exhausted_retries_send_batch_metadata_to_the_on_failure_destination(aws
 
 
 def test_records_past_the_maximum_age_are_not_invoked(aws, stream):
+    """MaximumRecordAgeInSeconds: "Discard records older than the specified age" and send their
+    metadata on (API_CreateEventSourceMapping; condition RecordAgeExceeded)."""
     invoked = threading.Event()
 
     def invoke(event, context):
@@ -151,3 +170,78 @@ def test_records_past_the_maximum_age_are_not_invoked(aws, stream):
     mapping = run_mapping(aws, stream, invoke, 2, max_record_age_s=0)
     time.sleep(0.1)
     assert not invoked.is_set() and mapping.stats.batches_to_on_failure >= 1
+
+
+def test_a_batch_goes_when_the_batching_window_ends_before_it_is_full(aws, stream):
+    """MaximumBatchingWindowInSeconds: "the maximum amount of time, in seconds, that Lambda spends
+    gathering records before invoking the function" (with-kinesis.html, Batching behavior)."""
+    seen = []
+
+    def invoke(event, context):
+        seen.append((time.monotonic(), numbers(event)))
+        return {"batchItemFailures": []}
+
+    started = time.monotonic()
+    run_mapping(aws, stream, invoke, 3, batch_size=100, batching_window_s=1.0)
+    ((at, batch),) = seen
+    assert batch == [0, 1, 2] and at - started >= 1.0
+
+
+def test_parallelization_factor_runs_lanes_and_keeps_each_keys_order(aws, stream):
+    """ParallelizationFactor: "process multiple batches from each shard concurrently ... Lambda still
+    ensures in-order processing at the partition-key level" (with-kinesis.html, Polling and batching
+    streams). Here one lane keeps failing its first batch while the other lane goes on."""
+    calls = []
+    keys = tuple(f"user-{n}" for n in range(8))
+    failing = {k for k in keys if lane_of(k, 2) == 0}
+    assert failing and failing != set(keys)
+
+    def invoke(event, context):
+        calls.append((keys_of(event), numbers(event)))
+        if keys_of(event) <= failing and sum(1 for k, _ in calls if k <= failing) <= 2:
+            raise RuntimeError("the first lane's batch fails twice")
+        return {"batchItemFailures": []}
+
+    run_mapping(aws, stream, invoke, 80, keys=keys, batch_size=10, parallelization_factor=2, bisect_on_error=False, retry_attempts=3)
+    lanes = {frozenset(lane_of(k, 2) for k in batch_keys) for batch_keys, _ in calls}
+    assert lanes == {frozenset({0}), frozenset({1})}  # a batch never mixes lanes; both lanes ran
+    lane0_calls = [i for i, (k, _) in enumerate(calls) if k <= failing]
+    first_success_of_lane0 = lane0_calls[2]
+    assert any(k.isdisjoint(failing) for k, _ in calls[:first_success_of_lane0])  # lane 1 was not held up
+    delivered = {}
+    for batch_keys, batch in calls:
+        for n in batch:
+            delivered.setdefault(keys[n % len(keys)], []).append(n)
+    for key, ns in delivered.items():
+        deduped = list(dict.fromkeys(ns))
+        assert deduped == sorted(deduped), f"{key} out of order: {ns}"
+    assert sorted({n for ns in delivered.values() for n in ns}) == list(range(80))
+
+
+def test_an_invocation_past_its_timeout_is_a_function_error_and_is_retried(aws, stream):
+    """Timeouts are function errors: "Task timed out" ends the invocation and the batch is retried
+    like any other error (with-kinesis.html, Error handling)."""
+    calls = []
+
+    def invoke(event, context):
+        calls.append(numbers(event))
+        if len(calls) == 1:
+            time.sleep(1.2)  # past the 1 s timeout: whatever it returns is discarded
+        return {"batchItemFailures": []}
+
+    mapping = run_mapping(aws, stream, invoke, 4, timeout_s=1, bisect_on_error=False)
+    assert calls == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert mapping.stats.timeouts == 1 and mapping.stats.function_errors == 1
+
+
+def test_a_fault_injected_timeout_ends_the_invocation_where_it_happens(aws, stream):
+    calls = []
+
+    def invoke(event, context):
+        calls.append(numbers(event))
+        if len(calls) == 1:
+            raise InvocationTimedOut("injected")
+        return {"batchItemFailures": []}
+
+    mapping = run_mapping(aws, stream, invoke, 2, bisect_on_error=False)
+    assert calls == [[0, 1], [0, 1]] and mapping.stats.timeouts == 1
