@@ -60,6 +60,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             "late": result.late,
             "signals": len(result.signals),
             "sent": len(result.delivered),
+            "unconfirmed": result.unconfirmed,
             "failed_records": len(result.failed_sequences),
         },
     )

@@ -2,7 +2,7 @@
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from journey.adapters.delivery import EndUserMessagingPush, SnsTopicChannel
 from journey.policy import Channel, Decision, Outcome
@@ -62,3 +62,18 @@ def test_topic_throttling_fails_the_chunk_transiently():
         stub.add_client_error("publish_batch", service_error_code="Throttling", http_status_code=400)
         failures = SnsTopicChannel(TOPIC, sns=sns).publish([decision(1), decision(2)])
     assert set(failures) == {"i-1", "i-2"}
+
+
+def test_the_notifier_skips_the_topic_for_announced_sends_and_reports_what_the_topic_has():
+    from journey.adapters.delivery import ChannelNotifier, SnsPlatformPush
+
+    sns = client("sns")
+    endpoint = "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/e1"
+    with Stubber(sns) as stub:
+        only_one_entry = {"TopicArn": TOPIC, "PublishBatchRequestEntries": [ANY]}  # i-2 only: i-1 was announced before
+        stub.add_response("publish_batch", {"Successful": [{"Id": "0", "MessageId": "m0"}], "Failed": []}, only_one_entry)
+        stub.add_response("publish", {"MessageId": "p1"})
+        stub.add_client_error("publish", service_error_code="Throttling", http_status_code=400)
+        notifier = ChannelNotifier(SnsTopicChannel(TOPIC, sns=sns), push=SnsPlatformPush(sns=sns))
+        report = notifier.deliver([decision(1), decision(2)], {"u1": endpoint}, announced=frozenset({"i-1"}))
+    assert report.announced == {"i-1", "i-2"} and set(report.failed) == {"i-2"}

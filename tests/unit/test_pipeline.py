@@ -83,7 +83,7 @@ class FlakyNotifier:
     def __init__(self, inner, fail_user):
         self.inner, self.fail_user, self.failed = inner, fail_user, False
 
-    def deliver(self, decisions, endpoints):
+    def deliver(self, decisions, endpoints, announced=frozenset()):
         failures = {}
         ok = []
         for d in decisions:
@@ -92,8 +92,9 @@ class FlakyNotifier:
             else:
                 ok.append(d)
         self.failed = self.failed or bool(failures)
-        failures.update(self.inner.deliver(ok, endpoints))
-        return failures
+        report = self.inner.deliver(ok, endpoints, announced)
+        report.failed.update(failures)
+        return report
 
 
 def test_a_transient_delivery_failure_fails_only_that_users_records_then_replays_exactly_once():
@@ -223,3 +224,72 @@ def test_a_retry_that_cuts_the_batch_elsewhere_has_the_same_effects(cut):
     assert (signals, decisions) == _effects(whole)[:2]
     assert len(sent) == len(set(sent)) == len(_effects(whole)[2])
     assert sorted(journaled) == sorted(p["eventId"] for p in payloads)
+
+
+def _ledger(aws) -> dict:
+    return {k[1]: item.get("delivery", {}).get("S") for k, item in aws.dynamodb.tables["Interventions"].items() if not k[1].startswith("outcome#")}
+
+
+def test_a_crash_after_publishing_and_before_recording_never_sends_twice():
+    """The ledger entry is written as pending before publishing; a replay that finds it pending does
+    not publish again (at most once) and records the send as unconfirmed."""
+    aws = memory_aws()
+    store = aws.ports.store
+    persist, crashed = store.persist, []
+
+    def crash_once(writes):
+        if not crashed:
+            crashed.append(True)
+            raise RuntimeError("sandbox ended between publishing and recording")
+        persist(writes)
+
+    store.persist = crash_once
+    batch = records(*rage("u1"))
+    with pytest.raises(RuntimeError):
+        run(aws, batch)
+    assert list(_ledger(aws).values()) == ["pending"] and len(aws.sns.published) == 1
+    replay = run(aws, batch)
+    assert replay.unconfirmed == 1 and replay.delivered == [] and len(aws.sns.published) == 1
+    assert list(_ledger(aws).values()) == ["unconfirmed"]
+
+
+def test_when_recording_the_intent_fails_nothing_is_sent_and_the_user_is_retried():
+    aws = memory_aws()
+    store = aws.ports.store
+
+    def throttled(decisions):
+        raise TransientError("ProvisionedThroughputExceededException")
+
+    store.record_intent = throttled
+    batch = records(*rage("u1"), tap(T0, user="u2"))
+    result = run(aws, batch)
+    assert result.failed_sequences == {r.sequence for r in batch[:3]} and aws.sns.published == []
+    del store.record_intent
+    again = run(aws, batch[:3])
+    assert len(again.delivered) == 1 and len(aws.sns.published) == 1 and list(_ledger(aws).values()) == ["delivered"]
+
+
+class PushFailsOnce:
+    """The topic announcement succeeds; the push after it fails transiently the first time."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def deliver(self, decisions, endpoints, announced=frozenset()):
+        self.calls.append(set(announced))
+        report = self.inner.deliver(decisions, endpoints, announced)
+        if len(self.calls) == 1:
+            report.failed.update({d.interventionId: "push: ThrottlingException" for d in decisions})
+        return report
+
+
+def test_a_push_that_fails_after_the_topic_announcement_is_retried_without_announcing_again():
+    aws = memory_aws()
+    notifier = aws.ports.notifier = PushFailsOnce(aws.ports.notifier)
+    batch = records(*rage("u1"))
+    first = run(aws, batch)
+    assert first.failed_sequences and list(_ledger(aws).values()) == ["announced"]
+    second = run(aws, batch)
+    (iid,) = _ledger(aws)
+    assert notifier.calls == [set(), {iid}]  # the retry knows the topic already has it
+    assert len(aws.sns.published) == 1 and not second.failed_sequences and _ledger(aws)[iid] == "delivered"

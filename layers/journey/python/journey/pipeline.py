@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from journey.detection import REFRACTORY_MS, detect
-from journey.policy import CatalogEntry, Decision, Outcome, decide
-from journey.ports import AnalyticsSink, EpisodeOutcome, JourneyStore, Notifier, QuarantineStore, TransientError, Writes
+from journey.policy import CatalogEntry, Channel, Decision, Outcome, decide
+from journey.ports import (
+    AnalyticsSink,
+    Delivery,
+    EpisodeOutcome,
+    JourneyStore,
+    Notifier,
+    QuarantineStore,
+    TransientError,
+    Writes,
+)
 from journey.profile import resolves_episode, update_profile
 from journey.records import Accepted, Quarantined, ReadRecord
 from journey.risk import score_exit_risk
@@ -48,6 +57,7 @@ class BatchResult:
     duplicates: int = 0
     replayed: int = 0
     late: int = 0
+    unconfirmed: int = 0  # sends a replay found pending: a crash came between publishing and recording
     rejected: Counter = field(default_factory=Counter)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
@@ -169,6 +179,53 @@ def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -
     return fresh
 
 
+@dataclass
+class Sending:
+    """What became of a batch's sends: each one's new ledger state, the transient failures, and the
+    ones a replay found already settled (not sent again)."""
+
+    delivery: dict[str, Delivery] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+
+
+def _deliver(sends: list[Decision], by_user: dict[str, UserWork], ports: Ports, result: BatchResult) -> Sending:
+    """Send what the ledger does not already have, recording the intent (``pending``) first."""
+    sending = Sending()
+    if not sends:
+        return sending
+    ledger = ports.store.delivery_states(sends)
+    to_deliver = []
+    for decision in sends:
+        known = ledger.get(decision.interventionId)
+        if known is not None and known.settled:
+            confirmed = known is Delivery.DELIVERED
+            sending.delivery[decision.interventionId] = Delivery.DELIVERED if confirmed else Delivery.UNCONFIRMED
+            sending.skipped.add(decision.interventionId)
+            result.unconfirmed += 0 if confirmed else 1
+        else:
+            to_deliver.append(decision)
+    if not to_deliver:
+        return sending
+    try:
+        ports.store.record_intent(to_deliver)
+    except TransientError as exc:  # nothing was sent: these users are retried whole
+        log.warning("could not record %d sends before delivery, their users will be retried: %s", len(to_deliver), exc)
+        sending.failed = {d.interventionId: str(exc) for d in to_deliver}
+        return sending
+    push_endpoints = {d.userId: by_user[d.userId].state.push for d in to_deliver if d.channel is Channel.PUSH}
+    announced_before = frozenset(d.interventionId for d in to_deliver if ledger.get(d.interventionId) is Delivery.ANNOUNCED)
+    report = ports.notifier.deliver(to_deliver, push_endpoints, announced_before)
+    sending.failed = report.failed
+    for decision in to_deliver:
+        iid = decision.interventionId
+        if iid not in report.failed:
+            sending.delivery[iid] = Delivery.DELIVERED
+        else:
+            sending.delivery[iid] = Delivery.ANNOUNCED if iid in report.announced else Delivery.FAILED
+    return sending
+
+
 def process_batch(
     items: list[ReadRecord],
     ports: Ports,
@@ -211,10 +268,7 @@ def process_batch(
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]
-    already = ports.store.delivered(sends) if sends else set()
-    to_deliver = [d for d in sends if d.interventionId not in already]
-    push_endpoints = {d.userId: by_user[d.userId].state.push for d in to_deliver if d.channel and d.channel.value == "push"}
-    failures = ports.notifier.deliver(to_deliver, push_endpoints) if to_deliver else {}
+    sending = _deliver(sends, by_user, ports, result)
     decided_at = clock()
     arrival_by_event = {r.event.eventId: r.arrival for w in by_user.values() for r in w.records}
     for decision in decisions:
@@ -222,14 +276,13 @@ def process_batch(
         if arrival:
             result.decision_latency_ms.append(max(0.0, (decided_at - arrival) * 1000))
 
-    failed_users = {d.userId for d in to_deliver if d.interventionId in failures}
-    reached = {d.interventionId for d in to_deliver if d.interventionId not in failures}
-    writes = Writes()
+    failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
+    writes = Writes(delivery=sending.delivery)
     for user_id, work in by_user.items():
         if user_id in failed_users:
             result.failed_sequences.update(r.sequence for r in grouped[user_id])
-            # keep the ledger true: what did reach the user is recorded, so a replay won't resend it
-            writes.decisions.extend(d for d in work.decisions if d.interventionId in reached)
+            # keep the ledger true (what reached the user, what only the topic got), so a replay resends nothing twice
+            writes.decisions.extend(d for d in work.decisions if d.interventionId in sending.delivery)
             continue
         if work.changed:
             writes.states.append(work.state)
@@ -241,7 +294,7 @@ def process_batch(
         result.signals.extend(work.signals)
         result.decisions.extend(work.decisions)
     result.failed_users = failed_users
-    result.delivered = [d for d in to_deliver if d.interventionId not in failures and d.userId not in failed_users]
+    result.delivered = [d for d in sends if sending.delivery.get(d.interventionId) is Delivery.DELIVERED and d.interventionId not in sending.skipped]
     ports.store.persist(writes)
 
     if ports.analytics is not None:

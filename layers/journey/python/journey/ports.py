@@ -4,6 +4,7 @@ tests and the benchmark use in-memory fakes built on the same protocols."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from journey.policy import Decision
@@ -14,6 +15,33 @@ from journey.state import UserState
 
 class TransientError(Exception):
     """A dependency failed in a way a retry may fix (throttling, timeouts, 5xx)."""
+
+
+class Delivery(str, Enum):
+    """Where a send stands in the interventions ledger (the ``delivery`` attribute of its item).
+
+    The ledger entry is written as ``pending`` *before* anything is published. A replay (Kinesis
+    redelivers after a crash or a timeout) reads it first: ``delivered`` and ``pending`` are not sent
+    again (``pending`` means the outcome is unknown: a crash between publishing and recording, so at
+    most once, counted as unconfirmed); ``failed`` is sent again; ``announced`` (the topic got it,
+    push failed) retries the push only."""
+
+    PENDING = "pending"
+    FAILED = "failed"
+    ANNOUNCED = "announced"
+    DELIVERED = "delivered"
+    UNCONFIRMED = "unconfirmed"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will be sent for it."""
+        return self in (Delivery.DELIVERED, Delivery.PENDING, Delivery.UNCONFIRMED)
+
+
+@dataclass
+class DeliveryReport:
+    failed: dict[str, str] = field(default_factory=dict)  # interventionId -> transient error
+    announced: set[str] = field(default_factory=set)  # interventionIds the topic has (now or before)
 
 
 @dataclass
@@ -40,20 +68,25 @@ class Writes:
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
+    delivery: dict[str, Delivery] = field(default_factory=dict)  # interventionId -> ledger state, for sends
 
 
 class JourneyStore(Protocol):
     def load_states(self, user_ids: list[str]) -> dict[str, UserState]: ...
 
-    def delivered(self, decisions: list[Decision]) -> set[str]:
-        """Ids of the given interventions already recorded as delivered (a redelivered batch)."""
+    def delivery_states(self, decisions: list[Decision]) -> dict[str, Delivery]:
+        """The ledger state of the given sends that have an entry (a redelivered batch)."""
+
+    def record_intent(self, decisions: list[Decision]) -> None:
+        """Write each send's ledger entry as ``pending`` before anything is published."""
 
     def persist(self, writes: Writes) -> None: ...
 
 
 class Notifier(Protocol):
-    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str]) -> dict[str, str]:
-        """Send each decision; return interventionId -> error for the ones that failed transiently."""
+    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()) -> DeliveryReport:
+        """Send each decision (the topic announcement is skipped for ids in ``announced``); report the
+        transient failures and which announcements the topic has."""
 
 
 class QuarantineStore(Protocol):

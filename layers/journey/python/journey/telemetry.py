@@ -26,6 +26,7 @@ def publish_metrics(metrics, result: BatchResult) -> None:
         if decision.outcome is Outcome.SEND and decision.channel:
             metrics.add_metric(name=f"Interventions_{decision.channel.value}", unit=MetricUnit.Count, value=1)
     outcomes = Counter(d.outcome.value for d in result.decisions)
+    metrics.add_metric(name="InterventionsUnconfirmed", unit=MetricUnit.Count, value=result.unconfirmed)
     metrics.add_metric(name="InterventionsHeldOut", unit=MetricUnit.Count, value=outcomes.get("held_out", 0))
     metrics.add_metric(name="InterventionsSuppressed", unit=MetricUnit.Count, value=outcomes.get("suppressed", 0))
     if result.analytics_failed:

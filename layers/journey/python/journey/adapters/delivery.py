@@ -13,7 +13,7 @@ import os
 
 from journey.adapters.aws import as_transient, client
 from journey.policy import Channel, Decision
-from journey.ports import TransientError
+from journey.ports import DeliveryReport, TransientError
 
 log = logging.getLogger(__name__)
 PUBLISH_BATCH_LIMIT = 10
@@ -131,14 +131,15 @@ class ChannelNotifier:
         self.topic = topic
         self.push = push
 
-    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str]) -> dict[str, str]:
-        failures = self.topic.publish(decisions)
+    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()) -> DeliveryReport:
+        failures = self.topic.publish([d for d in decisions if d.interventionId not in announced])
+        report = DeliveryReport(failed=failures, announced={d.interventionId for d in decisions if d.interventionId not in failures})
         if self.push is None:
-            return failures
+            return report
         for decision in decisions:
             if decision.channel is Channel.PUSH and decision.interventionId not in failures:
                 endpoint = push_endpoints.get(decision.userId)
                 error = self.push.send(decision, endpoint) if endpoint else None
                 if error:
                     failures[decision.interventionId] = error
-        return failures
+        return report

@@ -16,7 +16,7 @@ from pydantic_core import to_json
 
 from journey.adapters.aws import as_transient, client
 from journey.policy import Decision
-from journey.ports import TransientError, Writes
+from journey.ports import Delivery, TransientError, Writes
 from journey.state import DAY_MS, UserState
 
 BATCH_GET_LIMIT = 100
@@ -98,12 +98,14 @@ def signal_item(signal, ttl_days: int) -> dict[str, Any]:
     }
 
 
-def decision_item(decision: Decision, ttl_days: int) -> dict[str, Any]:
+def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None = None) -> dict[str, Any]:
     record = decision.as_record()
     item = {k: _s(v) for k, v in record.items() if isinstance(v, str) and v}
     item["heldOut"] = {"BOOL": record["heldOut"]}
     item["decidedAt"] = _n(decision.decidedAt)
     item["ttl"] = _n((decision.decidedAt + ttl_days * DAY_MS) // 1000)
+    if delivery is not None:
+        item["delivery"] = _s(delivery.value)
     return item
 
 
@@ -159,15 +161,17 @@ class DynamoJourneyStore:
         items = self._batch_get(self.tables.state, [{"userId": _s(u)} for u in user_ids], "userId, st")
         return {item["userId"]["S"]: UserState.from_json(item["userId"]["S"], item.get("st", {}).get("S")) for item in items}
 
-    def delivered(self, decisions: list[Decision]) -> set[str]:
+    def delivery_states(self, decisions: list[Decision]) -> dict[str, Delivery]:
         keys = {(d.userId, d.interventionId) for d in decisions}
         items = self._batch_get(
             self.tables.interventions,
             [{"userId": _s(u), "interventionId": _s(i)} for u, i in sorted(keys)],
-            "interventionId, #status",
-            {"#status": "status"},
+            "interventionId, delivery",
         )
-        return {item["interventionId"]["S"] for item in items if item.get("status", {}).get("S") == "sent"}
+        return {item["interventionId"]["S"]: Delivery(item["delivery"]["S"]) for item in items if "delivery" in item}
+
+    def record_intent(self, decisions: list[Decision]) -> None:
+        self._write([(self.tables.interventions, decision_item(d, self.ttl_days, Delivery.PENDING)) for d in decisions])
 
     # --- writes ------------------------------------------------------------------------
     def requests(self, writes: Writes) -> list[tuple[str, dict]]:
@@ -179,7 +183,7 @@ class DynamoJourneyStore:
             keyed[(table, item[key_names[0]]["S"], item[key_names[1]]["S"] if key_names[1] else "")] = (table, item)
 
         for decision in writes.decisions:
-            add(t.interventions, decision_item(decision, ttl), ("userId", "interventionId"))
+            add(t.interventions, decision_item(decision, ttl, writes.delivery.get(decision.interventionId)), ("userId", "interventionId"))
         for outcome in writes.outcomes:
             add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
         for signal in writes.signals:
@@ -191,7 +195,10 @@ class DynamoJourneyStore:
         return list(keyed.values())
 
     def persist(self, writes: Writes) -> None:
-        for chunk in _chunks(self.requests(writes), BATCH_WRITE_LIMIT):
+        self._write(self.requests(writes))
+
+    def _write(self, requests: list[tuple[str, dict]]) -> None:
+        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
             request: dict[str, list] = {}
             for table, item in chunk:
                 request.setdefault(table, []).append({"PutRequest": {"Item": item}})
