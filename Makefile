@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth test test-slow demo replay bench samples clean deploy
+.PHONY: install layers synth test test-slow demo replay bench chaos load samples clean deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ replay: synth
 
 bench: install
 	$(PY) -m localrt.bench
+
+chaos: synth
+	$(PY) -m localrt.chaos
+
+load: synth
+	$(PY) -m localrt.load
 
 samples: install
 	$(PY) -m localrt.samples --users 20

@@ -17,14 +17,13 @@ import io
 import json
 import logging
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from localrt.simulator import DAY_MS, GroundTruth, make_population, user_journey
+from localrt.simulator import make_population, timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = ROOT / "functions" / "stream_processor" / "handler.py"
@@ -52,21 +51,7 @@ PRICE_TABLE = {
 
 def demo_stream(users: int, seed: int) -> list[dict]:
     """The demo's events in the order the demo's engine emits them (wall-clock schedule)."""
-    truth = GroundTruth()
-    timed = []
-    for i, user in enumerate(make_population(users, seed)):
-        rng = random.Random(seed * 7919 + i)
-        wall = None
-        for burst in user_journey(user, rng, truth, T0, 14, lambda u, f: False):
-            first = burst.events[0]
-            start_wall = (first["timestamp"] - T0) / (14 * DAY_MS) * DEMO_SECONDS
-            if first["eventType"] == "app_lifecycle" and first["eventData"].get("action") == "session_start":
-                wall = start_wall if wall is None else max(wall, start_wall)
-            for event in burst.events:
-                timed.append((wall, i, event))
-            wall += burst.wait_s
-    timed.sort(key=lambda item: (item[0], item[1]))
-    return [event for _, _, event in timed]
+    return timeline(make_population(users, seed), seed, T0, 14, DEMO_SECONDS)
 
 
 def kinesis_events(events: list[dict], batch_size: int) -> list[dict]:

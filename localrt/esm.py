@@ -43,10 +43,19 @@ log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.1
 
 
-class InvocationTimedOut(Exception):
-    """The invocation ran past its timeout. Raised by the emulator when the handler returns late, and
-    by fault injection to end an invocation at an arbitrary point, as Lambda ends the sandbox
-    (``Task timed out``): the work done until then stays done, the batch counts as a function error."""
+class SandboxEnded(BaseException):
+    """The sandbox stopped in the middle of an invocation: the work done until then stays done, the
+    batch counts as a function error. A ``BaseException``, so the function's own ``except Exception``
+    cannot swallow it, as it cannot stop Lambda ending a sandbox."""
+
+
+class InvocationTimedOut(SandboxEnded):
+    """``Task timed out``: raised by the emulator when the handler returns past its deadline, and by
+    fault injection to end an invocation at an arbitrary point."""
+
+
+class RuntimeExited(SandboxEnded):
+    """``Runtime exited`` (a crash, out of memory): raised by fault injection."""
 
 
 @dataclass
@@ -76,6 +85,8 @@ class MappingStats:
     records_to_on_failure: int = 0
     poll_errors: int = 0
     timeouts: int = 0
+    crashes: int = 0
+    max_batch_seconds: float = 0.0  # longest a lane was held by one batch, retries included (its shard's stall)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -259,6 +270,14 @@ class EventSourceMapping:
 
     # --- one batch, with retries, bisection and the on-failure destination -----------------------
     def _deliver(self, shard_id: str, batch: list[dict]) -> None:
+        started = time.monotonic()
+        try:
+            self._deliver_with_retries(shard_id, batch)
+        finally:
+            with self._stats_lock:
+                self.stats.max_batch_seconds = max(self.stats.max_batch_seconds, time.monotonic() - started)
+
+    def _deliver_with_retries(self, shard_id: str, batch: list[dict]) -> None:
         pending: deque[tuple[list[dict], int]] = deque([(batch, 0)])
         while pending and not self._stop.is_set():
             records, attempt = pending.popleft()
@@ -304,11 +323,12 @@ class EventSourceMapping:
                 response = self.invoke(event, context)
                 if time.time() > context._deadline:
                     raise InvocationTimedOut(f"Task timed out after {context.timeout_s} seconds")
-            except InvocationTimedOut as exc:  # Lambda ends the sandbox: what ran so far stays done
-                log.warning("timeout on %s (%d records): %s", shard_id, len(records), exc)
+            except SandboxEnded as exc:  # Lambda ends the sandbox: what ran so far stays done
+                log.warning("sandbox ended on %s (%d records): %s", shard_id, len(records), exc)
                 with self._stats_lock:
                     self.stats.function_errors += 1
-                    self.stats.timeouts += 1
+                    self.stats.timeouts += isinstance(exc, InvocationTimedOut)
+                    self.stats.crashes += isinstance(exc, RuntimeExited)
                 return "error", None
             except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
                 log.exception("function error on %s (%d records)", shard_id, len(records))

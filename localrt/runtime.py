@@ -22,6 +22,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from localrt import moto_patches
 from localrt.esm import EventSourceMapping, LambdaContext
 from localrt.provision import Provisioned, function_environment, provision
 from localrt.template import Template, load_template
@@ -85,7 +86,7 @@ class MotoProcess:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "localrt.moto_patches", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -138,6 +139,7 @@ class LocalRuntime:
     # --- setup -------------------------------------------------------------------------------
     def start(self) -> "LocalRuntime":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        moto_patches.apply()
         if self.moto == "process":
             self.server = MotoProcess()
         else:

@@ -255,3 +255,23 @@ def make_population(count: int, seed: int, push_share: float = 0.6) -> list[SimU
             )
         )
     return users
+
+
+def timeline(users: list[SimUser], seed: int, t0: int, days: int, seconds: float) -> list[dict]:
+    """Every user's events, in the order the demo's engine would emit them over ``seconds`` of wall
+    clock (no feedback from the system: nobody is helped). For the benchmark, chaos and load runs."""
+    truth = GroundTruth()
+    timed = []
+    for i, user in enumerate(users):
+        rng = random.Random(seed * 7919 + i)
+        wall = None
+        for burst in user_journey(user, rng, truth, t0, days, lambda u, f: False):
+            first = burst.events[0]
+            start_wall = (first["timestamp"] - t0) / (days * DAY_MS) * seconds
+            if first["eventType"] == "app_lifecycle" and first["eventData"].get("action") == "session_start":
+                wall = start_wall if wall is None else max(wall, start_wall)
+            for event in burst.events:
+                timed.append((wall, i, event))
+            wall += burst.wait_s
+    timed.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in timed]
