@@ -1,4 +1,5 @@
-"""Alarms that point at the runbook: iterator age, on-failure queue depth, function errors."""
+"""Alarms that point at the runbook (docs/runbook.md, one section per alarm): iterator age,
+on-failure queue depth, function errors, quarantined records, unconfirmed sends."""
 
 from __future__ import annotations
 
@@ -22,10 +23,17 @@ class JourneyMonitoring(Construct):
         function: lambda_.IFunction,
         failures: sqs.IQueue,
         iterator_age_ms: int,
+        namespace: str,
+        service: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Journey orchestrator alarms", master_key=key, enforce_ssl=True)
         action = actions.SnsAction(self.alarm_topic)
+
+        def app_metric(name: str) -> cloudwatch.Metric:  # the processor's own EMF metrics
+            return cloudwatch.Metric(namespace=namespace, metric_name=name, dimensions_map={"service": service},
+                                     statistic="Sum", period=Duration.minutes(5))
+
         alarms = {
             "IteratorAgeAlarm": (
                 "Processor falls behind the stream (runbook: iterator age)",
@@ -42,6 +50,18 @@ class JourneyMonitoring(Construct):
             "ProcessorErrorsAlarm": (
                 "Stream processor invocations failing (runbook: function errors)",
                 function.metric_errors(period=Duration.minutes(5)),
+                0,
+                1,
+            ),
+            "QuarantineAlarm": (
+                "Producers are sending records the processor rejects (runbook: quarantined records)",
+                app_metric("EventsRejected"),
+                100,
+                1,
+            ),
+            "UnconfirmedSendsAlarm": (
+                "Sends whose outcome is unknown after a crash (runbook: unconfirmed sends)",
+                app_metric("InterventionsUnconfirmed"),
                 0,
                 1,
             ),

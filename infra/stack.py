@@ -11,7 +11,7 @@ from infra.config import DeploymentConfig
 from infra.delivery import InterventionDelivery
 from infra.monitoring import JourneyMonitoring
 from infra.storage import JourneyStorage
-from infra.stream_processing import StreamProcessing
+from infra.stream_processing import METRICS_NAMESPACE, SERVICE_NAME, StreamProcessing
 
 
 class JourneyOrchestratorStack(Stack):
@@ -47,8 +47,12 @@ class JourneyOrchestratorStack(Stack):
             function=processing.function,
             failures=processing.failures,
             iterator_age_ms=config.iterator_age_alarm_ms,
+            namespace=METRICS_NAMESPACE,
+            service=SERVICE_NAME,
         )
         CfnOutput(self, "EventStreamName", value=processing.stream.stream_name)
         CfnOutput(self, "InterventionsTopicArn", value=delivery.topic.topic_arn)
         CfnOutput(self, "InterventionsTableName", value=storage.tables["Interventions"].table_name)
         CfnOutput(self, "OnFailureQueueUrl", value=processing.failures.queue_url)
+        CfnOutput(self, "QuarantineBucketName", value=storage.quarantine.bucket_name)
+        CfnOutput(self, "StreamProcessorFunctionName", value=processing.function.function_name)

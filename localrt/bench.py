@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     events = demo_stream(args.users, seed=7)[: args.events]
     print(f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core")
     result = {"batch": {}, "events": len(events), "runs": args.runs, "price_table_date": PRICE_TABLE_DATE, "price_table": {k: {"usd": v[0], "source": v[1]} for k, v in PRICE_TABLE.items()}}
-    for batch_size in (100, 500):
+    for batch_size in (100, 500, 1000):
         runs = [run_once(batch_size, events) for _ in range(args.runs)]
         median_us = statistics.median(r["us_per_event"] for r in runs)
         sample = runs[0]
@@ -221,9 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     result["cost_per_million_events_usd"] = result["batch"]["500"]["cost_per_million_events_usd"]["total"]
     print(f"handler cold import: {result['cold_import_ms']} ms (median of {args.runs})")
     print(f"machine speed: a 10-million-step Python loop took {result['reference_loop_s']} s of CPU (lower is faster)")
-    print(f"price table ({PRICE_TABLE_DATE}, us-east-1 list prices; sources in summary.json); cost per million 1 KB events at batch 500:")
-    for name, usd in result["batch"]["500"]["cost_per_million_events_usd"].items():
-        print(f"  {name:<16} ${usd:.4f}")
+    sizes = list(result["batch"])
+    print(f"price table ({PRICE_TABLE_DATE}, us-east-1 list prices; sources in summary.json); $ per million 1 KB events:")
+    print(f"  {'batch size':<16}" + "".join(f"{size:>10}" for size in sizes))
+    for name in result["batch"]["500"]["cost_per_million_events_usd"]:
+        print(f"  {name:<16}" + "".join(f"{result['batch'][size]['cost_per_million_events_usd'][name]:>10.4f}" for size in sizes))
     (args.out / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"written: {args.out / 'summary.json'}")
     return 0

@@ -282,7 +282,12 @@ def main(argv: list[str] | None = None) -> int:
                           f"invocations {mapping.stats.invocations:,} · function errors {mapping.stats.function_errors:,}", end="\r")
             time.sleep(max(0.0, due - time.time()))
         console.print()
-        drained = rt.wait_until_drained(timeout_s=900, settle_s=5)
+        drain_deadline = time.time() + 1200
+        drained = False
+        while not drained and time.time() < drain_deadline:
+            drained = rt.wait_until_drained(timeout_s=20, settle_s=5)
+            console.print(f"  draining · applied {rt.collector.totals()['applied']:,} of {len(plan.unique):,} · invocations {mapping.stats.invocations:,} · "
+                          f"function errors {mapping.stats.function_errors:,}")
         drain_sqs_into(receiver, quiet_s=3)
         receiver.stop()
         elapsed = time.time() - started

@@ -330,8 +330,9 @@ class EventSourceMapping:
                     self.stats.timeouts += isinstance(exc, InvocationTimedOut)
                     self.stats.crashes += isinstance(exc, RuntimeExited)
                 return "error", None
-            except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
-                log.exception("function error on %s (%d records)", shard_id, len(records))
+            except Exception as exc:  # noqa: BLE001 - a function error, as Lambda sees it
+                log.warning("function error on %s (%d records): %s: %s", shard_id, len(records), type(exc).__name__, exc)
+                log.debug("function error traceback", exc_info=True)
                 with self._stats_lock:
                     self.stats.function_errors += 1
                 return "error", None

@@ -1,8 +1,9 @@
 """A speed fix for moto's Kinesis, applied wherever the local runtime runs moto.
 
 moto numbers each shard's records 1, 2, 3, ... but its ``Shard.get_records`` walks the shard from
-the first record on every call, so a poller slows down as the stream grows (100k records: most
-of the CPU). This reads forward from the iterator's position instead; same results.
+the first record on every call, and every put copies the shard's keys to find the last one, so
+both slow down as the stream grows (100k records: most of the CPU). These read forward from the
+iterator's position and take the ends of the ordered dict directly; same results.
 """
 
 from __future__ import annotations
@@ -30,8 +31,16 @@ def apply() -> None:
         millis_behind = int((newest.created_at - results[-1].created_at) * 1000) if results else 0
         return results, last, millis_behind
 
+    def get_min_sequence_number(self) -> int:
+        return next(iter(self.records)) if self.records else 0
+
+    def get_max_sequence_number(self) -> int:
+        return next(reversed(self.records)) if self.records else 0
+
     get_records._journey_patched = True
     Shard.get_records = get_records
+    Shard.get_min_sequence_number = get_min_sequence_number
+    Shard.get_max_sequence_number = get_max_sequence_number
 
 
 if __name__ == "__main__":  # python -m localrt.moto_patches <moto.server arguments>: moto's server, patched

@@ -98,8 +98,19 @@ def test_key_rotation_is_on(template):
 def test_alarms_watch_iterator_age_failures_and_errors(template):
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
-    assert {"IteratorAge", "ApproximateNumberOfMessagesVisible", "Errors"} <= metrics
+    assert {"IteratorAge", "ApproximateNumberOfMessagesVisible", "Errors", "EventsRejected", "InterventionsUnconfirmed"} <= metrics
     assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
+
+
+def test_every_alarm_points_at_a_section_of_the_runbook(template):
+    import re
+    from pathlib import Path
+
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "runbook.md").read_text()
+    sections = {line[3:].strip().lower() for line in runbook.splitlines() if line.startswith("## ")}
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        (pointer,) = re.findall(r"\(runbook: ([^)]+)\)", alarm["Properties"]["AlarmDescription"])
+        assert pointer.lower() in sections, f"no runbook section '{pointer}'"
 
 
 def test_timestream_is_on_by_default_and_removable(template, template_without_timestream):

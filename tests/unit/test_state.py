@@ -42,3 +42,14 @@ def test_state_stays_bounded_however_long_the_history():
     from localrt.memory_aws import write_units
 
     assert write_units(state_item(state, 30)) <= 2, len(state.to_json())
+
+
+def test_a_duplicate_does_not_push_older_ids_out_of_the_dedup_window():
+    from journey.state import RECENT_IDS, UserState, short_id
+
+    state = UserState(userId="u1")
+    for n in range(RECENT_IDS):
+        state.remember(short_id(f"e{n}"), str(n + 1))
+    for n in range(10):  # the newest event, duplicated ten times by a retrying producer
+        state.remember(short_id(f"e{RECENT_IDS - 1}"), str(100 + n))
+    assert state.seen(short_id("e0")) and len(state.ids) == RECENT_IDS and state.seq == "109"

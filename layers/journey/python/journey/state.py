@@ -85,9 +85,10 @@ class UserState:
         return fingerprint in self.ids
 
     def remember(self, fingerprint: str, sequence_number: str) -> None:
-        self.ids.append(fingerprint)
-        if len(self.ids) > RECENT_IDS:
-            del self.ids[: len(self.ids) - RECENT_IDS]
+        if fingerprint not in self.ids:  # a duplicate does not push an older id out of the window
+            self.ids.append(fingerprint)
+            if len(self.ids) > RECENT_IDS:
+                del self.ids[: len(self.ids) - RECENT_IDS]
         if not self.seq or int(sequence_number) > int(self.seq):
             self.seq = sequence_number
 
