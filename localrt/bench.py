@@ -79,7 +79,9 @@ def kinesis_events(events: list[dict], batch_size: int) -> list[dict]:
     return [{"Records": records[i : i + batch_size]} for i in range(0, len(records), batch_size)]
 
 
-class _Context:
+class FakeContext:
+    """The Lambda context for direct handler calls (the benchmark, the chaos run's reference)."""
+
     function_name = "bench"
     memory_limit_in_mb = 1024
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
@@ -117,7 +119,7 @@ def run_once(batch_size: int, events: list[dict]) -> dict:
     started = time.process_time()
     with contextlib.redirect_stdout(sink):
         for batch in batches:
-            response = module.lambda_handler(batch, _Context())
+            response = module.lambda_handler(batch, FakeContext())
             if response.get("batchItemFailures"):
                 raise RuntimeError(f"unexpected failures in bench: {response}")
     cpu = time.process_time() - started - aws.meter.fake_seconds

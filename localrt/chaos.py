@@ -171,7 +171,7 @@ class Effects:
 
 
 def reference_effects(unique: list[dict], batch_size: int) -> Effects:
-    from localrt.bench import load_handler
+    from localrt.bench import FakeContext, load_handler
     from localrt.memory_ports import memory_aws
 
     aws = memory_aws(timestream=False)
@@ -181,7 +181,7 @@ def reference_effects(unique: list[dict], batch_size: int) -> Effects:
         handler.setStream(sink)  # the reference's logs and metrics are not the run's
     with contextlib.redirect_stdout(sink):
         for batch in kinesis_events(unique, batch_size):
-            response = module.lambda_handler(batch, _Context())
+            response = module.lambda_handler(batch, FakeContext())
             assert not response.get("batchItemFailures"), "the fault-free reference failed"
     tables = aws.dynamodb.tables
     effects = Effects()
@@ -190,17 +190,6 @@ def reference_effects(unique: list[dict], batch_size: int) -> Effects:
     effects.sends = {json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p}  # topic entries, not pushes
     effects.counters = {k[0]: _counters(json.loads(i["st"]["S"])) for k, i in tables["UserState"].items()}
     return effects
-
-
-class _Context:
-    function_name = "reference"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reference"
-    aws_request_id = "reference"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
 
 
 def _counters(state: dict) -> dict:

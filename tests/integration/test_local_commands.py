@@ -60,3 +60,25 @@ def test_firebase_export_and_native_files_give_the_same_signals(tmp_path):
 
 def test_replay_refuses_a_missing_file(tmp_path):
     assert replay.main(["--file", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path)]) == 2
+
+
+def test_chaos_holds_every_invariant_at_a_small_scale(tmp_path):
+    from localrt import chaos
+
+    assert chaos.main(["--events", "4000", "--users", "120", "--moto", "thread", "--rate", "3000", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {"events_sent", "events_lost", "duplicate_effects", "poison_injected", "poison_quarantined",
+            "max_shard_stall_seconds", "retry_budget_seconds", "interventions_sent_twice"} <= set(summary)
+    assert summary["events_lost"] == 0 and summary["duplicate_effects"] == 0 and summary["interventions_sent_twice"] == 0
+    assert summary["poison_injected"] == summary["poison_quarantined"] > 0 and summary["producer_duplicates"] > 0
+    assert sum(summary["faults_injected"].values()) > 0 and summary["reference"]["signals"] > 0
+
+
+def test_load_reports_throughput_latency_and_memory(tmp_path):
+    from localrt import load
+
+    assert load.main(["--minutes", "0.25", "--moto", "thread", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {"duration_s", "events_per_second", "latency_ms", "rss_mb_first_minute", "rss_mb_last_minute"} <= set(summary)
+    assert summary["events_processed"] > 0 and summary["events_per_second"] > 0
+    assert 0 < summary["latency_ms"]["p50"] <= summary["latency_ms"]["p95"] <= summary["latency_ms"]["p99"]
