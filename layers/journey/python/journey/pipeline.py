@@ -166,8 +166,9 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
 
 def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
     fresh = []
+    applied_up_to = int(state.seq) if state.seq else -1  # UserState.already_applied, once per user
     for record in records:
-        if state.already_applied(record.sequence):
+        if int(record.sequence) <= applied_up_to:
             result.replayed += 1
             continue
         fingerprint = fingerprint_of(record.event.eventId)
@@ -298,9 +299,10 @@ def process_batch(
     ports.store.persist(writes)
 
     if ports.analytics is not None:
-        feature_counts = Counter((r.event.feature, r.event.eventType.value) for w in by_user.values() for r in w.records)
+        by_type = Counter((r.event.feature, r.event.eventType) for w in by_user.values() for r in w.records)
+        feature_counts = {(feature, kind.value): count for (feature, kind), count in by_type.items()}
         try:
-            ports.analytics.record(result.signals, result.decisions, dict(feature_counts), int(decided_at * 1000))
+            ports.analytics.record(result.signals, result.decisions, feature_counts, int(decided_at * 1000))
         except Exception as exc:  # noqa: BLE001 - analytics must never stall the core loop
             result.analytics_failed = True
             log.warning("analytics write failed; the batch itself succeeded: %s", exc)
