@@ -166,7 +166,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
 
 def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
     fresh = []
-    applied_up_to = int(state.seq) if state.seq else -1  # UserState.already_applied, once per user
+    applied_up_to = state.applied_up_to()  # converted once per user, not once per record
     for record in records:
         if int(record.sequence) <= applied_up_to:
             result.replayed += 1
@@ -203,7 +203,8 @@ def _deliver(sends: list[Decision], by_user: dict[str, UserWork], ports: Ports, 
             confirmed = known is Delivery.DELIVERED
             sending.delivery[decision.interventionId] = Delivery.DELIVERED if confirmed else Delivery.UNCONFIRMED
             sending.skipped.add(decision.interventionId)
-            result.unconfirmed += 0 if confirmed else 1
+            if not confirmed:
+                result.unconfirmed += 1
         else:
             to_deliver.append(decision)
     if not to_deliver:

@@ -77,8 +77,12 @@ class UserState:
         return cls(userId=user_id, **known)
 
     # --- exactly-once helpers -------------------------------------------------------------
+    def applied_up_to(self) -> int:
+        """The highest sequence number applied, as a number (-1 before any)."""
+        return int(self.seq) if self.seq else -1
+
     def already_applied(self, sequence_number: str) -> bool:
-        return bool(self.seq) and int(sequence_number) <= int(self.seq)
+        return int(sequence_number) <= self.applied_up_to()
 
     def seen(self, fingerprint: str) -> bool:
         """``fingerprint``: :func:`short_id` of the event id."""
