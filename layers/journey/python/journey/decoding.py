@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass
 from enum import Enum
@@ -38,9 +37,10 @@ Decoded = Union[UserEvent, Rejection]
 
 
 def decode_base64(data: str) -> bytes | Rejection:
+    """Strict base64 (what ``base64.b64decode(data, validate=True)`` does, without its wrapper)."""
     try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
+        return binascii.a2b_base64(data, strict_mode=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
         return Rejection(RejectionCode.BAD_BASE64, f"record data is not valid base64 ({exc})")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Callable, Sequence
 
 from journey.events import EventType, UserEvent
 from journey.settings import DetectionSettings
@@ -18,18 +18,20 @@ from journey.state import UserState
 
 REFRACTORY_MS = 60_000
 
-Rule = Callable[[UserEvent, UserState, DetectionSettings], Iterable[tuple[SignalType, str, Severity, dict]]]
+Finding = tuple[SignalType, str, Severity, dict]
+Rule = Callable[[UserEvent, UserState, DetectionSettings], Sequence[Finding]]
+NONE: tuple[Finding, ...] = ()  # what a rule returns when it finds nothing (rules run on every event: no generators)
 
 
 def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings):
     data = event.eventData
     if event.eventType is not EventType.FEATURE_INTERACTION or data.action != "tap" or data.x is None or data.y is None:
-        return
+        return NONE
     target = data.target or event.feature
     target_type = (data.targetType or "").lower()
     if target_type in cfg.rage_tap_excluded_targets:
         state.taps.clear()  # toggles and steppers are tapped repeatedly on purpose
-        return
+        return NONE
     taps = state.taps
     if taps:
         t0, x0, y0, target0 = taps[-1]
@@ -38,20 +40,23 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
         if not (close and quick and target0 == target):
             taps.clear()
     taps.append([event.timestamp, data.x, data.y, target])
+    found = NONE
     if len(taps) >= cfg.rage_tap_count:
         count = len(taps)
         severity = Severity.HIGH if count >= cfg.rage_tap_count + 2 else Severity.MEDIUM
         if count == cfg.rage_tap_count or count == cfg.rage_tap_count + 2:
-            yield SignalType.RAGE_TAP, event.feature, severity, {"taps": count, "target": target}
+            found = [(SignalType.RAGE_TAP, event.feature, severity, {"taps": count, "target": target})]
     if len(taps) > cfg.rage_tap_count + 2:
         del taps[0]
+    return found
 
 
 def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionSettings):
     attempts = event.eventData.attemptCount
     if event.eventType is EventType.FEATURE_INTERACTION and attempts is not None and attempts >= cfg.repeated_attempts_min:
         severity = Severity.HIGH if attempts >= 5 else Severity.MEDIUM if attempts >= 3 else Severity.LOW
-        yield SignalType.REPEATED_ATTEMPTS, event.feature, severity, {"attemptCount": attempts}
+        return [(SignalType.REPEATED_ATTEMPTS, event.feature, severity, {"attemptCount": attempts})]
+    return NONE
 
 
 def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings):
@@ -62,30 +67,26 @@ def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSett
         state.errors = errors[-6:]
         same = [e for e in errors if e[1] == feature]
         if len(same) >= cfg.error_repeat_count:
-            yield SignalType.ERROR_PATTERN, feature, Severity.MEDIUM, {
-                "errorsEncountered": [e[2] for e in same][-5:],
-                "rule": "repeated_errors",
-            }
+            return [(SignalType.ERROR_PATTERN, feature, Severity.MEDIUM, {"errorsEncountered": [e[2] for e in same][-5:], "rule": "repeated_errors"})]
     elif event.eventType is EventType.APP_LIFECYCLE and event.eventData.action == "background" and state.errors:
         t, feature, error_type = state.errors[-1]
         if 0 <= event.timestamp - t <= cfg.error_then_background_ms:
             state.errors.clear()
-            yield SignalType.ERROR_PATTERN, feature, Severity.HIGH, {
-                "errorsEncountered": [error_type],
-                "rule": "error_then_background",
-            }
+            return [(SignalType.ERROR_PATTERN, feature, Severity.HIGH, {"errorsEncountered": [error_type], "rule": "error_then_background"})]
+    return NONE
 
 
 def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings):
     if event.eventType not in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW):
-        return
+        return NONE
     screen = event.eventData.screen or event.feature
     views = [v for v in state.screens if event.timestamp - v[0] <= cfg.screen_loop_window_ms]
     views.append([event.timestamp, screen])
     state.screens = views[-(cfg.screen_loop_visits + 2) :]
     visits = sum(1 for v in views if v[1] == screen)
     if visits >= cfg.screen_loop_visits:
-        yield SignalType.SCREEN_LOOP, event.eventData.feature or screen, Severity.LOW, {"visits": visits}
+        return [(SignalType.SCREEN_LOOP, event.eventData.feature or screen, Severity.LOW, {"visits": visits})]
+    return NONE
 
 
 def _abandoned(state: UserState, feature: str, started: int, now: int, why: str):
@@ -97,39 +98,43 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
     data = event.eventData
     now = event.timestamp
     if event.eventType is EventType.FEATURE_INTERACTION and data.action == "start":
-        for feature, started in list(state.flows.items()):
-            if feature != event.feature and now - started > cfg.flow_timeout_ms:
-                yield _abandoned(state, feature, started, now, "flow_timed_out")
+        found = [
+            _abandoned(state, feature, started, now, "flow_timed_out")
+            for feature, started in list(state.flows.items())
+            if feature != event.feature and now - started > cfg.flow_timeout_ms
+        ]
         state.flows[event.feature] = now
         if len(state.flows) > 8:
             del state.flows[next(iter(state.flows))]
-    elif event.eventType is EventType.APP_LIFECYCLE and data.action in ("background", "session_end", "terminate"):
-        for feature, started in list(state.flows.items()):
-            yield _abandoned(state, feature, started, now, f"app_{data.action}_mid_flow")
+        return found
+    if event.eventType is EventType.APP_LIFECYCLE and data.action in ("background", "session_end", "terminate") and state.flows:
+        return [_abandoned(state, feature, started, now, f"app_{data.action}_mid_flow") for feature, started in list(state.flows.items())]
+    return NONE
 
 
 def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings):
     data = event.eventData
     feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.feature or "help")
     if event.eventType is EventType.HELP_REQUEST:
-        yield SignalType.HELP_SEEKING, feature, Severity.MEDIUM, {"rule": "help_request"}
-    elif event.eventType in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW) and _is_help(data.screen or data.feature, cfg):
-        yield SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_screen", "screen": data.screen}
-    elif event.eventType is EventType.SEARCH and data.query:
+        return [(SignalType.HELP_SEEKING, feature, Severity.MEDIUM, {"rule": "help_request"})]
+    if event.eventType in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW) and _is_help(data.screen or data.feature, cfg):
+        return [(SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_screen", "screen": data.screen})]
+    if event.eventType is EventType.SEARCH and data.query:
         query = data.query.lower()
         if any(term in query for term in cfg.help_search_terms):
-            yield SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_search"}
+            return [(SignalType.HELP_SEEKING, feature, Severity.LOW, {"rule": "help_search"})]
+    return NONE
 
 
 def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSettings):
     """A ``struggle_signal`` event: the app's SDK already saw struggle; take its word, typed."""
     if event.eventType is not EventType.STRUGGLE_SIGNAL:
-        return
+        return NONE
     try:
         signal_type = SignalType(event.eventData.action or "")
     except ValueError:
         signal_type = SignalType.REPEATED_ATTEMPTS
-    yield signal_type, event.feature, Severity.MEDIUM, {"rule": "client_reported"}
+    return [(signal_type, event.feature, Severity.MEDIUM, {"rule": "client_reported"})]
 
 
 def _is_help(name: str | None, cfg: DetectionSettings) -> bool:
@@ -188,6 +193,7 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
                 )
             )
             state.struggles.append(event.timestamp)
-    if event.eventData.feature and not _is_help(event.eventData.feature, cfg):
-        state.feature = event.eventData.feature
+    feature = event.eventData.feature
+    if feature and feature != state.feature and not _is_help(feature, cfg):
+        state.feature = feature
     return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -37,7 +37,7 @@ from journey.risk import score_exit_risk
 from journey.settings import Settings
 from journey.signals import StruggleSignal
 from journey.state import UserState
-from journey.state import short_id as fingerprint_of
+from journey.state import fingerprint as fingerprint_of
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class BatchResult:
         return sum(self.rejected.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class UserWork:
     state: UserState
     records: list[Accepted] = field(default_factory=list)
@@ -81,6 +81,7 @@ class UserWork:
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
     loaded_seq: str = ""
+    trigger_arrivals: list[float] = field(default_factory=list)  # when each decision's event reached the stream
 
     @property
     def changed(self) -> bool:
@@ -91,7 +92,8 @@ def journal_entry(record: Accepted) -> list:
     """The compact form of an event kept in the user's event journal."""
     event = record.event
     data = event.eventData
-    return [event.eventId, event.timestamp, event.eventType.value, data.feature, data.action or data.screen or data.errorType]
+    # eventType is a str enum: the JSON writer stores its value
+    return [event.eventId, event.timestamp, event.eventType, data.feature, data.action or data.screen or data.errorType]
 
 
 def detection_window_ms(cfg) -> int:
@@ -108,23 +110,27 @@ def resolution_window(signal_type: str, policy) -> int:
     return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
 
 
-def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> int:
+def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...], window_ms: int | None = None) -> int:
     """Fold a user's new events into their state: features, signals, decisions, outcomes (pure).
 
     Events are applied in stream order (Kinesis keeps a partition key's order), not re-sorted by
     their client timestamps: the fold then gives the same signals and decisions however a retry
     cuts the stream into batches, which is what makes replays idempotent. An event stamped more
     than ``late_event_tolerance_ms`` before the user's newest is profiled and journaled, but not
-    run through detection. Returns how many such late events there were."""
+    run through detection. Returns how many such late events there were.
+
+    ``window_ms``: :func:`detection_window_ms` of the settings, when the caller has it already."""
     state = work.state
     policy = settings.policy
-    tolerance = settings.detection.late_event_tolerance_ms
+    detection = settings.detection
+    tolerance = detection.late_event_tolerance_ms
+    journal, signals, decisions = work.journal, work.signals, work.decisions
     late = 0
     for record in work.records:
         event = record.event
         is_late = state.last - event.timestamp > tolerance
         update_profile(event, state)
-        if resolves_episode(event):
+        if state.episodes and resolves_episode(event):
             episode = state.episodes.pop(event.feature, None)
             if episode and event.timestamp - episode[2] <= resolution_window(episode[1], policy):
                 signal_id, signal_type, decided_at, iid, held_out = episode
@@ -140,15 +146,18 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                         resolutionMs=max(0, event.timestamp - decided_at),
                     )
                 )
-        work.journal.append(journal_entry(record))
+        journal.append(journal_entry(record))
         if is_late:
             late += 1
             continue
-        for signal in detect(event, state, settings.detection):
-            work.signals.append(signal)
-            decision = decide(signal, state, policy, catalog, now=event.timestamp)
-            if decision is not None:
-                work.decisions.append(decision)
+        found = detect(event, state, detection)
+        if found:
+            for signal in found:
+                signals.append(signal)
+                decision = decide(signal, state, policy, catalog, now=event.timestamp)
+                if decision is not None:
+                    decisions.append(decision)
+                    work.trigger_arrivals.append(record.arrival)
     if work.records:
         now = state.last
         state.prune(
@@ -156,7 +165,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             policy.frequency_window_ms,
             policy.feature_cooldown_ms,
             lambda signal_type: resolution_window(signal_type, policy),
-            detection_window_ms(settings.detection),
+            detection_window_ms(detection) if window_ms is None else window_ms,
         )
         risk = score_exit_risk(state, now, settings.risk)
         state.risk, state.band = risk.score, risk.band
@@ -165,18 +174,25 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
 
 
 def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
+    """The records not applied yet: redelivered ones (at or below the state's sequence number) and
+    producer duplicates (an event id among the user's recent ones) are counted and left out."""
     fresh = []
-    applied_up_to = state.applied_up_to()  # converted once per user, not once per record
+    applied_up_to = newest = state.applied_up_to()  # converted once per user, not once per record
+    newest_sequence = ""
+    remember_id = state.remember_id
     for record in records:
-        if int(record.sequence) <= applied_up_to:
+        sequence = int(record.sequence)
+        if sequence <= applied_up_to:
             result.replayed += 1
             continue
-        fingerprint = fingerprint_of(record.event.eventId)
-        if state.seen(fingerprint):
-            result.duplicates += 1
-        else:
+        if remember_id(fingerprint_of(record.event.eventId)):
             fresh.append(record)
-        state.remember(fingerprint, record.sequence)
+        else:
+            result.duplicates += 1
+        if sequence > newest:
+            newest, newest_sequence = sequence, record.sequence
+    if newest_sequence:
+        state.applied(newest_sequence)
     return fresh
 
 
@@ -248,35 +264,33 @@ def process_batch(
             result.failed_sequences.update(item.sequence for item in rejected)
 
     by_user: dict[str, UserWork] = {}
-    seen_ids: set[str] = set()
-    grouped: dict[str, list[Accepted]] = defaultdict(list)
+    grouped: dict[str, list[Accepted]] = {}  # in stream order; duplicates are told apart per user (_split_new)
     for item in items:
-        if isinstance(item, Accepted):
-            if item.event.eventId in seen_ids:
-                result.duplicates += 1
-                continue
-            seen_ids.add(item.event.eventId)
-            grouped[item.event.userId].append(item)
+        if type(item) is Accepted:
+            user_records = grouped.get(item.event.userId)
+            if user_records is None:
+                grouped[item.event.userId] = [item]
+            else:
+                user_records.append(item)
     if not grouped:
         return result
 
     states = ports.store.load_states(list(grouped))
+    window_ms = detection_window_ms(settings.detection)
     for user_id, records in grouped.items():
         state = states.get(user_id) or UserState(userId=user_id)
         work = by_user[user_id] = UserWork(state=state, loaded_seq=state.seq)
         work.records = _split_new(records, state, result)
-        result.late += apply_events(work, settings, catalog)
+        result.late += apply_events(work, settings, catalog, window_ms)
         result.applied += len(work.records)
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]
     sending = _deliver(sends, by_user, ports, result)
     decided_at = clock()
-    arrival_by_event = {r.event.eventId: r.arrival for w in by_user.values() for r in w.records}
-    for decision in decisions:
-        arrival = arrival_by_event.get(decision.triggerEventId)
-        if arrival:
-            result.decision_latency_ms.append(max(0.0, (decided_at - arrival) * 1000))
+    result.decision_latency_ms = [
+        max(0.0, (decided_at - arrival) * 1000) for w in by_user.values() for arrival in w.trigger_arrivals if arrival
+    ]
 
     failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
     writes = Writes(delivery=sending.delivery)

@@ -6,7 +6,8 @@ Each feature contributes at most its weight; the weights add up to 100, so a sco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 from journey.settings import RiskSettings
 from journey.state import DAY_MS, UserState
@@ -21,32 +22,44 @@ WEIGHTS = {
     "application_progress_percentage": 5,
 }
 assert sum(WEIGHTS.values()) == 100
+_points = itemgetter(1)
 
 
-@dataclass(frozen=True, slots=True)
-class ExitRisk:
+class ExitRisk(NamedTuple):
     score: int
     band: str
     contributors: tuple[tuple[str, float], ...]
 
 
-def risk_features(state: UserState, now: int) -> dict[str, float]:
-    """Each feature scaled to 0..1, where 1 is the riskiest."""
-    struggles = sum(1 for t in state.struggles if now - t <= 7 * DAY_MS)
-    recent = sum(1 for t in state.sess if now - t <= 7 * DAY_MS)
-    previous = sum(1 for t in state.sess if 7 * DAY_MS < now - t <= 14 * DAY_MS)
+_NAMES = tuple(WEIGHTS)
+_WEIGHTS = tuple(WEIGHTS.values())
+_WEEK = 7 * DAY_MS
+
+
+def _feature_values(state: UserState, now: int) -> tuple[float, ...]:
+    """The features of :data:`WEIGHTS`, in its order, each scaled to 0..1 where 1 is the riskiest."""
+    week_ago, fortnight_ago = now - _WEEK, now - 2 * _WEEK
+    struggles = len([t for t in state.struggles if t >= week_ago])
+    recent = len([t for t in state.sess if t >= week_ago])
+    previous = len([t for t in state.sess if fortnight_ago <= t < week_ago])
     decline = max(0.0, min(1.0, (previous - recent) / previous)) if previous else 0.0
     completion = state.flows_done / state.flows_started if state.flows_started else 0.5
-    support = sum(1 for t in state.support if now - t <= 30 * DAY_MS)
-    return {
-        "struggle_signal_count_7d": min(struggles, 8) / 8,
-        "session_frequency_trend": decline,
-        "feature_completion_rate": 1.0 - min(1.0, completion),
-        "days_since_last_login": min(state.gap, 7.0) / 7.0,
-        "support_interaction_count": min(support, 3) / 3,
-        "video_engagement_score": 1.0 - state.video if state.video >= 0 else 0.5,
-        "application_progress_percentage": 1.0 - state.progress / 100.0,
-    }
+    month_ago = now - 30 * DAY_MS
+    support = len([t for t in state.support if t >= month_ago])
+    return (
+        min(struggles, 8) / 8,
+        decline,
+        1.0 - min(1.0, completion),
+        min(state.gap, 7.0) / 7.0,
+        min(support, 3) / 3,
+        1.0 - state.video if state.video >= 0 else 0.5,
+        1.0 - state.progress / 100.0,
+    )
+
+
+def risk_features(state: UserState, now: int) -> dict[str, float]:
+    """Each feature scaled to 0..1, where 1 is the riskiest."""
+    return dict(zip(_NAMES, _feature_values(state, now)))
 
 
 def band_of(score: int, cfg: RiskSettings) -> str:
@@ -58,7 +71,8 @@ def band_of(score: int, cfg: RiskSettings) -> str:
 
 
 def score_exit_risk(state: UserState, now: int, cfg: RiskSettings) -> ExitRisk:
-    points = {name: round(WEIGHTS[name] * value, 2) for name, value in risk_features(state, now).items()}
-    score = int(round(sum(points.values())))
-    top = tuple(sorted(((n, p) for n, p in points.items() if p > 0), key=lambda item: -item[1])[:3])
-    return ExitRisk(score=score, band=band_of(score, cfg), contributors=top)
+    points = [round(weight * value, 2) for weight, value in zip(_WEIGHTS, _feature_values(state, now))]
+    score = int(round(sum(points)))
+    # the three largest contributions; a stable sort keeps WEIGHTS' order among equal ones
+    top = tuple(sorted([(n, p) for n, p in zip(_NAMES, points) if p > 0], key=_points, reverse=True)[:3])
+    return ExitRisk(score, band_of(score, cfg), top)

@@ -10,18 +10,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Callable
 
-from pydantic_core import from_json, to_json
+import orjson
 
 DAY_MS = 86_400_000
 RECENT_IDS = 24
 
 
-@lru_cache(maxsize=4096)
-def short_id(event_id: str) -> str:
+def fingerprint(event_id: str) -> str:
     """An 8-hex-digit fingerprint of an event id: among a user's last few ids a collision is ~1 in 10^8."""
-    return hashlib.blake2b(event_id.encode(), digest_size=4).hexdigest()
+    return _blake2b(event_id.encode(), digest_size=4).hexdigest()
+
+
+_blake2b = hashlib.blake2b
+# The same fingerprint, cached, for ids that repeat (a session id recurs on each of its events;
+# event ids are unique, so caching them would only cost).
+short_id = lru_cache(maxsize=4096)(fingerprint)
 
 
 @dataclass(slots=True)
@@ -60,21 +66,18 @@ class UserState:
 
     # --- serialization -------------------------------------------------------------------
     def to_json(self) -> str:
-        defaults = _DEFAULTS
-        compact = {}
-        for name in _FIELD_ORDER:
-            value = getattr(self, name)
-            if value != defaults[name]:
-                compact[name] = value
-        return to_json(compact).decode()
+        """Only the fields that differ from their defaults (the item stays small)."""
+        compact = {name: value for name, value, default in zip(_FIELD_ORDER, _read_fields(self), _DEFAULT_VALUES) if value != default}
+        return orjson.dumps(compact).decode()
 
     @classmethod
     def from_json(cls, user_id: str, text: str | None) -> "UserState":
-        if not text:
-            return cls(userId=user_id)
-        data = from_json(text)
-        known = {k: v for k, v in data.items() if k in _FIELD_NAMES}
-        return cls(userId=user_id, **known)
+        state = cls(userId=user_id)
+        if text:
+            for name, value in orjson.loads(text).items():
+                if name in _FIELD_NAMES:  # a field a newer version wrote and this one does not know is ignored
+                    setattr(state, name, value)
+        return state
 
     # --- exactly-once helpers -------------------------------------------------------------
     def applied_up_to(self) -> int:
@@ -88,13 +91,25 @@ class UserState:
         """``fingerprint``: :func:`short_id` of the event id."""
         return fingerprint in self.ids
 
-    def remember(self, fingerprint: str, sequence_number: str) -> None:
-        if fingerprint not in self.ids:  # a duplicate does not push an older id out of the window
-            self.ids.append(fingerprint)
-            if len(self.ids) > RECENT_IDS:
-                del self.ids[: len(self.ids) - RECENT_IDS]
+    def remember_id(self, fingerprint: str) -> bool:
+        """Add an event's fingerprint to the window of recent ids; False if it is there already (a
+        duplicate, which does not push an older id out of the window)."""
+        ids = self.ids
+        if fingerprint in ids:
+            return False
+        ids.append(fingerprint)
+        if len(ids) > RECENT_IDS:
+            del ids[: len(ids) - RECENT_IDS]
+        return True
+
+    def applied(self, sequence_number: str) -> None:
+        """Records that everything up to ``sequence_number`` has been applied."""
         if not self.seq or int(sequence_number) > int(self.seq):
             self.seq = sequence_number
+
+    def remember(self, fingerprint: str, sequence_number: str) -> None:
+        self.remember_id(fingerprint)
+        self.applied(sequence_number)
 
     # --- pruning keeps the item small ----------------------------------------------------
     def prune(
@@ -105,20 +120,34 @@ class UserState:
         episode_window: Callable[[str], int],
         window_ms: int = 120_000,
     ) -> None:
-        """Drop what no rule can use any more (windows are short; lists are capped)."""
-        self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
-        self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
-        self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-6:]
-        self.sends = [t for t in self.sends if now - t <= cap_window_ms]
-        self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
-        self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= window_ms}
-        self.taps = [tap for tap in self.taps if now - tap[0] <= window_ms]
-        self.errors = [e for e in self.errors if now - e[0] <= window_ms]
-        self.screens = [v for v in self.screens if now - v[0] <= window_ms]
-        recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
-        self.episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
+        """Drop what no rule can use any more (windows are short; lists are capped).
 
+        Runs once per user per batch; most windows are empty or already current, so each is
+        rebuilt only when it holds something."""
+        if self.sess:
+            self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
+        if self.struggles:
+            self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
+        if self.support:
+            self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-6:]
+        if self.sends:
+            self.sends = [t for t in self.sends if now - t <= cap_window_ms]
+        if self.cooldown:
+            self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
+        if self.fired:
+            self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= window_ms}
+        if self.taps:
+            self.taps = [tap for tap in self.taps if now - tap[0] <= window_ms]
+        if self.errors:
+            self.errors = [e for e in self.errors if now - e[0] <= window_ms]
+        if self.screens:
+            self.screens = [v for v in self.screens if now - v[0] <= window_ms]
+        if self.episodes:
+            recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
+            self.episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
 
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
 _FIELD_ORDER = tuple(name for name in _DEFAULTS if name != "userId")
 _FIELD_NAMES = frozenset(_FIELD_ORDER)
+_DEFAULT_VALUES = tuple(_DEFAULTS[name] for name in _FIELD_ORDER)
+_read_fields = attrgetter(*_FIELD_ORDER)

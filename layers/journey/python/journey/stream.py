@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 
 from journey.pipeline import BatchResult
 from journey.ports import TransientError
-from journey.records import ReadRecord, read_record
+from journey.records import ReadRecord, read_lambda_records, read_record
 
 RunBatch = Callable[[list[ReadRecord], str], BatchResult]
 
@@ -51,7 +51,7 @@ class UserBatchProcessor(BatchProcessor):
         )
 
     def process(self) -> list[tuple]:
-        items = [self.read(record) for record in self.records]
+        items = read_lambda_records(self.records, self.max_record_bytes, self.fmt)
         outcomes: list[tuple] = [("success", item, record) for item, record in zip(items, self.records)]
         self.result = self.run_batch(items, batch_key(self.records)) if self.records else BatchResult()
         if self.result.failed_sequences:

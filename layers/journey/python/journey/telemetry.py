@@ -22,9 +22,9 @@ def publish_metrics(metrics, result: BatchResult) -> None:
         metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)
     for signal_type, count in Counter(s.signalType.value for s in result.signals).items():
         metrics.add_metric(name=f"Signals_{signal_type}", unit=MetricUnit.Count, value=count)
-    for decision in result.decisions:
-        if decision.outcome is Outcome.SEND and decision.channel:
-            metrics.add_metric(name=f"Interventions_{decision.channel.value}", unit=MetricUnit.Count, value=1)
+    sent = Counter(d.channel.value for d in result.decisions if d.outcome is Outcome.SEND and d.channel)
+    for channel, count in sent.items():
+        metrics.add_metric(name=f"Interventions_{channel}", unit=MetricUnit.Count, value=count)
     outcomes = Counter(d.outcome.value for d in result.decisions)
     metrics.add_metric(name="InterventionsUnconfirmed", unit=MetricUnit.Count, value=result.unconfirmed)
     metrics.add_metric(name="InterventionsHeldOut", unit=MetricUnit.Count, value=outcomes.get("held_out", 0))

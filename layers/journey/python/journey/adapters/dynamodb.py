@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import orjson
 from pydantic_core import to_json
 
 from journey.adapters.aws import as_transient, client
@@ -78,7 +79,7 @@ def journal_item(user_id: str, after_seq: str, entries: list[list], ttl_days: in
         "sk": _s(f"{after_seq or '0':0>{JOURNAL_SEQ_DIGITS}}"),
         "from": _n(min(stamps)),
         "to": _n(max(stamps)),
-        "ev": _s(to_json(entries).decode()),
+        "ev": _s(orjson.dumps(entries).decode()),
         "ttl": _n((max(stamps) + ttl_days * DAY_MS) // 1000),
     }
 
