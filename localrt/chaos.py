@@ -34,6 +34,8 @@ from pathlib import Path
 from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
+from journey.state import UserState
+
 from localrt.bench import kinesis_events
 from localrt.demo import register_push_endpoints
 from localrt.faults import FaultInjector, FaultPlan
@@ -188,12 +190,12 @@ def reference_effects(unique: list[dict], batch_size: int) -> Effects:
     effects.signals = {(k[0], k[1]) for k in tables["StruggleSignals"]}
     effects.decisions = {k: i["status"]["S"] for k, i in tables["Interventions"].items() if not k[1].startswith("outcome#")}
     effects.sends = {json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p}  # topic entries, not pushes
-    effects.counters = {k[0]: _counters(json.loads(i["st"]["S"])) for k, i in tables["UserState"].items()}
+    effects.counters = {k[0]: _counters(UserState.from_json(k[0], i["st"]["S"])) for k, i in tables["UserState"].items()}
     return effects
 
 
-def _counters(state: dict) -> dict:
-    return {name: state.get(name, 0) for name in COUNTED}
+def _counters(state: UserState | None) -> dict:
+    return {name: getattr(state, name) if state else 0 for name in COUNTED}
 
 
 def ledger_counters(unique: list[dict]) -> dict[str, dict]:
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # --- read back what the system did ----------------------------------------------------
         journal = Counter(e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"]))
-        states = {i["userId"]["S"]: json.loads(i["st"]["S"]) for i in rt.scan("STATE_TABLE")}
+        states = {i["userId"]["S"]: UserState.from_json(i["userId"]["S"], i["st"]["S"]) for i in rt.scan("STATE_TABLE")}
         signals = Counter((i["userId"]["S"], i["sk"]["S"]) for i in rt.scan("SIGNALS_TABLE"))
         decisions = {(i["userId"]["S"], i["interventionId"]["S"]): i for i in rt.scan("INTERVENTIONS_TABLE") if not i["interventionId"]["S"].startswith("outcome#")}
         quarantined = {(q["partitionKey"], q["sequenceNumber"]): q for q in rt.quarantined()}
@@ -302,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     journaled_twice = sum(c - 1 for c in journal.values() if c > 1)
     counter_excess = counter_missing = 0
     for user_id, want in expected_counters.items():
-        have = _counters(states.get(user_id, {}))
+        have = _counters(states.get(user_id))
         for name in COUNTED:
             counter_excess += max(0, have[name] - want[name])
             counter_missing += max(0, want[name] - have[name])

@@ -1,19 +1,41 @@
 """The hot per-user state: round-trips, stays small, and knows what it has already applied."""
 
+import json
+
+import pytest
+
 from journey.pipeline import UserWork, apply_events
 from journey.policy import DEFAULT_CATALOG
 from journey.records import Accepted
 from journey.settings import Settings
-from journey.state import UserState, short_id
+from journey.state import STATE_FORMAT, UserState, short_id
 from tests.builders import T0, canonical, event, tap
 
 
-def test_round_trip_and_defaults_are_not_stored():
-    state = UserState(userId="u1", seq="42", risk=12, tz="Europe/Berlin")
+def test_round_trip_in_the_positional_format():
+    state = UserState(userId="u1", seq="42", risk=12, tz="Europe/Berlin", taps=[[1, 2.0, 3.0, "buy"]], fired={"a|rage_tap": [5, 1]})
     text = state.to_json()
-    assert "consent" not in text  # defaults are left out
+    assert json.loads(text)[0] == STATE_FORMAT and "tz" not in text  # no field names are stored
     assert UserState.from_json("u1", text) == state
     assert UserState.from_json("u1", None) == UserState(userId="u1")
+
+
+def test_an_item_written_before_a_field_was_added_reads_with_its_default():
+    stored = json.loads(UserState(userId="u1", seq="42", risk=12).to_json())
+    older = json.dumps(stored[:-2])  # the last two fields (band, contributors) did not exist yet
+    newer = json.dumps(stored + ["a field a later release added"])
+    assert UserState.from_json("u1", older) == UserState(userId="u1", seq="42", risk=12)
+    assert UserState.from_json("u1", newer) == UserState(userId="u1", seq="42", risk=12)
+
+
+def test_the_keyed_form_of_the_first_release_still_reads():
+    keyed = '{"seq":"42","tz":"Europe/Berlin","sess":[1,2],"unknown_later_field":1}'
+    assert UserState.from_json("u1", keyed) == UserState(userId="u1", seq="42", tz="Europe/Berlin", sess=[1, 2])
+
+
+def test_a_state_in_no_known_format_is_an_error_not_a_fresh_start():
+    with pytest.raises(ValueError, match="no known format"):
+        UserState.from_json("u1", "[99, 1, 2]")
 
 
 def test_already_applied_compares_sequence_numbers_as_numbers():

@@ -19,23 +19,26 @@ def update_profile(event: UserEvent, state: UserState) -> None:
         state.sess.append(now)
     if not state.first:
         state.first = now
-    state.last = max(state.last, now)
+    if now > state.last:
+        state.last = now
 
     device, context, data = event.deviceInfo, event.userContext, event.eventData
     if device.timezone:
         state.tz = device.timezone
     if device.pushEndpoint:
         state.push = device.pushEndpoint
-    if context.consent is not None:
-        state.consent = [context.consent.inApp, context.consent.push, context.consent.messages]
+    consent = context.consent
+    if consent is not None:
+        state.consent = [consent.inApp, consent.push, consent.messages]
     if context.userSegment:
         state.seg = context.userSegment
 
     kind = event.eventType
     if kind is EventType.FEATURE_INTERACTION:
-        if data.action == "start":
+        action = data.action
+        if action == "start":
             state.flows_started += 1
-        elif data.action in SUCCESS_ACTIONS:
+        elif action in SUCCESS_ACTIONS:
             state.flows.pop(event.feature, None)
             state.flows_done += 1
     elif kind is EventType.VIDEO_ENGAGEMENT and data.completionRate is not None:
@@ -44,8 +47,8 @@ def update_profile(event: UserEvent, state: UserState) -> None:
         state.video = round(prior + (data.completionRate - prior) / state.videos, 4)
     elif kind is EventType.HELP_REQUEST:
         state.support.append(now)
-    if data.progress is not None:
-        state.progress = max(state.progress, data.progress)
+    if data.progress is not None and data.progress > state.progress:
+        state.progress = data.progress
 
 
 def resolves_episode(event: UserEvent) -> bool:

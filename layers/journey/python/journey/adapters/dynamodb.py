@@ -56,13 +56,15 @@ def _n(value: float | int) -> dict:
 
 
 def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
+    # written once per user per batch: attribute values spelled out rather than built by _s/_n
+    last = state.last
     return {
-        "userId": _s(state.userId),
-        "st": _s(state.to_json()),
-        "exitRiskScore": _n(state.risk),
-        "riskBand": _s(state.band),
-        "lastActiveAt": _n(state.last),
-        "ttl": _n((state.last + ttl_days * DAY_MS) // 1000),
+        "userId": {"S": state.userId},
+        "st": {"S": state.to_json()},
+        "exitRiskScore": {"N": str(state.risk)},
+        "riskBand": {"S": state.band},
+        "lastActiveAt": {"N": str(last)},
+        "ttl": {"N": str((last + ttl_days * DAY_MS) // 1000)},
     }
 
 
@@ -74,13 +76,14 @@ def journal_item(user_id: str, after_seq: str, entries: list[list], ttl_days: in
     it. A replay starts from the same state, so it rewrites the same key, however a retry cut the
     batch: the journal never holds an event twice."""
     stamps = [entry[1] for entry in entries]
+    latest = max(stamps)
     return {
-        "userId": _s(user_id),
-        "sk": _s(f"{after_seq or '0':0>{JOURNAL_SEQ_DIGITS}}"),
-        "from": _n(min(stamps)),
-        "to": _n(max(stamps)),
-        "ev": _s(orjson.dumps(entries).decode()),
-        "ttl": _n((max(stamps) + ttl_days * DAY_MS) // 1000),
+        "userId": {"S": user_id},
+        "sk": {"S": (after_seq or "0").zfill(JOURNAL_SEQ_DIGITS)},
+        "from": {"N": str(min(stamps))},
+        "to": {"N": str(latest)},
+        "ev": {"S": orjson.dumps(entries).decode()},
+        "ttl": {"N": str((latest + ttl_days * DAY_MS) // 1000)},
     }
 
 
