@@ -58,9 +58,9 @@ def check_unknown_fields(payload: dict[str, Any]) -> str | None:
 
 class _Bounded(BaseModel):
     """Known fields are typed and bounded; unknown ones are kept in ``extra`` (typed here, counted
-    by :func:`check_unknown_fields` before validation)."""
+    by :func:`check_unknown_fields` before validation). Events are immutable once read."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)
     __pydantic_extra__: dict[str, ExtraValue]
 
 
@@ -90,7 +90,7 @@ class DeviceInfo(_Bounded):
 
 
 class Consent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     inApp: bool = True
     push: bool = False
     messages: bool = False
@@ -103,10 +103,17 @@ class UserContext(_Bounded):
     consent: Optional[Consent] = None
 
 
+# An event that leaves out a section gets these (immutable, so one instance is shared: building a
+# fresh empty model for every event that omits one costs about a microsecond each).
+_NO_EVENT_DATA = EventData()
+_NO_DEVICE_INFO = DeviceInfo()
+_NO_USER_CONTEXT = UserContext()
+
+
 class UserEvent(BaseModel):
     """One thing a user did, in the canonical shape every normalizer produces."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", frozen=True)
     __pydantic_extra__: dict[str, ExtraValue]
 
     eventId: Id
@@ -114,9 +121,9 @@ class UserEvent(BaseModel):
     userId: Id
     sessionId: Id
     timestamp: StrictInt = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")
-    eventData: EventData = Field(default_factory=EventData)
-    deviceInfo: DeviceInfo = Field(default_factory=DeviceInfo)
-    userContext: UserContext = Field(default_factory=UserContext)
+    eventData: EventData = Field(default_factory=lambda: _NO_EVENT_DATA)
+    deviceInfo: DeviceInfo = Field(default_factory=lambda: _NO_DEVICE_INFO)
+    userContext: UserContext = Field(default_factory=lambda: _NO_USER_CONTEXT)
 
     @property
     def feature(self) -> str:

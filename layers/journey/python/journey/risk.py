@@ -6,7 +6,7 @@ Each feature contributes at most its weight; the weights add up to 100, so a sco
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import itemgetter, mul
 from typing import NamedTuple
 
 from journey.settings import RiskSettings
@@ -71,8 +71,8 @@ def band_of(score: int, cfg: RiskSettings) -> str:
 
 
 def score_exit_risk(state: UserState, now: int, cfg: RiskSettings) -> ExitRisk:
-    points = [round(weight * value, 2) for weight, value in zip(_WEIGHTS, _feature_values(state, now))]
+    points = list(map(mul, _WEIGHTS, _feature_values(state, now)))
     score = int(round(sum(points)))
     # the three largest contributions; a stable sort keeps WEIGHTS' order among equal ones
-    top = tuple(sorted([(n, p) for n, p in zip(_NAMES, points) if p > 0], key=_points, reverse=True)[:3])
-    return ExitRisk(score, band_of(score, cfg), top)
+    top = sorted([(n, p) for n, p in zip(_NAMES, points) if p > 0], key=_points, reverse=True)[:3]
+    return ExitRisk(score, band_of(score, cfg), tuple((n, round(p, 2)) for n, p in top))

@@ -192,11 +192,12 @@ class DynamoJourneyStore:
             add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
         for signal in writes.signals:
             add(t.signals, signal_item(signal, ttl), ("userId", "sk"))
-        for user_id, (after_seq, entries) in writes.journal.items():
-            add(t.events, journal_item(user_id, after_seq, entries, ttl), ("userId", "sk"))
-        for state in writes.states:  # last: a crash before here replays the user, and the ledger stops resends
-            add(t.state, state_item(state, ttl), ("userId", ""))
-        return list(keyed.values())
+        requests = list(keyed.values())
+        # one journal chunk and one state per user by construction (both are keyed by user id)
+        requests.extend((t.events, journal_item(user_id, after_seq, entries, ttl)) for user_id, (after_seq, entries) in writes.journal.items())
+        # states last: a crash before here replays the user, and the ledger stops resends
+        requests.extend((t.state, state_item(state, ttl)) for state in writes.states)
+        return requests
 
     def persist(self, writes: Writes) -> None:
         self._write(self.requests(writes))
