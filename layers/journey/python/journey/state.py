@@ -69,7 +69,7 @@ class UserState:
     def to_json(self) -> str:
         """The stored form: ``[STATE_FORMAT, <every field but userId, in declaration order>]``.
 
-        Positional, not keyed: it is about a third smaller than an object with field names (the item
+        Positional, not keyed: about a sixth smaller than an object with field names (the item
         is billed per KB on every write) and is written and read without a Python loop. Fields are
         only ever added at the end, so an older item (shorter array) reads with defaults for the
         rest, and a newer one's extra fields are ignored."""
