@@ -160,6 +160,7 @@ class FaultInjector:
         if not params["RequestItems"]:  # keep the call valid: hold back all but one item
             table, requests = next(iter(held.items()))
             params["RequestItems"] = {table: [requests.pop()]}
+            held = {t: r for t, r in held.items() if r}  # AWS never reports a table with nothing unprocessed
         if held:
             context["fault_unprocessed"] = held
             self.counts.add("dynamodb_unprocessed_items")

@@ -293,3 +293,27 @@ def test_a_push_that_fails_after_the_topic_announcement_is_retried_without_annou
     (iid,) = _ledger(aws)
     assert notifier.calls == [set(), {iid}]  # the retry knows the topic already has it
     assert len(aws.sns.published) == 1 and not second.failed_sequences and _ledger(aws)[iid] == "delivered"
+
+
+def test_unprocessed_items_are_retried_and_an_empty_remainder_ends_the_rounds():
+    """BatchWriteItem/BatchGetItem return what they left undone; only that is sent again (a table
+    listed with nothing left is not a call: AWS rejects an empty list)."""
+    from journey.adapters.dynamodb import DynamoJourneyStore, TableNames
+
+    class PartlyThrottled:
+        def __init__(self):
+            self.writes: list[dict] = []
+
+        def batch_write_item(self, RequestItems):
+            assert all(RequestItems.values()), f"an empty request list was sent: {RequestItems}"
+            self.writes.append(RequestItems)
+            if len(self.writes) == 1:
+                table, requests = next(iter(RequestItems.items()))
+                return {"UnprocessedItems": {table: requests[1:], "Other": []}}
+            return {"UnprocessedItems": {"Other": []}}
+
+    ddb = PartlyThrottled()
+    store = DynamoJourneyStore(TableNames("S", "E", "G", "I"), dynamodb=ddb)
+    items = [("S", {"userId": {"S": f"u{n}"}}) for n in range(3)]
+    store._write(items)
+    assert [sum(len(r) for r in call.values()) for call in ddb.writes] == [3, 2]

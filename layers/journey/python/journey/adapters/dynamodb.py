@@ -153,7 +153,7 @@ class DynamoJourneyStore:
                 except Exception as exc:  # noqa: BLE001 - classified just below
                     raise as_transient(exc) from exc
                 found.extend(response.get("Responses", {}).get(table, []))
-                request = response.get("UnprocessedKeys") or {}
+                request = {t: spec for t, spec in (response.get("UnprocessedKeys") or {}).items() if spec.get("Keys")}
                 if not request:
                     break
                 time.sleep(min(0.05 * 2**attempt, 1.0))
@@ -212,7 +212,7 @@ class DynamoJourneyStore:
                     response = self.ddb.batch_write_item(RequestItems=request)
                 except Exception as exc:  # noqa: BLE001 - classified just below
                     raise as_transient(exc) from exc
-                request = response.get("UnprocessedItems") or {}
+                request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
                 if not request:
                     break
                 time.sleep(min(0.05 * 2**attempt, 1.0))
