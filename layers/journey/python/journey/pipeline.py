@@ -1,7 +1,7 @@
 """One batch of stream records through the core loop.
 
-de-duplicate ▸ group by user ▸ load state in bulk ▸ (per user, in order) skip what was already
-applied, update features, detect, decide ▸ score exit risk ▸ deliver ▸ persist in bulk ▸ analytics.
+group by user ▸ load state in bulk ▸ (per user, in order) skip what was already applied or is a
+producer duplicate, update features, detect, decide ▸ score exit risk ▸ deliver ▸ persist in bulk ▸ analytics.
 
 Exactly-once per user under redelivery: a user's records all live on one shard, in order, so
 the state keeps the highest sequence number it has applied and skips anything at or below it.
