@@ -34,7 +34,7 @@ from pathlib import Path
 from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
-from journey.state import UserState
+from journey.users.state import UserState
 
 from localrt.bench import kinesis_events
 from localrt.demo import register_push_endpoints
@@ -200,7 +200,7 @@ def _counters(state: UserState | None) -> dict:
 
 def ledger_counters(unique: list[dict]) -> dict[str, dict]:
     """What the profile counters must read, counted from the producer's own record."""
-    from journey.profile import SUCCESS_ACTIONS
+    from journey.users.profile import SUCCESS_ACTIONS
 
     counts: dict[str, Counter] = defaultdict(Counter)
     for e in unique:
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold]chaos[/]: {len(plan.unique):,} events, {plan.duplicates:,} duplicates, {len(plan.poison):,} poison records, "
                       f"hot user {sum(1 for e in plan.unique if e['userId'] == HOT_USER) / len(plan.unique):.0%} of traffic, "
                       f"{plan.skewed_users} users with skewed clocks, {plan.reordered} swapped pairs")
-        from journey.adapters.aws import client
+        from journey.adapters.aws.clients import client
 
         injector = FaultInjector(FaultPlan(seed=args.seed))
         injector.attach({name: client(name) for name in ("dynamodb", "sns", "s3")})

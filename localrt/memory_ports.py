@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from journey.adapters.delivery import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
-from journey.adapters.dynamodb import DynamoJourneyStore, TableNames
-from journey.adapters.quarantine import S3Quarantine
-from journey.adapters.timestream import TimestreamAnalytics
-from journey.pipeline import Ports
+from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
+from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
+from journey.adapters.aws.s3 import S3Quarantine
+from journey.adapters.aws.timestream import TimestreamAnalytics
+from journey.app.stream_batch import Ports
 
 from localrt.memory_aws import Meter, MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from journey.decoding import Rejection, decode_event
-from journey.normalizers import FORMATS
+from journey.events.decoding import Rejection, decode_event
+from journey.events.normalizers import FORMATS
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import local_runtime
 

@@ -334,9 +334,9 @@ class LocalRuntime:
 
 def _reset_cached_wiring() -> None:
     """Forget clients bound to this runtime's endpoint so a later runtime gets fresh ones."""
-    from journey.adapters.aws import client
+    from journey.adapters.aws.clients import client
     from journey.settings import load_settings
-    from journey.wiring import aws_ports
+    from journey.adapters.aws.factories import aws_ports
 
     client.cache_clear()
     aws_ports.cache_clear()

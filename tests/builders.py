@@ -7,8 +7,8 @@ import json
 import time
 from itertools import count
 
-from journey.decoding import decode_event
-from journey.events import UserEvent
+from journey.events.decoding import decode_event
+from journey.events.model import UserEvent
 
 T0 = 1_793_491_200_000  # 2026-11-01T00:00:00Z (a Sunday; 00:00 UTC)
 _ids = count(1)

@@ -8,12 +8,12 @@ import os
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from journey.pipeline import process_batch
-from journey.policy import load_catalog
+from journey.app.stream_batch import process_batch
+from journey.interventions.policy import load_catalog
 from journey.settings import load_settings
-from journey.stream import UserBatchProcessor
-from journey.telemetry import publish_metrics
-from journey.wiring import aws_ports
+from journey.lambda_kit.kinesis import UserBatchProcessor
+from journey.lambda_kit.metrics import publish_metrics
+from journey.adapters.aws.factories import aws_ports
 
 logger = Logger()
 metrics = Metrics()

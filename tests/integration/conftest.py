@@ -17,9 +17,9 @@ REGION = "us-east-1"
 
 
 def _clear_caches() -> None:
-    from journey.adapters.aws import client
+    from journey.adapters.aws.clients import client
     from journey.settings import load_settings
-    from journey.wiring import aws_ports
+    from journey.adapters.aws.factories import aws_ports
 
     client.cache_clear()
     aws_ports.cache_clear()

@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from journey.adapters.aws import client
+from journey.adapters.aws.clients import client
 from tests.builders import T0, kinesis_event, kinesis_record, tap
 
 
@@ -109,7 +109,7 @@ def test_a_store_outage_fails_the_invocation_so_the_mapping_retries_or_bisects(d
 def test_analytics_switch_off_keeps_everything_else_working(deployed, context, monkeypatch):
     monkeypatch.setenv("JOURNEY_SWITCHES__TIMESTREAM_ENABLED", "false")
     from journey.settings import load_settings
-    from journey.wiring import aws_ports
+    from journey.adapters.aws.factories import aws_ports
 
     load_settings.cache_clear()
     aws_ports.cache_clear()

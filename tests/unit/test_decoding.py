@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from journey.decoding import Rejection, RejectionCode, decode_base64, decode_event
-from journey.events import UserEvent
-from journey.normalizers import normalize_firebase
+from journey.events.decoding import Rejection, RejectionCode, decode_base64, decode_event
+from journey.events.model import UserEvent
+from journey.events.normalizers import normalize_firebase
 from tests.builders import T0, event
 
 LIMIT = 65_536

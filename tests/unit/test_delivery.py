@@ -4,9 +4,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from journey.adapters.delivery import EndUserMessagingPush, SnsTopicChannel
-from journey.policy import Channel, Decision, Outcome
-from journey.signals import Severity, SignalType
+from journey.adapters.aws.sns import EndUserMessagingPush, SnsTopicChannel
+from journey.interventions.policy import Channel, Decision, Outcome
+from journey.detection.signals import Severity, SignalType
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:interventions"
 
@@ -65,7 +65,7 @@ def test_topic_throttling_fails_the_chunk_transiently():
 
 
 def test_the_notifier_skips_the_topic_for_announced_sends_and_reports_what_the_topic_has():
-    from journey.adapters.delivery import ChannelNotifier, SnsPlatformPush
+    from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush
 
     sns = client("sns")
     endpoint = "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/e1"

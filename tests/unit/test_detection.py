@@ -1,9 +1,9 @@
 """Given a user's events, expect these struggle signals (and none for the known false positives)."""
 
-from journey.detection import detect
+from journey.detection.rules import detect
 from journey.settings import DetectionSettings
-from journey.signals import Severity, SignalType
-from journey.state import UserState
+from journey.detection.signals import Severity, SignalType
+from journey.users.state import UserState
 from tests.builders import T0, canonical, event, tap
 
 CFG = DetectionSettings()
@@ -110,7 +110,7 @@ def test_backgrounding_mid_flow_is_abandonment():
 
 
 def test_a_completed_flow_is_not_abandoned():
-    from journey.profile import update_profile
+    from journey.users.profile import update_profile
 
     state = UserState(userId="u1")
     for raw in (

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journey.decoding import Rejection, RejectionCode, decode_event
-from journey.events import UserEvent
-from journey.normalizers import FIREBASE, NATIVE
-from journey.records import Accepted, Quarantined, read_record
+from journey.events.decoding import Rejection, RejectionCode, decode_event
+from journey.events.model import UserEvent
+from journey.events.normalizers import FIREBASE, NATIVE
+from journey.events.records import Accepted, Quarantined, read_record
 from tests.builders import T0
 
 MAX_BYTES = 4096

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from journey.pipeline import process_batch
-from journey.policy import DEFAULT_CATALOG
-from journey.ports import TransientError
-from journey.records import read_record
+from journey.app.stream_batch import process_batch
+from journey.interventions.policy import DEFAULT_CATALOG
+from journey.app.ports import TransientError
+from journey.events.records import read_record
 from journey.settings import PolicySettings, Settings
 from localrt.memory_ports import memory_aws
 from tests.builders import T0, event, next_sequence, tap
@@ -298,7 +298,7 @@ def test_a_push_that_fails_after_the_topic_announcement_is_retried_without_annou
 def test_unprocessed_items_are_retried_and_an_empty_remainder_ends_the_rounds():
     """BatchWriteItem/BatchGetItem return what they left undone; only that is sent again (a table
     listed with nothing left is not a call: AWS rejects an empty list)."""
-    from journey.adapters.dynamodb import DynamoJourneyStore, TableNames
+    from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
 
     class PartlyThrottled:
         def __init__(self):

@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journey.policy import DEFAULT_CATALOG, Channel, Outcome, decide, in_holdout, in_quiet_hours, local_hour
+from journey.interventions.policy import DEFAULT_CATALOG, Channel, Outcome, decide, in_holdout, in_quiet_hours, local_hour
 from journey.settings import PolicySettings
-from journey.signals import Severity, SignalType, StruggleSignal
-from journey.state import UserState
+from journey.detection.signals import Severity, SignalType, StruggleSignal
+from journey.users.state import UserState
 
 T0 = 1_793_491_200_000
 ZONES = ["UTC", "America/New_York", "America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC+05:45", "UTC-09:30", ""]

@@ -3,9 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journey.risk import WEIGHTS, band_of, score_exit_risk
+from journey.risk.points import WEIGHTS, band_of, score_exit_risk
 from journey.settings import RiskSettings
-from journey.state import DAY_MS, UserState
+from journey.users.state import DAY_MS, UserState
 
 NOW = 1_793_491_200_000 + 14 * DAY_MS
 CFG = RiskSettings()

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from journey.pipeline import UserWork, apply_events
-from journey.policy import DEFAULT_CATALOG
-from journey.records import Accepted
+from journey.app.stream_batch import UserWork, apply_events
+from journey.interventions.policy import DEFAULT_CATALOG
+from journey.events.records import Accepted
 from journey.settings import Settings
-from journey.state import STATE_FORMAT, UserState, short_id
+from journey.users.state import STATE_FORMAT, UserState, short_id
 from tests.builders import T0, canonical, event, tap
 
 
@@ -60,14 +60,14 @@ def test_state_stays_bounded_however_long_the_history():
     work = UserWork(state=state, records=[Accepted(canonical(e), str(n + 1), 0.0) for n, e in enumerate(events)])
     apply_events(work, Settings(), DEFAULT_CATALOG)
     assert work.signals and work.decisions
-    from journey.adapters.dynamodb import state_item
+    from journey.adapters.aws.dynamodb import state_item
     from localrt.memory_aws import write_units
 
     assert write_units(state_item(state, 30)) <= 2, len(state.to_json())
 
 
 def test_a_duplicate_does_not_push_older_ids_out_of_the_dedup_window():
-    from journey.state import RECENT_IDS, UserState, short_id
+    from journey.users.state import RECENT_IDS, UserState, short_id
 
     state = UserState(userId="u1")
     for n in range(RECENT_IDS):

@@ -1,1 +1,1 @@
-"""AWS implementations of the ports in :mod:`journey.ports` (boto3 clients, standard retry mode)."""
+"""AWS implementations of the ports in :mod:`journey.app.ports` (boto3 clients, standard retry mode)."""

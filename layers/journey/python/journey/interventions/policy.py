@@ -18,8 +18,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from journey.settings import PolicySettings
-from journey.signals import Severity, SignalType, StruggleSignal
-from journey.state import UserState
+from journey.detection.signals import Severity, SignalType, StruggleSignal
+from journey.users.state import UserState
 
 IN_APP_ACTIVE_MS = 300_000
 

@@ -10,8 +10,8 @@ from typing import Union
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from journey.events import UserEvent, check_unknown_fields
-from journey.normalizers import NATIVE, UnknownFormat, normalize
+from journey.events.model import UserEvent, check_unknown_fields
+from journey.events.normalizers import NATIVE, UnknownFormat, normalize
 
 
 class RejectionCode(str, Enum):

@@ -15,10 +15,10 @@ from typing import Any, Iterable
 import orjson
 from pydantic_core import to_json
 
-from journey.adapters.aws import as_transient, client
-from journey.policy import Decision
-from journey.ports import Delivery, TransientError, Writes
-from journey.state import DAY_MS, UserState
+from journey.adapters.aws.clients import as_transient, client
+from journey.interventions.policy import Decision
+from journey.app.ports import Delivery, TransientError, Writes
+from journey.users.state import DAY_MS, UserState
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 
-from journey.adapters.aws import as_transient, client
-from journey.policy import Decision
-from journey.signals import StruggleSignal
+from journey.adapters.aws.clients import as_transient, client
+from journey.interventions.policy import Decision
+from journey.detection.signals import StruggleSignal
 
 WRITE_LIMIT = 100
 

@@ -10,7 +10,7 @@ from operator import itemgetter, mul
 from typing import NamedTuple
 
 from journey.settings import RiskSettings
-from journey.state import DAY_MS, UserState
+from journey.users.state import DAY_MS, UserState
 
 WEIGHTS = {
     "struggle_signal_count_7d": 25,

@@ -1,7 +1,7 @@
 """Wire formats into the canonical ``UserEvent``: native JSON and Firebase / GA4 BigQuery export rows.
 
 Each normalizer returns a plain dict in the canonical shape; validation happens once, in
-:mod:`journey.decoding`, so every format gets the same limits and the same error messages.
+:mod:`journey.events.decoding`, so every format gets the same limits and the same error messages.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from journey.events import derive_event_id
+from journey.events.model import derive_event_id
 
 NATIVE = "native"
 FIREBASE = "firebase"

@@ -14,9 +14,9 @@ from typing import Callable
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from journey.pipeline import BatchResult
-from journey.ports import TransientError
-from journey.records import ReadRecord, read_lambda_records, read_record
+from journey.app.stream_batch import BatchResult
+from journey.app.ports import TransientError
+from journey.events.records import ReadRecord, read_lambda_records, read_record
 
 RunBatch = Callable[[list[ReadRecord], str], BatchResult]
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from journey.pipeline import Ports
+from journey.app.stream_batch import Ports
 from journey.settings import load_settings
 
 
 @lru_cache(maxsize=1)
 def aws_ports() -> Ports:
-    from journey.adapters.delivery import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
-    from journey.adapters.dynamodb import DynamoJourneyStore
-    from journey.adapters.quarantine import S3Quarantine
+    from journey.adapters.aws.sns import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
+    from journey.adapters.aws.dynamodb import DynamoJourneyStore
+    from journey.adapters.aws.s3 import S3Quarantine
 
     settings = load_settings()
     provider = settings.switches.push_provider
     push = SnsPlatformPush() if provider == "sns" else EndUserMessagingPush() if provider == "eum" else None
     analytics = None
     if settings.switches.timestream_enabled:
-        from journey.adapters.timestream import TimestreamAnalytics
+        from journey.adapters.aws.timestream import TimestreamAnalytics
 
         analytics = TimestreamAnalytics()
     return Ports(

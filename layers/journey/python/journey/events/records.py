@@ -5,9 +5,9 @@ from __future__ import annotations
 from binascii import a2b_base64
 from typing import NamedTuple, Union
 
-from journey.decoding import Rejection, decode_base64, decode_event, has_unknown_fields
-from journey.events import UserEvent
-from journey.normalizers import NATIVE
+from journey.events.decoding import Rejection, decode_base64, decode_event, has_unknown_fields
+from journey.events.model import UserEvent
+from journey.events.normalizers import NATIVE
 
 
 class Accepted(NamedTuple):

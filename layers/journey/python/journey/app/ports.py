@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from journey.policy import Decision
-from journey.records import Quarantined
-from journey.signals import StruggleSignal
-from journey.state import UserState
+from journey.interventions.policy import Decision
+from journey.events.records import Quarantined
+from journey.detection.signals import StruggleSignal
+from journey.users.state import UserState
 
 
 class TransientError(Exception):

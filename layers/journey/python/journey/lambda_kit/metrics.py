@@ -6,8 +6,8 @@ from collections import Counter
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from journey.pipeline import BatchResult
-from journey.policy import Outcome
+from journey.app.stream_batch import BatchResult
+from journey.interventions.policy import Outcome
 
 
 def publish_metrics(metrics, result: BatchResult) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from journey.events import EventType, UserEvent
-from journey.state import DAY_MS, UserState, short_id
+from journey.events.model import EventType, UserEvent
+from journey.users.state import DAY_MS, UserState, short_id
 
 SUCCESS_ACTIONS = frozenset({"complete", "completed", "success", "succeeded", "submit_success"})
 

@@ -10,8 +10,8 @@ import json
 import os
 import time
 
-from journey.adapters.aws import as_transient, client
-from journey.records import Quarantined
+from journey.adapters.aws.clients import as_transient, client
+from journey.events.records import Quarantined
 
 
 class S3Quarantine:

@@ -11,9 +11,9 @@ import json
 import logging
 import os
 
-from journey.adapters.aws import as_transient, client
-from journey.policy import Channel, Decision
-from journey.ports import DeliveryReport, TransientError
+from journey.adapters.aws.clients import as_transient, client
+from journey.interventions.policy import Channel, Decision
+from journey.app.ports import DeliveryReport, TransientError
 
 log = logging.getLogger(__name__)
 PUBLISH_BATCH_LIMIT = 10

@@ -19,9 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from journey.detection import REFRACTORY_MS, detect
-from journey.policy import CatalogEntry, Channel, Decision, Outcome, decide
-from journey.ports import (
+from journey.detection.rules import REFRACTORY_MS, detect
+from journey.interventions.policy import CatalogEntry, Channel, Decision, Outcome, decide
+from journey.app.ports import (
     AnalyticsSink,
     Delivery,
     EpisodeOutcome,
@@ -31,13 +31,13 @@ from journey.ports import (
     TransientError,
     Writes,
 )
-from journey.profile import resolves_episode, update_profile
-from journey.records import Accepted, Quarantined, ReadRecord
-from journey.risk import score_exit_risk
+from journey.users.profile import resolves_episode, update_profile
+from journey.events.records import Accepted, Quarantined, ReadRecord
+from journey.risk.points import score_exit_risk
 from journey.settings import Settings
-from journey.signals import StruggleSignal
-from journey.state import UserState
-from journey.state import fingerprint as fingerprint_of
+from journey.detection.signals import StruggleSignal
+from journey.users.state import UserState
+from journey.users.state import fingerprint as fingerprint_of
 
 log = logging.getLogger(__name__)
 

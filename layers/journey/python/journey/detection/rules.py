@@ -11,10 +11,10 @@ import math
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from journey.events import EventType, UserEvent
+from journey.events.model import EventType, UserEvent
 from journey.settings import DetectionSettings
-from journey.signals import Severity, SignalType, StruggleSignal
-from journey.state import UserState
+from journey.detection.signals import Severity, SignalType, StruggleSignal
+from journey.users.state import UserState
 
 REFRACTORY_MS = 60_000
 

@@ -1,0 +1,1 @@
+"""Detection: one pure rule per struggle behaviour, and the signals they raise."""

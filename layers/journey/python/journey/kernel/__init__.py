@@ -1,0 +1,1 @@
+"""The kernel: ids and time, used by every context."""

@@ -1,0 +1,1 @@
+"""Powertools glue shared by every Lambda function: reading Kinesis events, partial batch responses, metrics."""

@@ -1,0 +1,1 @@
+"""Users: a user's rolling state (what the stream processor keeps per user) and their profile features."""
