@@ -30,7 +30,7 @@ class DeploymentConfig:
     trace_aws_calls: bool = False
 
     @classmethod
-    def from_context(cls, node: Node) -> "DeploymentConfig":
+    def from_context(cls, node: Node) -> DeploymentConfig:
         get = node.try_get_context
         config = cls(
             stage=str(get("stage") or "dev"),

@@ -15,9 +15,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.nag import acknowledge
-
 from infra.config import DeploymentConfig
+from infra.nag import acknowledge
 from infra.storage import JourneyStorage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,7 +35,6 @@ from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
 from journey.users.state import UserState
-
 from localrt.bench import kinesis_events
 from localrt.demo import register_push_endpoints
 from localrt.faults import FaultInjector, FaultPlan

@@ -11,7 +11,7 @@ import json
 import random
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -22,7 +22,7 @@ from localrt.results import DeliveryReceiver, finish_run, print_summary, write_r
 from localrt.runtime import LocalRuntime, local_runtime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, make_population, user_journey
 
-T0 = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() * 1000)
+T0 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp() * 1000)
 DAYS = 14
 DUPLICATE_SHARE = 0.005  # producer retries that resend a record (same event, new sequence number)
 MALFORMED_SHARE = 0.002  # broken records a buggy client sends

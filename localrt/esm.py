@@ -33,9 +33,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from localrt.template import EventSourceMappingSpec
 
@@ -224,7 +224,7 @@ class EventSourceMapping:
             StartingSequenceNumber=after,
         )["ShardIterator"]
 
-    def _poll_shard(self, shard_id: str, lanes: list["_Lane"]) -> None:
+    def _poll_shard(self, shard_id: str, lanes: list[_Lane]) -> None:
         """Read the shard in order and deal each record to the lane of its partition key: with a
         parallelization factor above 1, batches of different keys are in flight together while each
         key's records stay in order (one lane per key)."""
@@ -257,7 +257,7 @@ class EventSourceMapping:
             for record in fetched:
                 lanes[lane_of(record["PartitionKey"], len(lanes))].put(record)
 
-    def _run_lane(self, shard_id: str, lane: "_Lane") -> None:
+    def _run_lane(self, shard_id: str, lane: _Lane) -> None:
         """One lane: at most one batch in flight; a batch goes when it reaches ``BatchSize`` or when
         ``MaximumBatchingWindowInSeconds`` has passed since its first record was read."""
         while not self._stop.is_set():
@@ -330,7 +330,7 @@ class EventSourceMapping:
                     self.stats.timeouts += isinstance(exc, InvocationTimedOut)
                     self.stats.crashes += isinstance(exc, RuntimeExited)
                 return "error", None
-            except Exception as exc:  # noqa: BLE001 - a function error, as Lambda sees it
+            except Exception as exc:
                 log.warning("function error on %s (%d records): %s: %s", shard_id, len(records), type(exc).__name__, exc)
                 log.debug("function error traceback", exc_info=True)
                 with self._stats_lock:
@@ -356,8 +356,8 @@ class EventSourceMapping:
         first, last = records[0], records[-1]
 
         def iso(value) -> str:
-            ts = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), tz=timezone.utc)
-            return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            ts = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), tz=UTC)
+            return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
         message = {
             "requestContext": {

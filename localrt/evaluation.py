@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from localrt.simulator import Episode
 
@@ -40,7 +40,7 @@ def match_signals(signals: list[dict], episodes: list[Episode]) -> tuple[float, 
 
 def roc_auc(scores: Iterable[float], labels: Iterable[bool]) -> float:
     """Area under the ROC curve (Mann-Whitney U), ties counted as half."""
-    pairs = list(zip(scores, labels))
+    pairs = list(zip(scores, labels, strict=False))
     positives = [s for s, y in pairs if y]
     negatives = [s for s, y in pairs if not y]
     if not positives or not negatives:

@@ -19,9 +19,9 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from rich.console import Console
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
 from journey.adapters.aws.s3 import S3Quarantine
+from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.timestream import TimestreamAnalytics
 from journey.app.stream_batch import Ports
-
-from localrt.memory_aws import Meter, MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream
+from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream, Meter
 
 TABLES = TableNames(state="UserState", events="UserEvents", signals="StruggleSignals", interventions="Interventions")
 KEYS = {

@@ -120,7 +120,7 @@ def provision(template: Template, session, region: str, endpoint_url: str | None
         out.names[lid] = name
         out.arns[lid] = arn
 
-    for lid, r in template.of_type("AWS::Lambda::Function").items():
+    for lid in template.of_type("AWS::Lambda::Function"):
         out.names[lid] = lid
         out.arns[lid] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{lid}"
 

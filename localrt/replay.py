@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             decoded = decode_event(line, 1 << 30, args.format)  # only to know the event id for latency
             records.append((partition_key(line, number), line, None if isinstance(decoded, Rejection) else decoded.eventId))
         sequences = rt.put_records(records)
-        line_of = {(key, sequence): number for (key, _, _), sequence, (number, _) in zip(records, sequences, lines)}
+        line_of = {(key, sequence): number for (key, _, _), sequence, (number, _) in zip(records, sequences, lines, strict=False)}
         run = finish_run(rt, receiver, started)
         rejected = sorted(
             ({"line": line_of.get((q["partitionKey"], q["sequenceNumber"])), "code": q["code"], "reason": q["reason"]} for q in rt.quarantined()),

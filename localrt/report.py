@@ -6,13 +6,13 @@ import html
 import io
 import json
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#9D755D"]
 
@@ -37,15 +37,15 @@ def signals_over_time(signals: list[dict]) -> str:
     per_type: dict[str, Counter] = defaultdict(Counter)
     days = set()
     for s in signals:
-        day = datetime.fromtimestamp(s["detectedAt"] / 1000, tz=timezone.utc).strftime("%m-%d")
+        day = datetime.fromtimestamp(s["detectedAt"] / 1000, tz=UTC).strftime("%m-%d")
         per_type[s["signalType"]][day] += 1
         days.add(day)
     ordered = sorted(days)
     bottom = [0] * len(ordered)
-    for color, (signal_type, counts) in zip(PALETTE, sorted(per_type.items())):
+    for color, (signal_type, counts) in zip(PALETTE, sorted(per_type.items()), strict=False):
         values = [counts[d] for d in ordered]
         ax.bar(ordered, values, bottom=bottom, label=signal_type, color=color)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=False)]
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     return _svg(fig)
@@ -139,7 +139,7 @@ code {{ white-space: pre-wrap; word-break: break-word; }}
 .charts {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }} .charts svg {{ width: 100%; height: auto; }}
 </style></head><body>
 <h1>Intelligent User Journey Orchestrator: {html.escape(title)}</h1>
-<p>Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} from what the pipeline stored on the local runtime.</p>
+<p>Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from what the pipeline stored on the local runtime.</p>
 <div class="charts">{''.join(f'<div>{c}</div>' for c in charts)}</div>
 <h2>Summary</h2><table>{rows}</table>
 </body></html>

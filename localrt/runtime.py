@@ -13,10 +13,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 from botocore.config import Config
@@ -137,7 +137,7 @@ class LocalRuntime:
         self._saved_streams: list[tuple[logging.StreamHandler, object]] = []
 
     # --- setup -------------------------------------------------------------------------------
-    def start(self) -> "LocalRuntime":
+    def start(self) -> LocalRuntime:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_patches.apply()
         if self.moto == "process":
@@ -217,7 +217,7 @@ class LocalRuntime:
     def _capture_function_output(self) -> None:
         """The function's stdout (JSON logs and EMF metrics) goes to a file, as to CloudWatch Logs."""
         self.function_log.parent.mkdir(parents=True, exist_ok=True)
-        self._log_handle = open(self.function_log, "w", encoding="utf-8")
+        self._log_handle = open(self.function_log, "w", encoding="utf-8")  # noqa: SIM115 - closed by stop()
         self._saved_stdout = sys.stdout
         sys.stdout = self._log_handle
         for handler in logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "service")).handlers:
@@ -244,7 +244,7 @@ class LocalRuntime:
                 )
                 self.put_stats.put_calls += 1
                 retry = []
-                for index, result in zip(pending, response["Records"]):
+                for index, result in zip(pending, response["Records"], strict=False):
                     if result.get("ErrorCode"):
                         retry.append(index)
                     else:
@@ -335,8 +335,8 @@ class LocalRuntime:
 def _reset_cached_wiring() -> None:
     """Forget clients bound to this runtime's endpoint so a later runtime gets fresh ones."""
     from journey.adapters.aws.clients import client
-    from journey.settings import load_settings
     from journey.adapters.aws.factories import aws_ports
+    from journey.settings import load_settings
 
     client.cache_clear()
     aws_ports.cache_clear()

@@ -70,7 +70,7 @@ def to_firebase(event: dict) -> dict:
         if data.get(source) is not None:
             params.append(_param(target, data[source]))
     if data.get("completionRate") is not None:
-        params.append(_param("video_percent", int(round(data["completionRate"] * 100))))
+        params.append(_param("video_percent", round(data["completionRate"] * 100)))
     if event["eventType"] == "feature_interaction" and name != "tap":
         params.append(_param("action", data.get("action")))
     offsets = {"UTC+05:30": 19800, "UTC-03:00": -10800}

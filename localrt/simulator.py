@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 DAY_MS = 86_400_000
 FEATURES = ("checkout", "payment", "search", "profile", "onboarding", "video_lesson", "settings", "booking", "upload", "messaging")

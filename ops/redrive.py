@@ -26,8 +26,8 @@ import base64
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 PUT_RECORDS_LIMIT = 500
 REDRIVEN_TAG = "redriven"
@@ -150,7 +150,7 @@ def put_all(kinesis, stream_name: str, records: list[dict]) -> int:
         pending = records[start : start + PUT_RECORDS_LIMIT]
         for attempt in range(8):
             response = kinesis.put_records(StreamName=stream_name, Records=pending)
-            pending = [r for r, result in zip(pending, response["Records"]) if result.get("ErrorCode")]
+            pending = [r for r, result in zip(pending, response["Records"], strict=False) if result.get("ErrorCode")]
             if not pending:
                 break
             time.sleep(min(0.1 * 2**attempt, 5))

@@ -8,12 +8,12 @@ import os
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from journey.adapters.aws.factories import aws_ports
 from journey.app.stream_batch import process_batch
 from journey.interventions.policy import load_catalog
-from journey.settings import load_settings
 from journey.lambda_kit.kinesis import UserBatchProcessor
 from journey.lambda_kit.metrics import publish_metrics
-from journey.adapters.aws.factories import aws_ports
+from journey.settings import load_settings
 
 logger = Logger()
 metrics = Metrics()

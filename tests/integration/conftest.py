@@ -18,8 +18,8 @@ REGION = "us-east-1"
 
 def _clear_caches() -> None:
     from journey.adapters.aws.clients import client
-    from journey.settings import load_settings
     from journey.adapters.aws.factories import aws_ports
+    from journey.settings import load_settings
 
     client.cache_clear()
     aws_ports.cache_clear()

@@ -38,9 +38,9 @@ def stream(aws, request):
 
 
 def spec(**overrides) -> EventSourceMappingSpec:
-    values = dict(function="F", stream="S", batch_size=10, batching_window_s=0.2, bisect_on_error=True, retry_attempts=2,
-                  max_record_age_s=3600, parallelization_factor=1, report_batch_item_failures=True,
-                  starting_position="TRIM_HORIZON", on_failure_queue="Q")
+    values = {"function": "F", "stream": "S", "batch_size": 10, "batching_window_s": 0.2, "bisect_on_error": True, "retry_attempts": 2,
+                  "max_record_age_s": 3600, "parallelization_factor": 1, "report_batch_item_failures": True,
+                  "starting_position": "TRIM_HORIZON", "on_failure_queue": "Q"}
     values.update(overrides)
     return EventSourceMappingSpec(**values)
 
@@ -209,7 +209,7 @@ def test_parallelization_factor_runs_lanes_and_keeps_each_keys_order(aws, stream
     first_success_of_lane0 = lane0_calls[2]
     assert any(k.isdisjoint(failing) for k, _ in calls[:first_success_of_lane0])  # lane 1 was not held up
     delivered = {}
-    for batch_keys, batch in calls:
+    for _batch_keys, batch in calls:
         for n in batch:
             delivered.setdefault(keys[n % len(keys)], []).append(n)
     for key, ns in delivered.items():

@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from journey.adapters.aws.clients import client
+from journey.app.ports import TransientError
 from tests.builders import T0, kinesis_event, kinesis_record, tap
 
 
@@ -100,7 +101,7 @@ def test_a_store_outage_fails_the_invocation_so_the_mapping_retries_or_bisects(d
 
     ddb.meta.events.register("before-call.dynamodb.BatchGetItem", outage)
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(TransientError):
             deployed.handler(kinesis_event(*rage("u1")), context)
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.BatchGetItem", outage)
@@ -108,8 +109,8 @@ def test_a_store_outage_fails_the_invocation_so_the_mapping_retries_or_bisects(d
 
 def test_analytics_switch_off_keeps_everything_else_working(deployed, context, monkeypatch):
     monkeypatch.setenv("JOURNEY_SWITCHES__TIMESTREAM_ENABLED", "false")
-    from journey.settings import load_settings
     from journey.adapters.aws.factories import aws_ports
+    from journey.settings import load_settings
 
     load_settings.cache_clear()
     aws_ports.cache_clear()

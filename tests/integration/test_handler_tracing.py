@@ -6,7 +6,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-
 HANDLER = Path(__file__).resolve().parents[2] / "functions" / "stream_processor" / "handler.py"
 
 

@@ -65,7 +65,7 @@ def test_quarantined_records_are_replayed_after_a_fix_and_only_once(tmp_path):
     with local_runtime(tmp_path / "function.log", extra_env={"JOURNEY_MAX_RECORD_BYTES": "1024"}) as rt:
         load_settings.cache_clear()
         rt.start_polling()
-        rt.put_records(_records([small, large]) + [("u3", b"{not json", None)])
+        rt.put_records([*_records([small, large]), ("u3", b"{not json", None)])
         assert rt.wait_until_drained(timeout_s=60)
         assert {q["code"] for q in rt.quarantined()} == {"oversize", "not_json"}
         assert large["eventId"] not in _journaled(rt)

@@ -5,8 +5,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from journey.adapters.aws.sns import EndUserMessagingPush, SnsTopicChannel
-from journey.interventions.policy import Channel, Decision, Outcome
 from journey.detection.signals import Severity, SignalType
+from journey.interventions.policy import Channel, Decision, Outcome
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:interventions"
 

@@ -1,8 +1,8 @@
 """Given a user's events, expect these struggle signals (and none for the known false positives)."""
 
 from journey.detection.rules import detect
-from journey.settings import DetectionSettings
 from journey.detection.signals import Severity, SignalType
+from journey.settings import DetectionSettings
 from journey.users.state import UserState
 from tests.builders import T0, canonical, event, tap
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from journey.app.stream_batch import process_batch
-from journey.interventions.policy import DEFAULT_CATALOG
 from journey.app.ports import TransientError
+from journey.app.stream_batch import process_batch
 from journey.events.records import read_record
+from journey.interventions.policy import DEFAULT_CATALOG
 from journey.settings import PolicySettings, Settings
 from localrt.memory_ports import memory_aws
 from tests.builders import T0, event, next_sequence, tap

@@ -1,13 +1,13 @@
 """Intervention policy: invariants over many generated situations, and the rules one by one."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.interventions.policy import DEFAULT_CATALOG, Channel, Outcome, decide, in_holdout, in_quiet_hours, local_hour
 from journey.settings import PolicySettings
-from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.users.state import UserState
 
 T0 = 1_793_491_200_000
@@ -49,8 +49,8 @@ def test_no_consent_means_no_send():
 
 
 def test_abandonment_prefers_push_but_not_in_quiet_hours():
-    night = int(datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc).timestamp() * 1000)
-    day = int(datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc).timestamp() * 1000)
+    night = int(datetime(2026, 11, 2, 3, 0, tzinfo=UTC).timestamp() * 1000)
+    day = int(datetime(2026, 11, 2, 12, 0, tzinfo=UTC).timestamp() * 1000)
     s = lambda t: signal(kind=SignalType.ABANDONMENT, t=t)  # noqa: E731
     assert decide(s(day), active_user(t=day), NO_HOLDOUT, DEFAULT_CATALOG, day).channel is Channel.PUSH
     assert decide(s(night), active_user(t=night), NO_HOLDOUT, DEFAULT_CATALOG, night).channel is Channel.IN_APP
@@ -72,7 +72,7 @@ def test_held_out_decisions_are_recorded_never_sent_and_do_not_use_the_cap():
 
 
 def test_local_hour_handles_named_and_fixed_offset_zones():
-    noon_utc = int(datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc).timestamp() * 1000)
+    noon_utc = int(datetime(2026, 11, 2, 12, 0, tzinfo=UTC).timestamp() * 1000)
     assert local_hour(noon_utc, "Asia/Tokyo") == 21
     assert local_hour(noon_utc, "UTC-03:00") == 9
     assert local_hour(noon_utc, "Not/AZone") == 12  # unknown zones fall back to UTC

@@ -33,7 +33,7 @@ def test_churning_user_scores_higher_and_is_explained():
     good, bad = score_exit_risk(healthy(), NOW, CFG), score_exit_risk(churning(), NOW, CFG)
     assert good.band == "LOW" and good.score < 30
     assert bad.band == "HIGH" and bad.score >= 60
-    assert [c[0] for c in bad.contributors][0] == "struggle_signal_count_7d"
+    assert next(c[0] for c in bad.contributors) == "struggle_signal_count_7d"
     assert bad.contributors == tuple(sorted(bad.contributors, key=lambda c: -c[1]))
 
 

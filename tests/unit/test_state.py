@@ -5,8 +5,8 @@ import json
 import pytest
 
 from journey.app.stream_batch import UserWork, apply_events
-from journey.interventions.policy import DEFAULT_CATALOG
 from journey.events.records import Accepted
+from journey.interventions.policy import DEFAULT_CATALOG
 from journey.settings import Settings
 from journey.users.state import STATE_FORMAT, UserState, short_id
 from tests.builders import T0, canonical, event, tap
@@ -23,7 +23,7 @@ def test_round_trip_in_the_positional_format():
 def test_an_item_written_before_a_field_was_added_reads_with_its_default():
     stored = json.loads(UserState(userId="u1", seq="42", risk=12).to_json())
     older = json.dumps(stored[:-2])  # the last two fields (band, contributors) did not exist yet
-    newer = json.dumps(stored + ["a field a later release added"])
+    newer = json.dumps([*stored, "a field a later release added"])
     assert UserState.from_json("u1", older) == UserState(userId="u1", seq="42", risk=12)
     assert UserState.from_json("u1", newer) == UserState(userId="u1", seq="42", risk=12)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from journey.interventions.policy import Decision
-from journey.events.records import Quarantined
 from journey.detection.signals import StruggleSignal
+from journey.events.records import Quarantined
+from journey.interventions.policy import Decision
 from journey.users.state import UserState
 
 

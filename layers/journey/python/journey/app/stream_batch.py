@@ -16,11 +16,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from journey.detection.rules import REFRACTORY_MS, detect
-from journey.interventions.policy import CatalogEntry, Channel, Decision, Outcome, decide
 from journey.app.ports import (
     AnalyticsSink,
     Delivery,
@@ -31,11 +29,13 @@ from journey.app.ports import (
     TransientError,
     Writes,
 )
-from journey.users.profile import resolves_episode, update_profile
+from journey.detection.rules import REFRACTORY_MS, detect
+from journey.detection.signals import StruggleSignal
 from journey.events.records import Accepted, Quarantined, ReadRecord
+from journey.interventions.policy import CatalogEntry, Channel, Decision, Outcome, decide
 from journey.risk.points import score_exit_risk
 from journey.settings import Settings
-from journey.detection.signals import StruggleSignal
+from journey.users.profile import resolves_episode, update_profile
 from journey.users.state import UserState
 from journey.users.state import fingerprint as fingerprint_of
 

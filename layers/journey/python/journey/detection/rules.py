@@ -8,12 +8,12 @@ episode of struggling is one signal, not ten.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Callable, Sequence
 
+from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.events.model import EventType, UserEvent
 from journey.settings import DetectionSettings
-from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.users.state import UserState
 
 REFRACTORY_MS = 60_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -28,7 +28,7 @@ class Severity(str, Enum):
     def rank(self) -> int:
         return _RANK[self]
 
-    def raised(self, steps: int = 1) -> "Severity":
+    def raised(self, steps: int = 1) -> Severity:
         return _ORDER[min(len(_ORDER) - 1, self.rank + steps)]
 
 

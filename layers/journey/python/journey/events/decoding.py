@@ -5,7 +5,6 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
 
 from pydantic import ValidationError
 from pydantic_core import from_json
@@ -33,7 +32,7 @@ class Rejection:
         return f"{self.code.value}: {self.reason}"
 
 
-Decoded = Union[UserEvent, Rejection]
+Decoded = UserEvent | Rejection
 
 
 def decode_base64(data: str) -> bytes | Rejection:

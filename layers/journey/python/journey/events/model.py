@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import Enum
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -16,7 +16,7 @@ MAX_EXTRA_KEYS = 32
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(max_length=128)]
 Text = Annotated[str, StringConstraints(max_length=512)]
-ExtraValue = Union[Annotated[str, StringConstraints(max_length=512)], bool, int, float, None]
+ExtraValue = Annotated[str, StringConstraints(max_length=512)] | bool | int | float | None
 
 
 class EventType(str, Enum):
@@ -65,28 +65,28 @@ class _Bounded(BaseModel):
 
 
 class EventData(_Bounded):
-    feature: Optional[Name] = None
-    action: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
-    screen: Optional[Text] = None
-    target: Optional[Name] = None
-    targetType: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
-    x: Optional[float] = Field(None, ge=-100_000, le=100_000)
-    y: Optional[float] = Field(None, ge=-100_000, le=100_000)
-    videoId: Optional[Name] = None
-    duration: Optional[float] = Field(None, ge=0, le=86_400_000)
-    completionRate: Optional[float] = Field(None, ge=0, le=1)
-    attemptCount: Optional[int] = Field(None, ge=0, le=10_000)
-    errorType: Optional[Name] = None
-    query: Optional[Text] = None
-    progress: Optional[float] = Field(None, ge=0, le=100)
+    feature: Name | None = None
+    action: Annotated[str, StringConstraints(max_length=64)] | None = None
+    screen: Text | None = None
+    target: Name | None = None
+    targetType: Annotated[str, StringConstraints(max_length=64)] | None = None
+    x: float | None = Field(None, ge=-100_000, le=100_000)
+    y: float | None = Field(None, ge=-100_000, le=100_000)
+    videoId: Name | None = None
+    duration: float | None = Field(None, ge=0, le=86_400_000)
+    completionRate: float | None = Field(None, ge=0, le=1)
+    attemptCount: int | None = Field(None, ge=0, le=10_000)
+    errorType: Name | None = None
+    query: Text | None = None
+    progress: float | None = Field(None, ge=0, le=100)
 
 
 class DeviceInfo(_Bounded):
-    platform: Optional[Platform] = None
-    appVersion: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
-    deviceModel: Optional[Name] = None
-    timezone: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
-    pushEndpoint: Optional[Annotated[str, StringConstraints(max_length=1024)]] = None
+    platform: Platform | None = None
+    appVersion: Annotated[str, StringConstraints(max_length=64)] | None = None
+    deviceModel: Name | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    pushEndpoint: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 
 class Consent(BaseModel):
@@ -97,10 +97,10 @@ class Consent(BaseModel):
 
 
 class UserContext(_Bounded):
-    userSegment: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
-    sessionStage: Optional[Annotated[str, StringConstraints(max_length=64)]] = None
+    userSegment: Annotated[str, StringConstraints(max_length=64)] | None = None
+    sessionStage: Annotated[str, StringConstraints(max_length=64)] | None = None
     previousActions: list[Name] = Field(default_factory=list, max_length=20)
-    consent: Optional[Consent] = None
+    consent: Consent | None = None
 
 
 # An event that leaves out a section gets these (immutable, so one instance is shared: building a

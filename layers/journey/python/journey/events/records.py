@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from binascii import a2b_base64
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from journey.events.decoding import Rejection, decode_base64, decode_event, has_unknown_fields
 from journey.events.model import UserEvent
@@ -36,7 +36,7 @@ class Quarantined(NamedTuple):
         }
 
 
-ReadRecord = Union[Accepted, Quarantined]
+ReadRecord = Accepted | Quarantined
 
 
 def read_record(sequence: str, partition_key: str, data: str, arrival: float, max_bytes: int, fmt: str | None = None) -> ReadRecord:

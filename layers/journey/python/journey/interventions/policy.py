@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import Enum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from journey.settings import PolicySettings
 from journey.detection.signals import Severity, SignalType, StruggleSignal
+from journey.settings import PolicySettings
 from journey.users.state import UserState
 
 IN_APP_ACTIVE_MS = 300_000
@@ -136,15 +136,15 @@ def _zone(name: str) -> timezone | ZoneInfo:
         try:
             return timezone(sign * timedelta(hours=int(name[4:6]), minutes=int(name[7:9])))
         except ValueError:
-            return timezone.utc
+            return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def local_hour(epoch_ms: int, tz_name: str) -> int:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=_zone(tz_name) if tz_name else timezone.utc).hour
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=_zone(tz_name) if tz_name else UTC).hour
 
 
 def in_quiet_hours(epoch_ms: int, tz_name: str, cfg: PolicySettings) -> bool:

@@ -9,13 +9,13 @@ response (Kinesis checkpoints at the lowest failed sequence number and replays f
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from journey.app.stream_batch import BatchResult
 from journey.app.ports import TransientError
+from journey.app.stream_batch import BatchResult
 from journey.events.records import ReadRecord, read_lambda_records, read_record
 
 RunBatch = Callable[[list[ReadRecord], str], BatchResult]
@@ -52,7 +52,7 @@ class UserBatchProcessor(BatchProcessor):
 
     def process(self) -> list[tuple]:
         items = read_lambda_records(self.records, self.max_record_bytes, self.fmt)
-        outcomes: list[tuple] = [("success", item, record) for item, record in zip(items, self.records)]
+        outcomes: list[tuple] = [("success", item, record) for item, record in zip(items, self.records, strict=False)]
         self.result = self.run_batch(items, batch_key(self.records)) if self.records else BatchResult()
         if self.result.failed_sequences:
             error = TransientError("a dependency failed for this record's user; Kinesis will redeliver it")

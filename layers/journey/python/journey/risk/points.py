@@ -59,7 +59,7 @@ def _feature_values(state: UserState, now: int) -> tuple[float, ...]:
 
 def risk_features(state: UserState, now: int) -> dict[str, float]:
     """Each feature scaled to 0..1, where 1 is the riskiest."""
-    return dict(zip(_NAMES, _feature_values(state, now)))
+    return dict(zip(_NAMES, _feature_values(state, now), strict=False))
 
 
 def band_of(score: int, cfg: RiskSettings) -> str:
@@ -72,7 +72,7 @@ def band_of(score: int, cfg: RiskSettings) -> str:
 
 def score_exit_risk(state: UserState, now: int, cfg: RiskSettings) -> ExitRisk:
     points = list(map(mul, _WEIGHTS, _feature_values(state, now)))
-    score = int(round(sum(points)))
+    score = round(sum(points))
     # the three largest contributions; a stable sort keeps WEIGHTS' order among equal ones
-    top = sorted([(n, p) for n, p in zip(_NAMES, points) if p > 0], key=_points, reverse=True)[:3]
+    top = sorted([(n, p) for n, p in zip(_NAMES, points, strict=False) if p > 0], key=_points, reverse=True)[:3]
     return ExitRisk(score, band_of(score, cfg), tuple((n, round(p, 2)) for n, p in top))

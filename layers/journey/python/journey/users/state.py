@@ -8,10 +8,11 @@ field and its bound.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -76,7 +77,7 @@ class UserState:
         return orjson.dumps((STATE_FORMAT, *_read_fields(self))).decode()
 
     @classmethod
-    def from_json(cls, user_id: str, text: str | None) -> "UserState":
+    def from_json(cls, user_id: str, text: str | None) -> UserState:
         if not text:
             return cls(userId=user_id)
         data = orjson.loads(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 import boto3
 from botocore.config import Config
@@ -33,7 +33,7 @@ TRANSIENT_CODES = frozenset(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str):
     """A client honouring AWS_ENDPOINT_URL (the local runtime points it at the embedded moto).
 

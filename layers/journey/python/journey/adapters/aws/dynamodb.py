@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 from pydantic_core import to_json
 
 from journey.adapters.aws.clients import as_transient, client
-from journey.interventions.policy import Decision
 from journey.app.ports import Delivery, TransientError, Writes
+from journey.interventions.policy import Decision
 from journey.users.state import DAY_MS, UserState
 
 BATCH_GET_LIMIT = 100
@@ -33,7 +34,7 @@ class TableNames:
     interventions: str
 
     @classmethod
-    def from_env(cls) -> "TableNames":
+    def from_env(cls) -> TableNames:
         return cls(
             state=os.environ["STATE_TABLE"],
             events=os.environ["EVENTS_TABLE"],
@@ -150,7 +151,7 @@ class DynamoJourneyStore:
             for attempt in range(MAX_ROUNDS):
                 try:
                     response = self.ddb.batch_get_item(RequestItems=request)
-                except Exception as exc:  # noqa: BLE001 - classified just below
+                except Exception as exc:
                     raise as_transient(exc) from exc
                 found.extend(response.get("Responses", {}).get(table, []))
                 request = {t: spec for t, spec in (response.get("UnprocessedKeys") or {}).items() if spec.get("Keys")}
@@ -210,7 +211,7 @@ class DynamoJourneyStore:
             for attempt in range(MAX_ROUNDS):
                 try:
                     response = self.ddb.batch_write_item(RequestItems=request)
-                except Exception as exc:  # noqa: BLE001 - classified just below
+                except Exception as exc:
                     raise as_transient(exc) from exc
                 request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
                 if not request:

@@ -10,9 +10,9 @@ from journey.settings import load_settings
 
 @lru_cache(maxsize=1)
 def aws_ports() -> Ports:
-    from journey.adapters.aws.sns import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
     from journey.adapters.aws.dynamodb import DynamoJourneyStore
     from journey.adapters.aws.s3 import S3Quarantine
+    from journey.adapters.aws.sns import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
 
     settings = load_settings()
     provider = settings.switches.push_provider

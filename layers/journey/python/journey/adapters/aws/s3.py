@@ -30,5 +30,5 @@ class S3Quarantine:
                 Body=body.encode(),
                 ContentType="application/x-ndjson",
             )
-        except Exception as exc:  # noqa: BLE001 - classified just below
+        except Exception as exc:
             raise as_transient(exc) from exc

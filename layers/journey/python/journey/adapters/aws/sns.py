@@ -12,8 +12,8 @@ import logging
 import os
 
 from journey.adapters.aws.clients import as_transient, client
-from journey.interventions.policy import Channel, Decision
 from journey.app.ports import DeliveryReport, TransientError
+from journey.interventions.policy import Channel, Decision
 
 log = logging.getLogger(__name__)
 PUBLISH_BATCH_LIMIT = 10
@@ -57,7 +57,7 @@ class SnsTopicChannel:
             ]
             try:
                 response = self.sns.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
-            except Exception as exc:  # noqa: BLE001 - classified just below
+            except Exception as exc:
                 error = as_transient(exc)
                 if not isinstance(error, TransientError):
                     raise error from exc
@@ -110,7 +110,7 @@ class EndUserMessagingPush:
         }
         try:
             response = pinpoint.send_messages(ApplicationId=self.application_id, MessageRequest=request)
-        except Exception as exc:  # noqa: BLE001 - classified just below
+        except Exception as exc:
             error = as_transient(exc)
             if isinstance(error, TransientError):
                 return str(error)

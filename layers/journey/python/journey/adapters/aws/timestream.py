@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 
 from journey.adapters.aws.clients import as_transient, client
-from journey.interventions.policy import Decision
 from journey.detection.signals import StruggleSignal
+from journey.interventions.policy import Decision
 
 WRITE_LIMIT = 100
 
@@ -76,7 +76,7 @@ class TimestreamAnalytics:
                     CommonAttributes={"Time": str(at_ms), "TimeUnit": "MILLISECONDS"},
                     Records=records[start : start + WRITE_LIMIT],
                 )
-            except Exception as exc:  # noqa: BLE001 - classified just below
+            except Exception as exc:
                 raise as_transient(exc) from exc
             calls += 1
         return calls
