@@ -27,12 +27,19 @@ class JourneyMonitoring(Construct):
         service: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Journey orchestrator alarms", master_key=key, enforce_ssl=True)
+        self.alarm_topic = sns.Topic(
+            self, "AlarmTopic", display_name="Journey orchestrator alarms", master_key=key, enforce_ssl=True
+        )
         action = actions.SnsAction(self.alarm_topic)
 
         def app_metric(name: str) -> cloudwatch.Metric:  # the processor's own EMF metrics
-            return cloudwatch.Metric(namespace=namespace, metric_name=name, dimensions_map={"service": service},
-                                     statistic="Sum", period=Duration.minutes(5))
+            return cloudwatch.Metric(
+                namespace=namespace,
+                metric_name=name,
+                dimensions_map={"service": service},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            )
 
         alarms = {
             "IteratorAgeAlarm": (

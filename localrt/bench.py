@@ -147,7 +147,10 @@ def cold_import_ms(runs: int) -> float:
         "import handler;print((time.perf_counter()-t)*1000)"
     )
     env = {**os.environ, "POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_TRACE_DISABLED": "true"}
-    times = [float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout.strip()) for _ in range(runs)]
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout.strip())
+        for _ in range(runs)
+    ]
     return statistics.median(times)
 
 
@@ -173,10 +176,16 @@ def cost_per_million(entry: dict, events: int) -> dict:
     calls = entry["calls_by_operation"]
     breakdown = {
         "kinesis": gb * (price["kinesis_on_demand_per_gb_ingested"] + price["kinesis_on_demand_per_gb_retrieved"]),
-        "lambda": duration_s * LAMBDA_MEMORY_GB * price["lambda_per_gb_second_x86"] + entry["batches"] * per_event / 1e6 * price["lambda_per_million_requests"],
+        "lambda": duration_s * LAMBDA_MEMORY_GB * price["lambda_per_gb_second_x86"]
+        + entry["batches"] * per_event / 1e6 * price["lambda_per_million_requests"],
         "dynamodb_writes": entry["write_units"] * per_event / 1e6 * price["dynamodb_per_million_write_request_units"],
         # one eventually consistent state read (0.5 read unit, items < 4 KB) per user per batch
-        "dynamodb_reads": entry["batches"] * entry["users_per_batch"] * 0.5 * per_event / 1e6 * price["dynamodb_per_million_read_request_units"],
+        "dynamodb_reads": entry["batches"]
+        * entry["users_per_batch"]
+        * 0.5
+        * per_event
+        / 1e6
+        * price["dynamodb_per_million_read_request_units"],
         "timestream": entry["timestream_records"] * per_event / 1e6 * price["timestream_per_million_1kb_writes"],
         "sns": entry["sns_publishes"] * per_event / 1e6 * price["sns_per_million_publishes"],
         "s3_quarantine": calls.get("s3.PutObject", 0) * per_event / 1000 * price["s3_per_thousand_put"],
@@ -196,8 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     events = demo_stream(args.users, seed=7)[: args.events]
-    print(f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core")
-    result = {"batch": {}, "events": len(events), "runs": args.runs, "price_table_date": PRICE_TABLE_DATE, "price_table": {k: {"usd": v[0], "source": v[1]} for k, v in PRICE_TABLE.items()}}
+    print(
+        f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core"
+    )
+    result = {
+        "batch": {},
+        "events": len(events),
+        "runs": args.runs,
+        "price_table_date": PRICE_TABLE_DATE,
+        "price_table": {k: {"usd": v[0], "source": v[1]} for k, v in PRICE_TABLE.items()},
+    }
     for batch_size in (100, 500, 1000):
         runs = [run_once(batch_size, events) for _ in range(args.runs)]
         median_us = statistics.median(r["us_per_event"] for r in runs)

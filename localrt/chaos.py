@@ -53,7 +53,13 @@ DUPLICATE_HORIZON = 20
 
 
 def _poison(kind: str, rng: random.Random, user: str) -> bytes:
-    base = {"eventId": f"poison-{rng.getrandbits(48):x}", "eventType": "page_view", "userId": user, "sessionId": "s", "timestamp": T0}
+    base = {
+        "eventId": f"poison-{rng.getrandbits(48):x}",
+        "eventType": "page_view",
+        "userId": user,
+        "sessionId": "s",
+        "timestamp": T0,
+    }
     if kind == "bad_base64":
         return BAD_BASE64_MARK + b"the harness replaces this record's data with text that is not base64"
     if kind == "not_utf8":
@@ -65,16 +71,22 @@ def _poison(kind: str, rng: random.Random, user: str) -> bytes:
     if kind == "oversize":
         return json.dumps({**base, "eventData": {"query": "x" * 70_000}}).encode()
     if kind == "wrong_types":
-        return json.dumps(rng.choice(({**base, "timestamp": "yesterday"}, {**base, "eventType": 42}, {**base, "eventData": "not an object"}))).encode()
+        return json.dumps(
+            rng.choice(({**base, "timestamp": "yesterday"}, {**base, "eventType": 42}, {**base, "eventData": "not an object"}))
+        ).encode()
     if kind == "unknown_event_type":
         return json.dumps({**base, "eventType": "teleport"}).encode()
     if kind == "hostile_strings":
-        return json.dumps(rng.choice((
-            {**base, "userId": "A" * 5000},
-            {**base, "eventData": {"feature": "<script>alert(1)</script>" * 200}},
-            {**base, **{f"x{n}\u202e": n for n in range(100)}},
-            {**base, "eventData": {"screen": "'; DROP TABLE users; --" + "\u0000" * 600}},
-        ))).encode()
+        return json.dumps(
+            rng.choice(
+                (
+                    {**base, "userId": "A" * 5000},
+                    {**base, "eventData": {"feature": "<script>alert(1)</script>" * 200}},
+                    {**base, **{f"x{n}\u202e": n for n in range(100)}},
+                    {**base, "eventData": {"screen": "'; DROP TABLE users; --" + "\u0000" * 600}},
+                )
+            )
+        ).encode()
     if kind == "deeply_nested":
         return b'{"eventType": "page_view", "eventData": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     raise ValueError(kind)
@@ -125,7 +137,10 @@ def build_plan(users, events_wanted: int, seed: int) -> Plan:
         elif rng.random() < 0.005:  # an offline queue flushed late: stamped an hour before
             event["timestamp"] -= 3_600_000
         if rng.random() < 0.001:  # hostile but valid strings are kept verbatim
-            event["eventData"] = {**event["eventData"], "target": rng.choice(("<img src=x onerror=alert(1)>", "Robert'); DROP TABLE--", "\u202eevil", "😀" * 30))}
+            event["eventData"] = {
+                **event["eventData"],
+                "target": rng.choice(("<img src=x onerror=alert(1)>", "Robert'); DROP TABLE--", "\u202eevil", "😀" * 30)),
+            }
         out.append(event)
     reordered = 0
     for i in range(len(out) - 1):  # a user's neighbouring events swapped (client threads race)
@@ -188,7 +203,9 @@ def reference_effects(unique: list[dict], batch_size: int) -> Effects:
     effects = Effects()
     effects.signals = {(k[0], k[1]) for k in tables["StruggleSignals"]}
     effects.decisions = {k: i["status"]["S"] for k, i in tables["Interventions"].items() if not k[1].startswith("outcome#")}
-    effects.sends = {json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p}  # topic entries, not pushes
+    effects.sends = {
+        json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p
+    }  # topic entries, not pushes
     effects.counters = {k[0]: _counters(UserState.from_json(k[0], i["st"]["S"])) for k, i in tables["UserState"].items()}
     return effects
 
@@ -240,9 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     with local_runtime(args.out / "function.log", moto=args.moto) as rt:
         register_push_endpoints(rt, users)
         plan = build_plan(users, args.events, args.seed)
-        console.print(f"[bold]chaos[/]: {len(plan.unique):,} events, {plan.duplicates:,} duplicates, {len(plan.poison):,} poison records, "
-                      f"hot user {sum(1 for e in plan.unique if e['userId'] == HOT_USER) / len(plan.unique):.0%} of traffic, "
-                      f"{plan.skewed_users} users with skewed clocks, {plan.reordered} swapped pairs")
+        console.print(
+            f"[bold]chaos[/]: {len(plan.unique):,} events, {plan.duplicates:,} duplicates, {len(plan.poison):,} poison records, "
+            f"hot user {sum(1 for e in plan.unique if e['userId'] == HOT_USER) / len(plan.unique):.0%} of traffic, "
+            f"{plan.skewed_users} users with skewed clocks, {plan.reordered} swapped pairs"
+        )
         from journey.adapters.aws.clients import client
 
         injector = FaultInjector(FaultPlan(seed=args.seed))
@@ -268,16 +287,21 @@ def main(argv: list[str] | None = None) -> int:
             sequences.extend(rt.put_records(plan.records[start : start + chunk]))
             due = producing_started + (start + chunk) / args.rate
             totals = rt.collector.totals()
-            console.print(f"  sent {min(start + chunk, len(plan.records)):>7,}/{len(plan.records):,} · applied {totals['applied']:,} · "
-                          f"invocations {mapping.stats.invocations:,} · function errors {mapping.stats.function_errors:,}", end="\r")
+            console.print(
+                f"  sent {min(start + chunk, len(plan.records)):>7,}/{len(plan.records):,} · applied {totals['applied']:,} · "
+                f"invocations {mapping.stats.invocations:,} · function errors {mapping.stats.function_errors:,}",
+                end="\r",
+            )
             time.sleep(max(0.0, due - time.time()))
         console.print()
         drain_deadline = time.time() + 1200
         drained = False
         while not drained and time.time() < drain_deadline:
             drained = rt.wait_until_drained(timeout_s=20, settle_s=5)
-            console.print(f"  draining · applied {rt.collector.totals()['applied']:,} of {len(plan.unique):,} · invocations {mapping.stats.invocations:,} · "
-                          f"function errors {mapping.stats.function_errors:,}")
+            console.print(
+                f"  draining · applied {rt.collector.totals()['applied']:,} of {len(plan.unique):,} · invocations {mapping.stats.invocations:,} · "
+                f"function errors {mapping.stats.function_errors:,}"
+            )
         drain_sqs_into(receiver, quiet_s=3)
         receiver.stop()
         elapsed = time.time() - started
@@ -286,7 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         journal = Counter(e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"]))
         states = {i["userId"]["S"]: UserState.from_json(i["userId"]["S"], i["st"]["S"]) for i in rt.scan("STATE_TABLE")}
         signals = Counter((i["userId"]["S"], i["sk"]["S"]) for i in rt.scan("SIGNALS_TABLE"))
-        decisions = {(i["userId"]["S"], i["interventionId"]["S"]): i for i in rt.scan("INTERVENTIONS_TABLE") if not i["interventionId"]["S"].startswith("outcome#")}
+        decisions = {
+            (i["userId"]["S"], i["interventionId"]["S"]): i
+            for i in rt.scan("INTERVENTIONS_TABLE")
+            if not i["interventionId"]["S"].startswith("outcome#")
+        }
         quarantined = {(q["partitionKey"], q["sequenceNumber"]): q for q in rt.quarantined()}
         received = Counter(m["interventionId"] for m in receiver.received)
         stats = mapping.stats.as_dict()
@@ -310,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     extra_signals = [k for k in signals if k not in reference.signals]
     missing_signals = [k for k in reference.signals if k not in signals]
     signal_rows_twice = sum(c - 1 for c in signals.values() if c > 1)
-    decision_mismatch = [k for k, status in reference.decisions.items() if k not in decisions or decisions[k]["status"]["S"] != status]
+    decision_mismatch = [
+        k for k, status in reference.decisions.items() if k not in decisions or decisions[k]["status"]["S"] != status
+    ]
     extra_decisions = [k for k in decisions if k not in reference.decisions]
     sent_twice = sorted(i for i, c in received.items() if c > 1)
     unexpected_sends = [i for i in received if i not in reference.sends]
@@ -325,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         if found and found["code"] in want and found.get("reason"):
             poison_ok += 1
         else:
-            poison_wrong.append({"kind": kind, "sequenceNumber": key[1], "found": found and {"code": found["code"], "reason": found["reason"]}})
+            poison_wrong.append(
+                {"kind": kind, "sequenceNumber": key[1], "found": found and {"code": found["code"], "reason": found["reason"]}}
+            )
     quarantined_valid = [k for k in quarantined if k not in poison_records]
 
     backoffs = sum(min(0.05 * 2**a, 1.0) for a in range(spec.retry_attempts))
@@ -334,7 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         "events_sent": len(plan.unique),
         "records_put": len(plan.records),
         "events_lost": len(lost) + len(quarantined_valid),
-        "duplicate_effects": journaled_twice + counter_excess + len(extra_signals) + signal_rows_twice + len(extra_decisions) + len(unexpected_sends) + sum(received[i] - 1 for i in sent_twice),
+        "duplicate_effects": journaled_twice
+        + counter_excess
+        + len(extra_signals)
+        + signal_rows_twice
+        + len(extra_decisions)
+        + len(unexpected_sends)
+        + sum(received[i] - 1 for i in sent_twice),
         "duplicate_effects_by_kind": {
             "events_journaled_twice": journaled_twice,
             "profile_counter_excess": counter_excess,
@@ -382,16 +420,28 @@ def main(argv: list[str] | None = None) -> int:
     }
     summary["checks"] = checks
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (args.out / "differences.json").write_text(json.dumps({
-        "lost": lost[:100], "extra_signals": extra_signals[:100], "missing_signals": missing_signals[:100],
-        "decisions_differing": [list(k) for k in decision_mismatch[:100]], "sent_twice": sent_twice[:100],
-        "missing_sends": missing_sends[:100], "unexpected_sends": unexpected_sends[:100],
-    }, indent=1) + "\n")
+    (args.out / "differences.json").write_text(
+        json.dumps(
+            {
+                "lost": lost[:100],
+                "extra_signals": extra_signals[:100],
+                "missing_signals": missing_signals[:100],
+                "decisions_differing": [list(k) for k in decision_mismatch[:100]],
+                "sent_twice": sent_twice[:100],
+                "missing_sends": missing_sends[:100],
+                "unexpected_sends": unexpected_sends[:100],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     for name, ok in checks.items():
         console.print(f"  {'[green]ok[/]' if ok else '[red]FAILED[/]'}  {name}")
-    console.print(f"events {summary['events_sent']:,} · lost {summary['events_lost']} · duplicate effects {summary['duplicate_effects']} · "
-                  f"sent twice {summary['interventions_sent_twice']} · poison {poison_ok}/{len(poison_records)} quarantined · "
-                  f"max stall {summary['max_shard_stall_seconds']} s (budget {summary['retry_budget_seconds']} s) · {summary['elapsed_s']} s")
+    console.print(
+        f"events {summary['events_sent']:,} · lost {summary['events_lost']} · duplicate effects {summary['duplicate_effects']} · "
+        f"sent twice {summary['interventions_sent_twice']} · poison {poison_ok}/{len(poison_records)} quarantined · "
+        f"max stall {summary['max_shard_stall_seconds']} s (budget {summary['retry_budget_seconds']} s) · {summary['elapsed_s']} s"
+    )
     console.print(f"faults injected: {dict(injector.counts.injected)}")
     console.print(f"results: {args.out / 'summary.json'}")
     return 0 if all(checks.values()) else 1

@@ -1,6 +1,6 @@
 """``make demo``: a population of app users played through the real pipeline on the local runtime.
 
-    python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo]
+python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo]
 """
 
 from __future__ import annotations
@@ -31,11 +31,15 @@ MALFORMED_SHARE = 0.002  # broken records a buggy client sends
 def register_push_endpoints(rt: LocalRuntime, users) -> int:
     """What an app back end does at install: one SNS platform endpoint per device with push consent."""
     sns = rt.clients["sns"]
-    app_arn = sns.create_platform_application(Name="journey-demo", Platform="GCM", Attributes={"PlatformCredential": "demo-key"})["PlatformApplicationArn"]
+    app_arn = sns.create_platform_application(Name="journey-demo", Platform="GCM", Attributes={"PlatformCredential": "demo-key"})[
+        "PlatformApplicationArn"
+    ]
     count = 0
     for user in users:
         if user.consent["push"]:
-            user.push_endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app_arn, Token=f"token-{user.userId}")["EndpointArn"]
+            user.push_endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app_arn, Token=f"token-{user.userId}")[
+                "EndpointArn"
+            ]
             count += 1
     return count
 
@@ -52,7 +56,9 @@ def malformed_record(rng: random.Random) -> bytes:
     )
 
 
-def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryReceiver, console: Console, truth: GroundTruth) -> None:
+def play(
+    rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryReceiver, console: Console, truth: GroundTruth
+) -> None:
     rng = random.Random(seed + 1)
     helped = lambda user_id, feature: (user_id, feature) in receiver.helped  # noqa: E731
     journeys = [user_journey(u, random.Random(seed * 7919 + i), truth, T0, DAYS, helped) for i, u in enumerate(users)]
@@ -66,7 +72,13 @@ def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryR
         first = next(journey)
         heapq.heappush(heap, (wall_of(first.events[0]["timestamp"]), index, first))
     recent: list[bytes] = []
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("playing 14 days of app usage", total=seconds, status="")
         while heap:
@@ -78,7 +90,10 @@ def play(rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryR
                     burst = next(journeys[index], None)
                     if burst is None:
                         continue
-                    if burst.events[0]["eventType"] == "app_lifecycle" and burst.events[0]["eventData"].get("action") == "session_start":
+                    if (
+                        burst.events[0]["eventType"] == "app_lifecycle"
+                        and burst.events[0]["eventData"].get("action") == "session_start"
+                    ):
                         due = wall_of(burst.events[0]["timestamp"])
                         if due > now:
                             heapq.heappush(heap, (due, index, burst))
@@ -112,13 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=360.0, help="wall-clock seconds the 14 simulated days take")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
-    parser.add_argument("--moto", choices=("process", "thread"), default="process", help="moto server in a child process or a thread")
+    parser.add_argument(
+        "--moto", choices=("process", "thread"), default="process", help="moto server in a child process or a thread"
+    )
     args = parser.parse_args(argv)
     console = Console(file=sys.__stdout__)
     args.out.mkdir(parents=True, exist_ok=True)
     users = make_population(args.users, args.seed)
     truth = GroundTruth()
-    console.print(f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS")
+    console.print(
+        f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS"
+    )
     started = time.time()
     with local_runtime(args.out / "function.log", moto=args.moto) as rt:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
@@ -126,12 +145,16 @@ def main(argv: list[str] | None = None) -> int:
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())
         receiver.start()
         rt.start_polling()
-        console.print(f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].pending) or 'all'} shard(s)")
+        console.print(
+            f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].pending) or 'all'} shard(s)"
+        )
         setup_done = time.time()
         play(rt, users, args.seconds, args.seed, receiver, console, truth)
         play_done = time.time()
         run = finish_run(rt, receiver, started)
-        console.print(f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s")
+        console.print(
+            f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s"
+        )
 
     precision, recall, false_positives, missed = match_signals(run.signals, truth.episodes)
     labels = {u.userId: u.churner for u in users}
@@ -147,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             "false_positives": len(false_positives),
             "missed_episodes": len(missed),
             "exit_risk_auc": round(roc_auc([s for s, _ in scored], [y for _, y in scored]), 4),
-            "risk_bands": {band: sum(1 for r in risk.values() if r.get("riskBand") == band) for band in ("LOW", "MEDIUM", "HIGH")},
+            "risk_bands": {
+                band: sum(1 for r in risk.values() if r.get("riskBand") == band) for band in ("LOW", "MEDIUM", "HIGH")
+            },
         }
     )
     report = write_results(args.out, run, labels, "demo")

@@ -78,7 +78,9 @@ def uplift_by_signal_type(decisions: list[dict], outcomes: list[dict]) -> dict[s
         status = decision.get("status")
         if status not in ("sent", "held_out"):
             continue
-        row = table.setdefault(decision["signalType"], {"treated": 0, "treated_resolved": 0, "held_out": 0, "held_out_resolved": 0})
+        row = table.setdefault(
+            decision["signalType"], {"treated": 0, "treated_resolved": 0, "held_out": 0, "held_out_resolved": 0}
+        )
         arm = "treated" if status == "sent" else "held_out"
         row[arm] += 1
         if decision["interventionId"] in resolved:

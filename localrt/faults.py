@@ -40,14 +40,20 @@ def _response(status: int, body: bytes, content_type: str) -> AWSResponse:
 
 
 def dynamodb_throttle() -> AWSResponse:
-    body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                       "message": "The level of configured provisioned throughput for the table was exceeded."}).encode()
+    body = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "The level of configured provisioned throughput for the table was exceeded.",
+        }
+    ).encode()
     return _response(400, body, "application/x-amz-json-1.0")
 
 
 def sns_error(code: str, status: int) -> AWSResponse:
-    body = (f'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>{code}</Code>'
-            f"<Message>injected {code}</Message></Error><RequestId>fault</RequestId></ErrorResponse>").encode()
+    body = (
+        f'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>{code}</Code>'
+        f"<Message>injected {code}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+    ).encode()
     return _response(status, body, "text/xml")
 
 
@@ -82,7 +88,9 @@ class FaultInjector:
     def attach(self, clients: dict) -> None:
         for service, client in clients.items():
             events = client.meta.events
-            events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}", functools.partial(self._before_send, service))
+            events.register(
+                f"before-send.{client.meta.service_model.service_id.hyphenize()}", functools.partial(self._before_send, service)
+            )
             events.register("after-call", self._after_call)
             if service == "dynamodb":
                 events.register("before-parameter-build.dynamodb.BatchWriteItem", self._hold_back_items)

@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         mapping.invoke = invoke
         rt.start_polling()
         moto_pid = str(rt.server.process.pid) if hasattr(rt.server, "process") else None
-        console.print(f"[bold]load[/]: {args.minutes:g} minutes on {rt.endpoint}, backlog held under {args.max_backlog:,} records")
+        console.print(
+            f"[bold]load[/]: {args.minutes:g} minutes on {rt.endpoint}, backlog held under {args.max_backlog:,} records"
+        )
         source = traffic(args.seed)
         started = time.time()
         end = started + args.minutes * 60
@@ -127,15 +129,21 @@ def main(argv: list[str] | None = None) -> int:
                 row = {
                     "minute": len(minutes) + 1,
                     "events_per_second": round((processed[0] - last_processed) / 60, 1),
-                    "latency_ms": {"p50": minute_latencies.percentile(50), "p95": minute_latencies.percentile(95), "p99": minute_latencies.percentile(99)},
+                    "latency_ms": {
+                        "p50": minute_latencies.percentile(50),
+                        "p95": minute_latencies.percentile(95),
+                        "p99": minute_latencies.percentile(99),
+                    },
                     "rss_mb": round(rss_mb(), 1),
                     "moto_rss_mb": round(rss_mb(moto_pid), 1) if moto_pid else None,
                     "backlog": sent - processed[0],
                 }
                 minutes.append(row)
-                console.print(f"  minute {row['minute']:>2}: {row['events_per_second']:>7,.1f} events/s · p50 {row['latency_ms']['p50']:,.0f} ms · "
-                              f"p95 {row['latency_ms']['p95']:,.0f} ms · p99 {row['latency_ms']['p99']:,.0f} ms · function process RSS {row['rss_mb']} MB · "
-                              f"moto RSS {row['moto_rss_mb']} MB · backlog {row['backlog']:,}")
+                console.print(
+                    f"  minute {row['minute']:>2}: {row['events_per_second']:>7,.1f} events/s · p50 {row['latency_ms']['p50']:,.0f} ms · "
+                    f"p95 {row['latency_ms']['p95']:,.0f} ms · p99 {row['latency_ms']['p99']:,.0f} ms · function process RSS {row['rss_mb']} MB · "
+                    f"moto RSS {row['moto_rss_mb']} MB · backlog {row['backlog']:,}"
+                )
                 minute_latencies = LatencyHistogram()
                 last_processed = processed[0]
                 next_report += 60
@@ -159,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         "finished_at": datetime.now().isoformat(timespec="seconds"),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    console.print(f"{summary['events_processed']:,} events in {summary['duration_s']} s = {summary['events_per_second']:,} events/s; "
-                  f"latency p50/p95/p99 {summary['latency_ms']['p50']:.0f}/{summary['latency_ms']['p95']:.0f}/{summary['latency_ms']['p99']:.0f} ms; "
-                  f"function process RSS {first} MB in minute 1, {last} MB in the last")
+    console.print(
+        f"{summary['events_processed']:,} events in {summary['duration_s']} s = {summary['events_per_second']:,} events/s; "
+        f"latency p50/p95/p99 {summary['latency_ms']['p50']:.0f}/{summary['latency_ms']['p95']:.0f}/{summary['latency_ms']['p99']:.0f} ms; "
+        f"function process RSS {first} MB in minute 1, {last} MB in the last"
+    )
     console.print(f"results: {args.out / 'summary.json'}")
     return 0
 

@@ -16,7 +16,7 @@ from typing import Any
 
 def attribute_size(value: dict) -> int:
     """DynamoDB's item-size rules, close enough to bill by: UTF-8 bytes of names and values."""
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S":
         return len(raw.encode())
     if kind == "N":
@@ -95,7 +95,9 @@ class MemoryDynamoDB:
             raise ValueError(f"BatchGetItem takes at most 100 keys, got {keys}")
         responses = {}
         for table, spec in RequestItems.items():
-            responses[table] = [dict(self.tables[table][k]) for k in (self._key(table, key) for key in spec["Keys"]) if k in self.tables[table]]
+            responses[table] = [
+                dict(self.tables[table][k]) for k in (self._key(table, key) for key in spec["Keys"]) if k in self.tables[table]
+            ]
         return {"Responses": responses, "UnprocessedKeys": {}}
 
     @metered

@@ -36,7 +36,9 @@ def memory_aws(timestream: bool = True, retain: set[str] | None = None) -> Memor
     ddb, sns, s3, ts = MemoryDynamoDB(meter, KEYS, retain), MemorySNS(meter), MemoryS3(meter), MemoryTimestream(meter)
     ports = Ports(
         store=DynamoJourneyStore(TABLES, dynamodb=ddb),
-        notifier=ChannelNotifier(SnsTopicChannel("arn:aws:sns:us-east-1:123456789012:interventions", sns=sns), push=SnsPlatformPush(sns=sns)),
+        notifier=ChannelNotifier(
+            SnsTopicChannel("arn:aws:sns:us-east-1:123456789012:interventions", sns=sns), push=SnsPlatformPush(sns=sns)
+        ),
         quarantine=S3Quarantine("quarantine", s3=s3),
         analytics=TimestreamAnalytics("UserJourneyAnalytics", "Events", writer=ts) if timestream else None,
     )

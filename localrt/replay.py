@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         line_of = {(key, sequence): number for (key, _, _), sequence, (number, _) in zip(records, sequences, lines, strict=False)}
         run = finish_run(rt, receiver, started)
         rejected = sorted(
-            ({"line": line_of.get((q["partitionKey"], q["sequenceNumber"])), "code": q["code"], "reason": q["reason"]} for q in rt.quarantined()),
+            (
+                {"line": line_of.get((q["partitionKey"], q["sequenceNumber"])), "code": q["code"], "reason": q["reason"]}
+                for q in rt.quarantined()
+            ),
             key=lambda r: r["line"] or 0,
         )
     summary = run.summary
@@ -82,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]line {row['line']}[/]: {row['code']}: {row['reason']}")
     print_summary(console, summary, args.out, report)
     if rejected:
-        console.print(f"{len(rejected)} line(s) rejected and quarantined with their reasons; the other {summary['events_processed']:,} processed")
+        console.print(
+            f"{len(rejected)} line(s) rejected and quarantined with their reasons; the other {summary['events_processed']:,} processed"
+        )
     return 0 if summary["events_lost"] == 0 and summary["drained"] else 1
 
 

@@ -64,7 +64,13 @@ def risk_distribution(risk: dict[str, dict], labels: dict[str, bool] | None) -> 
     if labels:
         churn = [r["exitRiskScore"] for u, r in risk.items() if labels.get(u)]
         stay = [r["exitRiskScore"] for u, r in risk.items() if u in labels and not labels[u]]
-        ax.hist([stay, churn], bins=bins, label=["retained (ground truth)", "churners (ground truth)"], color=[PALETTE[0], PALETTE[3]], stacked=True)
+        ax.hist(
+            [stay, churn],
+            bins=bins,
+            label=["retained (ground truth)", "churners (ground truth)"],
+            color=[PALETTE[0], PALETTE[3]],
+            stacked=True,
+        )
         ax.legend(fontsize=8, frameon=False)
     else:
         ax.hist([r["exitRiskScore"] for r in risk.values()], bins=bins, color=PALETTE[0])
@@ -80,7 +86,13 @@ def interventions_by_channel(decisions: list[dict]) -> str:
     channels = sorted({c for _, c in counts})
     width = 0.8 / len(statuses)
     for i, status in enumerate(statuses):
-        ax.bar([x + i * width for x in range(len(channels))], [counts[(status, c)] for c in channels], width, label=status, color=PALETTE[i])
+        ax.bar(
+            [x + i * width for x in range(len(channels))],
+            [counts[(status, c)] for c in channels],
+            width,
+            label=status,
+            color=PALETTE[i],
+        )
     ax.set_xticks([x + width for x in range(len(channels))], channels)
     ax.legend(fontsize=8, frameon=False)
     return _svg(fig)
@@ -139,8 +151,8 @@ code {{ white-space: pre-wrap; word-break: break-word; }}
 .charts {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }} .charts svg {{ width: 100%; height: auto; }}
 </style></head><body>
 <h1>Intelligent User Journey Orchestrator: {html.escape(title)}</h1>
-<p>Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from what the pipeline stored on the local runtime.</p>
-<div class="charts">{''.join(f'<div>{c}</div>' for c in charts)}</div>
+<p>Generated {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")} from what the pipeline stored on the local runtime.</p>
+<div class="charts">{"".join(f"<div>{c}</div>" for c in charts)}</div>
 <h2>Summary</h2><table>{rows}</table>
 </body></html>
 """

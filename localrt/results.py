@@ -23,7 +23,7 @@ DECISION_FIELDS = ("userId", "interventionId", "signalType", "channel", "heldOut
 def _plain(item: dict) -> dict:
     out = {}
     for name, value in item.items():
-        (kind, raw), = value.items()
+        ((kind, raw),) = value.items()
         out[name] = int(raw) if kind == "N" and raw.lstrip("-").isdigit() else float(raw) if kind == "N" else raw
     return out
 
@@ -36,7 +36,9 @@ def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
     """(decisions, outcomes) from the Interventions table."""
     items = [_plain(i) for i in rt.scan("INTERVENTIONS_TABLE")]
     outcomes = [i for i in items if i["interventionId"].startswith("outcome#")]
-    decisions = sorted((i for i in items if not i["interventionId"].startswith("outcome#")), key=lambda d: (d["decidedAt"], d["userId"]))
+    decisions = sorted(
+        (i for i in items if not i["interventionId"].startswith("outcome#")), key=lambda d: (d["decidedAt"], d["userId"])
+    )
     return decisions, outcomes
 
 
@@ -90,7 +92,9 @@ class DeliveryReceiver:
             self._thread.join(timeout=5)
 
 
-def pipeline_summary(rt: LocalRuntime, signals: list[dict], decisions: list[dict], receiver: DeliveryReceiver, elapsed_s: float) -> dict:
+def pipeline_summary(
+    rt: LocalRuntime, signals: list[dict], decisions: list[dict], receiver: DeliveryReceiver, elapsed_s: float
+) -> dict:
     """The fields every run reports (demo and replay)."""
     totals = rt.collector.totals()
     processed = totals["applied"] + totals["duplicates"]
@@ -133,7 +137,6 @@ def drain_sqs_into(receiver: DeliveryReceiver, quiet_s: float = 2.0, timeout_s: 
             return
 
 
-
 @dataclass
 class RunResults:
     """What a run left in the system, read back, with its summary."""
@@ -174,7 +177,10 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
     table.add_column("measure")
     table.add_column("value", justify="right")
     rows = [
-        ("events sent / processed / rejected / lost", f"{summary['events_sent']:,} / {summary['events_processed']:,} / {summary['events_rejected']:,} / {summary['events_lost']:,}"),
+        (
+            "events sent / processed / rejected / lost",
+            f"{summary['events_sent']:,} / {summary['events_processed']:,} / {summary['events_rejected']:,} / {summary['events_lost']:,}",
+        ),
         ("duplicates dropped", f"{summary['duplicates_dropped']:,}"),
         ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
         ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
@@ -189,7 +195,9 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
         ]
     for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
         if row.get("uplift") is not None:
-            rows.append((f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}"))
+            rows.append(
+                (f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}")
+            )
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

@@ -152,7 +152,10 @@ class LocalRuntime:
         self._set_env({**LOCAL_ENV, "AWS_ENDPOINT_URL": self.endpoint})
         self.session = boto3.session.Session(region_name=REGION)
         config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
-        self.clients = {name: self.session.client(name, config=config, endpoint_url=self.endpoint) for name in ("kinesis", "sqs", "sns", "s3", "dynamodb")}
+        self.clients = {
+            name: self.session.client(name, config=config, endpoint_url=self.endpoint)
+            for name in ("kinesis", "sqs", "sns", "s3", "dynamodb")
+        }
         self.provisioned = provision(self.template, self.session, REGION, self.endpoint)
 
         mapping_spec = self.template.mappings[0]

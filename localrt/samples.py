@@ -81,7 +81,11 @@ def to_firebase(event: dict) -> dict:
         "event_params": params,
         "user_pseudo_id": event["userId"],
         "platform": event["deviceInfo"]["platform"].upper(),
-        "device": {"category": "mobile", "mobile_model_name": "Pixel 9", "time_zone_offset_seconds": offsets.get(event["deviceInfo"]["timezone"], 0)},
+        "device": {
+            "category": "mobile",
+            "mobile_model_name": "Pixel 9",
+            "time_zone_offset_seconds": offsets.get(event["deviceInfo"]["timezone"], 0),
+        },
         "app_info": {"id": "com.example.journey", "version": event["deviceInfo"]["appVersion"]},
     }
 
@@ -104,12 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     events = native_events(args.users, args.seed)
     (args.out / "native_events.jsonl").write_text("".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events))
-    (args.out / "firebase_export.jsonl").write_text("".join(json.dumps(to_firebase(e), separators=(",", ":")) + "\n" for e in events))
+    (args.out / "firebase_export.jsonl").write_text(
+        "".join(json.dumps(to_firebase(e), separators=(",", ":")) + "\n" for e in events)
+    )
     mixed = [json.dumps(e, separators=(",", ":")) for e in events[:300]]
     for index, bad in enumerate(MALFORMED_LINES):
         mixed.insert(40 * (index + 1), bad)
     (args.out / "native_with_malformed.jsonl").write_text("\n".join(mixed) + "\n")
-    print(f"wrote {len(events)} events to {args.out}/native_events.jsonl and firebase_export.jsonl; {len(mixed)} lines to native_with_malformed.jsonl")
+    print(
+        f"wrote {len(events)} events to {args.out}/native_events.jsonl and firebase_export.jsonl; {len(mixed)} lines to native_with_malformed.jsonl"
+    )
     return 0
 
 

@@ -21,11 +21,41 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 DAY_MS = 86_400_000
-FEATURES = ("checkout", "payment", "search", "profile", "onboarding", "video_lesson", "settings", "booking", "upload", "messaging")
+FEATURES = (
+    "checkout",
+    "payment",
+    "search",
+    "profile",
+    "onboarding",
+    "video_lesson",
+    "settings",
+    "booking",
+    "upload",
+    "messaging",
+)
 SCREENS = ("home", "catalog", "cart", "library", "account", "notifications", "explore", "favorites")
-TIMEZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "America/Sao_Paulo", "UTC+05:30", "UTC-03:00")
+TIMEZONES = (
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "UTC+05:30",
+    "UTC-03:00",
+)
 PLATFORMS = ("iOS", "Android", "Web")
-EPISODE_KINDS = ("rage_tap", "repeated_attempts", "error_pattern", "error_background", "screen_loop", "abandonment", "help_seeking")
+EPISODE_KINDS = (
+    "rage_tap",
+    "repeated_attempts",
+    "error_pattern",
+    "error_background",
+    "screen_loop",
+    "abandonment",
+    "help_seeking",
+)
 HELPED_SUCCESS = 0.75
 UNHELPED_SUCCESS = 0.40
 
@@ -105,12 +135,41 @@ class UserScript:
         r = self.rng
         events = [self.event("feature_interaction", {"feature": feature, "action": "start"}, r.randint(8000, 15000))]
         events.append(self.event("screen_view", {"screen": f"{feature}_form", "feature": feature}, r.randint(8000, 15000)))
-        events.append(self.event("feature_interaction", {"feature": feature, "action": "tap", "target": f"{feature}_next", "x": r.randint(20, 300), "y": r.randint(100, 600)}, r.randint(3000, 9000)))
-        events.append(self.event("feature_interaction", {"feature": feature, "action": "complete", "progress": r.randint(10, 100)}, r.randint(3000, 9000)))
+        events.append(
+            self.event(
+                "feature_interaction",
+                {
+                    "feature": feature,
+                    "action": "tap",
+                    "target": f"{feature}_next",
+                    "x": r.randint(20, 300),
+                    "y": r.randint(100, 600),
+                },
+                r.randint(3000, 9000),
+            )
+        )
+        events.append(
+            self.event(
+                "feature_interaction",
+                {"feature": feature, "action": "complete", "progress": r.randint(10, 100)},
+                r.randint(3000, 9000),
+            )
+        )
         return events
 
     def video(self, completion: float) -> list[dict]:
-        return [self.event("video_engagement", {"feature": "video_lesson", "videoId": f"v{self.rng.randint(1, 40)}", "completionRate": round(completion, 2), "duration": self.rng.randint(30, 600) * 1000}, self.rng.randint(10000, 30000))]
+        return [
+            self.event(
+                "video_engagement",
+                {
+                    "feature": "video_lesson",
+                    "videoId": f"v{self.rng.randint(1, 40)}",
+                    "completionRate": round(completion, 2),
+                    "duration": self.rng.randint(30, 600) * 1000,
+                },
+                self.rng.randint(10000, 30000),
+            )
+        ]
 
     def search(self) -> list[dict]:
         query = self.rng.choice(("running shoes", "python course", "weekend deals", "invoice template", "yoga mat"))
@@ -127,20 +186,58 @@ class UserScript:
         feature = r.choice(FEATURES)
         x, y = r.randint(20, 300), r.randint(100, 600)
         if kind == "double_tap":
-            first = self.event("feature_interaction", {"feature": feature, "action": "tap", "target": "like", "x": x, "y": y}, r.randint(8000, 15000))
-            return [first, self.event("feature_interaction", {"feature": feature, "action": "tap", "target": "like", "x": x + 2, "y": y + 1}, r.randint(120, 250))]
+            first = self.event(
+                "feature_interaction",
+                {"feature": feature, "action": "tap", "target": "like", "x": x, "y": y},
+                r.randint(8000, 15000),
+            )
+            return [
+                first,
+                self.event(
+                    "feature_interaction",
+                    {"feature": feature, "action": "tap", "target": "like", "x": x + 2, "y": y + 1},
+                    r.randint(120, 250),
+                ),
+            ]
         if kind in ("toggle", "stepper"):
-            taps = [self.event("feature_interaction", {"feature": "settings", "action": "tap", "target": f"{kind}_1", "targetType": kind, "x": x, "y": y}, r.randint(8000, 15000))]
-            taps += [self.event("feature_interaction", {"feature": "settings", "action": "tap", "target": f"{kind}_1", "targetType": kind, "x": x + r.randint(-3, 3), "y": y}, r.randint(150, 300)) for _ in range(r.randint(3, 5))]
+            taps = [
+                self.event(
+                    "feature_interaction",
+                    {"feature": "settings", "action": "tap", "target": f"{kind}_1", "targetType": kind, "x": x, "y": y},
+                    r.randint(8000, 15000),
+                )
+            ]
+            taps += [
+                self.event(
+                    "feature_interaction",
+                    {
+                        "feature": "settings",
+                        "action": "tap",
+                        "target": f"{kind}_1",
+                        "targetType": kind,
+                        "x": x + r.randint(-3, 3),
+                        "y": y,
+                    },
+                    r.randint(150, 300),
+                )
+                for _ in range(r.randint(3, 5))
+            ]
             return taps
         if kind == "single_error":
             return [
                 self.event("error", {"feature": feature, "errorType": "timeout"}, r.randint(8000, 15000)),
-                self.event("feature_interaction", {"feature": feature, "action": "tap", "target": "retry", "x": x, "y": y}, r.randint(15000, 25000)),
+                self.event(
+                    "feature_interaction",
+                    {"feature": feature, "action": "tap", "target": "retry", "x": x, "y": y},
+                    r.randint(15000, 25000),
+                ),
                 self.event("screen_view", {"screen": r.choice(SCREENS)}, r.randint(65000, 90000)),
             ]
         screen = r.choice(SCREENS)
-        return [self.event("screen_view", {"screen": screen}, r.randint(8000, 12000)), self.event("screen_view", {"screen": screen}, r.randint(8000, 12000))]
+        return [
+            self.event("screen_view", {"screen": screen}, r.randint(8000, 12000)),
+            self.event("screen_view", {"screen": screen}, r.randint(8000, 12000)),
+        ]
 
     # --- struggle episodes (labelled) ----------------------------------------------------------
     def episode(self, kind: str, feature: str) -> tuple[list[dict], bool]:
@@ -149,17 +246,54 @@ class UserScript:
         x, y = r.randint(40, 300), r.randint(100, 600)
         ends_session = False
         if kind == "rage_tap":
-            events = [self.event("feature_interaction", {"feature": feature, "action": "tap", "target": f"{feature}_submit", "x": x, "y": y}, r.randint(8000, 15000))]
-            events += [self.event("feature_interaction", {"feature": feature, "action": "tap", "target": f"{feature}_submit", "x": x + r.randint(-8, 8), "y": y + r.randint(-8, 8)}, r.randint(120, 400)) for _ in range(r.randint(2, 5))]
+            events = [
+                self.event(
+                    "feature_interaction",
+                    {"feature": feature, "action": "tap", "target": f"{feature}_submit", "x": x, "y": y},
+                    r.randint(8000, 15000),
+                )
+            ]
+            events += [
+                self.event(
+                    "feature_interaction",
+                    {
+                        "feature": feature,
+                        "action": "tap",
+                        "target": f"{feature}_submit",
+                        "x": x + r.randint(-8, 8),
+                        "y": y + r.randint(-8, 8),
+                    },
+                    r.randint(120, 400),
+                )
+                for _ in range(r.randint(2, 5))
+            ]
         elif kind == "repeated_attempts":
-            events = [self.event("feature_interaction", {"feature": feature, "action": "submit", "attemptCount": n}, r.randint(4000, 9000)) for n in range(1, r.randint(3, 5))]
+            events = [
+                self.event(
+                    "feature_interaction", {"feature": feature, "action": "submit", "attemptCount": n}, r.randint(4000, 9000)
+                )
+                for n in range(1, r.randint(3, 5))
+            ]
         elif kind == "error_pattern":
-            events = [self.event("error", {"feature": feature, "errorType": r.choice(("validation", "network", "server_500"))}, r.randint(5000, 15000)) for _ in range(r.randint(2, 3))]
+            events = [
+                self.event(
+                    "error",
+                    {"feature": feature, "errorType": r.choice(("validation", "network", "server_500"))},
+                    r.randint(5000, 15000),
+                )
+                for _ in range(r.randint(2, 3))
+            ]
         elif kind == "error_background":
-            events = [self.event("error", {"feature": feature, "errorType": "crash_dialog"}, r.randint(8000, 15000)), self.event("app_lifecycle", {"action": "background"}, r.randint(1500, 6000))]
+            events = [
+                self.event("error", {"feature": feature, "errorType": "crash_dialog"}, r.randint(8000, 15000)),
+                self.event("app_lifecycle", {"action": "background"}, r.randint(1500, 6000)),
+            ]
             ends_session = True
         elif kind == "screen_loop":
-            events = [self.event("screen_view", {"screen": f"{feature}_overview", "feature": feature}, r.randint(3000, 4500)) for _ in range(r.randint(3, 4))]
+            events = [
+                self.event("screen_view", {"screen": f"{feature}_overview", "feature": feature}, r.randint(3000, 4500))
+                for _ in range(r.randint(3, 4))
+            ]
         elif kind == "abandonment":
             events = [
                 self.event("feature_interaction", {"feature": feature, "action": "start"}, r.randint(8000, 15000)),
@@ -168,7 +302,11 @@ class UserScript:
             ]
             ends_session = True
         else:  # help_seeking
-            lead = self.event("feature_interaction", {"feature": feature, "action": "tap", "target": f"{feature}_info", "x": x, "y": y}, r.randint(8000, 15000))
+            lead = self.event(
+                "feature_interaction",
+                {"feature": feature, "action": "tap", "target": f"{feature}_info", "x": x, "y": y},
+                r.randint(8000, 15000),
+            )
             how = r.choice(("help_screen", "help_request", "help_search"))
             if how == "help_screen":
                 ask = self.event("screen_view", {"screen": "help_center"}, r.randint(3000, 8000))
@@ -199,7 +337,9 @@ def session_starts(user: SimUser, rng: random.Random, t0: int, days: int) -> lis
     return sorted(starts)
 
 
-def user_journey(user: SimUser, rng: random.Random, truth: GroundTruth, t0: int, days: int, helped: Callable[[str, str], bool]) -> Iterator[Burst]:
+def user_journey(
+    user: SimUser, rng: random.Random, truth: GroundTruth, t0: int, days: int, helped: Callable[[str, str], bool]
+) -> Iterator[Burst]:
     """Yields the user's bursts in order, across all their sessions."""
     script = UserScript(user, rng, truth)
     episode_rate = {"steady": 0.0, "struggler": 0.9, "churner": 1.1}[user.persona]

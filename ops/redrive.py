@@ -76,10 +76,14 @@ def lambda_event(shard_id: str, records: list[dict], stream_arn: str, region: st
     return {"Records": [lambda_record(shard_id, r, stream_arn, region) for r in records]}
 
 
-def redrive_failures(sqs, kinesis, queue_url: str, stream_name: str, invoke: Callable[[dict], dict], region: str, dry_run: bool = False) -> RedriveReport:
+def redrive_failures(
+    sqs, kinesis, queue_url: str, stream_name: str, invoke: Callable[[dict], dict], region: str, dry_run: bool = False
+) -> RedriveReport:
     report = RedriveReport()
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=300).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=300).get(
+            "Messages", []
+        )
         if not messages:
             return report
         for message in messages:
@@ -93,19 +97,27 @@ def redrive_failures(sqs, kinesis, queue_url: str, stream_name: str, invoke: Cal
             report.records += len(records)
             if not complete:
                 report.expired += max(0, int(info.get("batchSize", 0)) - len(records))
-                report.problems.append(f"{info['shardId']} {info['startSequenceNumber']}..: the stream no longer retains all of it")
+                report.problems.append(
+                    f"{info['shardId']} {info['startSequenceNumber']}..: the stream no longer retains all of it"
+                )
             if dry_run or not records:
                 continue
             try:
                 response = invoke(lambda_event(info["shardId"], records, info["streamArn"], region)) or {}
             except Exception as exc:  # noqa: BLE001 - reported, the message stays for the next run
                 report.failed += len(records)
-                report.problems.append(f"{info['shardId']} {info['startSequenceNumber']}..: the function failed again ({exc}); message kept")
+                report.problems.append(
+                    f"{info['shardId']} {info['startSequenceNumber']}..: the function failed again ({exc}); message kept"
+                )
                 continue
             failures = response.get("batchItemFailures") or []
             if failures:
-                report.failed += len(records) - sum(1 for r in records if int(r["SequenceNumber"]) < min(int(f["itemIdentifier"]) for f in failures))
-                report.problems.append(f"{info['shardId']} {info['startSequenceNumber']}..: {len(failures)} records failed again; message kept")
+                report.failed += len(records) - sum(
+                    1 for r in records if int(r["SequenceNumber"]) < min(int(f["itemIdentifier"]) for f in failures)
+                )
+                report.problems.append(
+                    f"{info['shardId']} {info['startSequenceNumber']}..: {len(failures)} records failed again; message kept"
+                )
                 continue
             report.reprocessed += len(records)
             if complete:
@@ -115,7 +127,9 @@ def redrive_failures(sqs, kinesis, queue_url: str, stream_name: str, invoke: Cal
 
 
 # --- quarantine ------------------------------------------------------------------------------
-def redrive_quarantine(s3, kinesis, bucket: str, stream_name: str, codes: set[str] | None = None, prefix: str = "", dry_run: bool = False) -> RedriveReport:
+def redrive_quarantine(
+    s3, kinesis, bucket: str, stream_name: str, codes: set[str] | None = None, prefix: str = "", dry_run: bool = False
+) -> RedriveReport:
     report = RedriveReport()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
@@ -124,7 +138,11 @@ def redrive_quarantine(s3, kinesis, bucket: str, stream_name: str, codes: set[st
                 report.skipped += 1
                 continue
             report.batches += 1
-            lines = [json.loads(line) for line in s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode().splitlines() if line.strip()]
+            lines = [
+                json.loads(line)
+                for line in s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode().splitlines()
+                if line.strip()
+            ]
             chosen = [line for line in lines if not codes or line["code"] in codes]
             report.skipped += len(lines) - len(chosen)
             records = []
@@ -133,7 +151,9 @@ def redrive_quarantine(s3, kinesis, bucket: str, stream_name: str, codes: set[st
                     data = base64.b64decode(line["data"], validate=True)
                 except ValueError:
                     report.failed += 1
-                    report.problems.append(f"{obj['Key']} {line['sequenceNumber']}: the record's data is not base64; it cannot be replayed")
+                    report.problems.append(
+                        f"{obj['Key']} {line['sequenceNumber']}: the record's data is not base64; it cannot be replayed"
+                    )
                     continue
                 records.append({"PartitionKey": line["partitionKey"], "Data": data})
             report.records += len(records)
@@ -141,7 +161,9 @@ def redrive_quarantine(s3, kinesis, bucket: str, stream_name: str, codes: set[st
                 continue
             report.reprocessed += put_all(kinesis, stream_name, records)
             if len(chosen) == len(lines):  # partly replayed objects stay untagged: a later run with other codes can take the rest
-                s3.put_object_tagging(Bucket=bucket, Key=obj["Key"], Tagging={"TagSet": [{"Key": REDRIVEN_TAG, "Value": str(int(time.time()))}]})
+                s3.put_object_tagging(
+                    Bucket=bucket, Key=obj["Key"], Tagging={"TagSet": [{"Key": REDRIVEN_TAG, "Value": str(int(time.time()))}]}
+                )
     return report
 
 
@@ -189,9 +211,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"the function failed: {payload}")
             return payload
 
-        report = redrive_failures(session.client("sqs"), kinesis, args.queue_url, args.stream, invoke, session.region_name, args.dry_run)
+        report = redrive_failures(
+            session.client("sqs"), kinesis, args.queue_url, args.stream, invoke, session.region_name, args.dry_run
+        )
     else:
-        report = redrive_quarantine(session.client("s3"), kinesis, args.bucket, args.stream, set(args.code or ()), args.prefix, args.dry_run)
+        report = redrive_quarantine(
+            session.client("s3"), kinesis, args.bucket, args.stream, set(args.code or ()), args.prefix, args.dry_run
+        )
     print(json.dumps(report.as_dict(), indent=2))
     return 0 if not report.failed else 1
 

@@ -26,7 +26,9 @@ def event(event_type: str = "feature_interaction", user: str = "u1", t: int = T0
     }
 
 
-def tap(t: int, x: float = 100, y: float = 200, user: str = "u1", feature: str = "checkout", target: str = "pay", **extra) -> dict:
+def tap(
+    t: int, x: float = 100, y: float = 200, user: str = "u1", feature: str = "checkout", target: str = "pay", **extra
+) -> dict:
     return event("feature_interaction", user, t, feature=feature, action="tap", target=target, x=x, y=y, **extra)
 
 
@@ -40,7 +42,9 @@ def next_sequence() -> str:
     return str(49_000_000_000_000_000_000_000_000_000_000_000_000_000_000 + next(_seq))
 
 
-def kinesis_record(payload: dict | bytes | str, partition_key: str = "u1", sequence: str | None = None, shard: str = "shardId-000000000000") -> dict:
+def kinesis_record(
+    payload: dict | bytes | str, partition_key: str = "u1", sequence: str | None = None, shard: str = "shardId-000000000000"
+) -> dict:
     if isinstance(payload, dict):
         data = base64.b64encode(json.dumps(payload).encode()).decode()
     elif isinstance(payload, bytes):

@@ -10,7 +10,10 @@ def resources(template, kind):
 def test_stream_is_on_demand_and_encrypted(template):
     template.has_resource_properties(
         "AWS::Kinesis::Stream",
-        {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}, "StreamEncryption": {"EncryptionType": "KMS", "KeyId": Match.any_value()}},
+        {
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": Match.any_value()},
+        },
     )
 
 
@@ -24,7 +27,9 @@ def test_event_source_mapping_is_bounded_and_reports_partial_failures(template):
             "MaximumRetryAttempts": 5,
             "MaximumRecordAgeInSeconds": 3600,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("OnFailureDestination"), "Arn"]}}},
+            "DestinationConfig": {
+                "OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("OnFailureDestination"), "Arn"]}}
+            },
         },
     )
 
@@ -36,11 +41,18 @@ def test_processor_runs_with_both_layers_tracing_and_its_configuration(template)
             "Runtime": "python3.14",
             "Handler": "handler.lambda_handler",
             "TracingConfig": {"Mode": "Active"},
-            "Environment": {"Variables": Match.object_like({
-                "STATE_TABLE": Match.any_value(), "INTERVENTIONS_TOPIC_ARN": Match.any_value(), "QUARANTINE_BUCKET": Match.any_value(),
-                "JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "true", "POWERTOOLS_SERVICE_NAME": "journey-orchestrator",
-                "POWERTOOLS_TRACE_DISABLED": "true",  # X-Ray SDK subsegments are opt-in (cold start)
-            })},
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "STATE_TABLE": Match.any_value(),
+                        "INTERVENTIONS_TOPIC_ARN": Match.any_value(),
+                        "QUARANTINE_BUCKET": Match.any_value(),
+                        "JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "true",
+                        "POWERTOOLS_SERVICE_NAME": "journey-orchestrator",
+                        "POWERTOOLS_TRACE_DISABLED": "true",  # X-Ray SDK subsegments are opt-in (cold start)
+                    }
+                )
+            },
         },
     )
     assert len(resources(template, "AWS::Lambda::LayerVersion")) == 2
@@ -62,8 +74,19 @@ def test_tables_have_pitr_encryption_and_ttl(template):
 def test_signals_have_a_feature_level_index_for_hot_spots(template):
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
-        {"GlobalSecondaryIndexes": [Match.object_like({"IndexName": "FeatureStruggleIndex", "KeySchema": [
-            {"AttributeName": "featureId", "KeyType": "HASH"}, {"AttributeName": "detectedAt", "KeyType": "RANGE"}]})]},
+        {
+            "GlobalSecondaryIndexes": [
+                Match.object_like(
+                    {
+                        "IndexName": "FeatureStruggleIndex",
+                        "KeySchema": [
+                            {"AttributeName": "featureId", "KeyType": "HASH"},
+                            {"AttributeName": "detectedAt", "KeyType": "RANGE"},
+                        ],
+                    }
+                )
+            ]
+        },
     )
 
 
@@ -86,7 +109,12 @@ def test_topics_queues_and_buckets_are_encrypted_and_require_tls(template):
     for bucket in resources(template, "AWS::S3::Bucket").values():
         props = bucket["Properties"]
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
     for policy in resources(template, "AWS::S3::BucketPolicy").values():
         assert _denies_insecure_transport(policy["Properties"]["PolicyDocument"])
 
@@ -98,7 +126,13 @@ def test_key_rotation_is_on(template):
 def test_alarms_watch_iterator_age_failures_and_errors(template):
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
-    assert {"IteratorAge", "ApproximateNumberOfMessagesVisible", "Errors", "EventsRejected", "InterventionsUnconfirmed"} <= metrics
+    assert {
+        "IteratorAge",
+        "ApproximateNumberOfMessagesVisible",
+        "Errors",
+        "EventsRejected",
+        "InterventionsUnconfirmed",
+    } <= metrics
     assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
 
 
@@ -117,19 +151,24 @@ def test_timestream_is_on_by_default_and_removable(template, template_without_ti
     assert len(resources(template, "AWS::Timestream::Table")) == 1
     assert resources(template_without_timestream, "AWS::Timestream::Database") == {}
     template_without_timestream.has_resource_properties(
-        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "false"})}}
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "false"})}},
     )
 
 
 def test_function_permissions_are_least_privilege(template):
-    statements = [s for p in resources(template, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = [
+        s for p in resources(template, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
     actions = [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
     assert not any(a == "*" or a.endswith(":*") for a in actions), actions
     dynamodb = {a for a in actions if a.startswith("dynamodb:")}
     assert dynamodb == {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
     wildcard_resources = [s for s in statements if s["Resource"] == "*"]
     assert {a for s in wildcard_resources for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])} <= {
-        "xray:PutTraceSegments", "xray:PutTelemetryRecords", "timestream:DescribeEndpoints"
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "timestream:DescribeEndpoints",
     }
 
 
@@ -139,8 +178,12 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_has_a_reason(nag_report):
         assert report["conclusion"] == "success" and report["violations"] == [], report["pluginName"]
     acknowledged = nag_report["acknowledged"]
     assert {rule.split("[")[0] for rule in acknowledged} == {
-        "AwsSolutions::AwsSolutions-IAM4", "AwsSolutions::AwsSolutions-IAM5", "AwsSolutions::AwsSolutions-KDS3",
-        "AwsSolutions::AwsSolutions-S1", "AwsSolutions::AwsSolutions-SQS3", "CloudFormation-Validate::W3697",
+        "AwsSolutions::AwsSolutions-IAM4",
+        "AwsSolutions::AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-KDS3",
+        "AwsSolutions::AwsSolutions-S1",
+        "AwsSolutions::AwsSolutions-SQS3",
+        "CloudFormation-Validate::W3697",
         "CloudFormation-Validate::W3045",  # acknowledged by aws-cdk-lib itself on log-delivery buckets
     }
     for rule, reason in acknowledged.items():
@@ -170,11 +213,21 @@ def test_end_user_messaging_push_is_scoped_to_its_application(tmp_path):
     template, _ = synthesize(tmp_path / "eum", pushProvider="eum", eumApplicationId="app123", traceAwsCalls="true")
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({
-            "EUM_APPLICATION_ID": "app123", "JOURNEY_SWITCHES__PUSH_PROVIDER": "eum", "POWERTOOLS_TRACE_DISABLED": "false",
-        })}},
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "EUM_APPLICATION_ID": "app123",
+                        "JOURNEY_SWITCHES__PUSH_PROVIDER": "eum",
+                        "POWERTOOLS_TRACE_DISABLED": "false",
+                    }
+                )
+            }
+        },
     )
-    statements = [s for p in template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = [
+        s for p in template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
     (send,) = [s for s in statements if s["Action"] == "mobiletargeting:SendMessages"]
     assert "apps/app123/messages" in str(send["Resource"])
     with pytest.raises(ValueError, match="eumApplicationId"):

@@ -54,7 +54,9 @@ def deployed(monkeypatch):
         sqs, sns = session.client("sqs"), session.client("sns")
         queue_url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=env["INTERVENTIONS_TOPIC_ARN"], Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        sns.subscribe(
+            TopicArn=env["INTERVENTIONS_TOPIC_ARN"], Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        )
         yield SimpleNamespace(handler=module.lambda_handler, env=env, session=session, subscriber=queue_url, template=template)
     _clear_caches()
     sys.modules.pop("handler_under_test", None)

@@ -38,9 +38,19 @@ def stream(aws, request):
 
 
 def spec(**overrides) -> EventSourceMappingSpec:
-    values = {"function": "F", "stream": "S", "batch_size": 10, "batching_window_s": 0.2, "bisect_on_error": True, "retry_attempts": 2,
-                  "max_record_age_s": 3600, "parallelization_factor": 1, "report_batch_item_failures": True,
-                  "starting_position": "TRIM_HORIZON", "on_failure_queue": "Q"}
+    values = {
+        "function": "F",
+        "stream": "S",
+        "batch_size": 10,
+        "batching_window_s": 0.2,
+        "bisect_on_error": True,
+        "retry_attempts": 2,
+        "max_record_age_s": 3600,
+        "parallelization_factor": 1,
+        "report_batch_item_failures": True,
+        "starting_position": "TRIM_HORIZON",
+        "on_failure_queue": "Q",
+    }
     values.update(overrides)
     return EventSourceMappingSpec(**values)
 
@@ -48,12 +58,20 @@ def spec(**overrides) -> EventSourceMappingSpec:
 def run_mapping(aws, stream, invoke, records: int, keys=("k",), timeout_s=30, **overrides):
     name, arn, queue = stream
     mapping = EventSourceMapping(
-        spec(**overrides), kinesis=aws["kinesis"], sqs=aws["sqs"], stream_name=name, stream_arn=arn,
-        function_arn="arn:aws:lambda:us-east-1:123456789012:function:F", on_failure_queue_url=queue, invoke=invoke,
-        context_factory=lambda: LambdaContext("F", "arn:aws:lambda:us-east-1:123456789012:function:F", 128, timeout_s), region="us-east-1",
+        spec(**overrides),
+        kinesis=aws["kinesis"],
+        sqs=aws["sqs"],
+        stream_name=name,
+        stream_arn=arn,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:F",
+        on_failure_queue_url=queue,
+        invoke=invoke,
+        context_factory=lambda: LambdaContext("F", "arn:aws:lambda:us-east-1:123456789012:function:F", 128, timeout_s),
+        region="us-east-1",
     )
     aws["kinesis"].put_records(
-        StreamName=name, Records=[{"PartitionKey": keys[i % len(keys)], "Data": json.dumps({"n": i}).encode()} for i in range(records)]
+        StreamName=name,
+        Records=[{"PartitionKey": keys[i % len(keys)], "Data": json.dumps({"n": i}).encode()} for i in range(records)],
     )
     mapping.start()
     deadline = time.time() + 20
@@ -83,8 +101,23 @@ def test_event_shape_and_batch_size(aws, stream):
     def invoke(event, context):
         seen.append(event)
         record = event["Records"][0]
-        assert set(record) == {"kinesis", "eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN"}
-        assert set(record["kinesis"]) == {"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp"}
+        assert set(record) == {
+            "kinesis",
+            "eventSource",
+            "eventVersion",
+            "eventID",
+            "eventName",
+            "invokeIdentityArn",
+            "awsRegion",
+            "eventSourceARN",
+        }
+        assert set(record["kinesis"]) == {
+            "kinesisSchemaVersion",
+            "partitionKey",
+            "sequenceNumber",
+            "data",
+            "approximateArrivalTimestamp",
+        }
         assert record["eventID"].endswith(":" + record["kinesis"]["sequenceNumber"]) and record["eventSource"] == "aws:kinesis"
         assert context.get_remaining_time_in_millis() > 0
         return {"batchItemFailures": []}
@@ -95,7 +128,7 @@ def test_event_shape_and_batch_size(aws, stream):
 
 
 def test_partial_batch_response_replays_from_the_lowest_failed_record(aws, stream):
-    """"Lambda treats the lowest sequence number as the checkpoint ... retries the batch starting from
+    """ "Lambda treats the lowest sequence number as the checkpoint ... retries the batch starting from
     that record" (services-kinesis-batchfailurereporting.html)."""
     calls = []
 
@@ -103,7 +136,12 @@ def test_partial_batch_response_replays_from_the_lowest_failed_record(aws, strea
         calls.append(numbers(event))
         if len(calls) == 1:
             records = event["Records"]
-            return {"batchItemFailures": [{"itemIdentifier": records[6]["kinesis"]["sequenceNumber"]}, {"itemIdentifier": records[4]["kinesis"]["sequenceNumber"]}]}
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": records[6]["kinesis"]["sequenceNumber"]},
+                    {"itemIdentifier": records[4]["kinesis"]["sequenceNumber"]},
+                ]
+            }
         return {"batchItemFailures": []}
 
     run_mapping(aws, stream, invoke, 10)
@@ -111,7 +149,7 @@ def test_partial_batch_response_replays_from_the_lowest_failed_record(aws, strea
 
 
 def test_an_invalid_item_identifier_retries_the_whole_batch(aws, stream):
-    """"If the batchItemFailures contains an empty or null itemIdentifier, or a malformed one, Lambda
+    """ "If the batchItemFailures contains an empty or null itemIdentifier, or a malformed one, Lambda
     treats it as a complete failure and retries the whole batch" (services-kinesis-batchfailurereporting.html)."""
     calls = []
 
@@ -144,6 +182,7 @@ def test_exhausted_retries_send_batch_metadata_to_the_on_failure_destination(aws
     """MaximumRetryAttempts and the on-failure destination: "Lambda sends a document to the destination
     that contains details about the batch", not the records (with-kinesis.html, Error handling;
     the document's shape is the one shown there: requestContext, responseContext, KinesisBatchInfo)."""
+
     def invoke(event, context):
         raise RuntimeError("always")
 
@@ -151,7 +190,9 @@ def test_exhausted_retries_send_batch_metadata_to_the_on_failure_destination(aws
     assert mapping.stats.invocations == 2 and mapping.stats.batches_to_on_failure == 1
     (message,) = aws["sqs"].receive_message(QueueUrl=stream[2], MaxNumberOfMessages=10)["Messages"]
     body = json.loads(message["Body"])
-    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted" and body["requestContext"]["approximateInvokeCount"] == 2
+    assert (
+        body["requestContext"]["condition"] == "RetryAttemptsExhausted" and body["requestContext"]["approximateInvokeCount"] == 2
+    )
     info = body["KinesisBatchInfo"]
     assert info["batchSize"] == 3 and info["shardId"] == "shardId-000000000000" and info["streamArn"] == stream[1]
     assert int(info["startSequenceNumber"]) < int(info["endSequenceNumber"])
@@ -202,7 +243,9 @@ def test_parallelization_factor_runs_lanes_and_keeps_each_keys_order(aws, stream
             raise RuntimeError("the first lane's batch fails twice")
         return {"batchItemFailures": []}
 
-    run_mapping(aws, stream, invoke, 80, keys=keys, batch_size=10, parallelization_factor=2, bisect_on_error=False, retry_attempts=3)
+    run_mapping(
+        aws, stream, invoke, 80, keys=keys, batch_size=10, parallelization_factor=2, bisect_on_error=False, retry_attempts=3
+    )
     lanes = {frozenset(lane_of(k, 2) for k in batch_keys) for batch_keys, _ in calls}
     assert lanes == {frozenset({0}), frozenset({1})}  # a batch never mixes lanes; both lanes ran
     lane0_calls = [i for i, (k, _) in enumerate(calls) if k <= failing]

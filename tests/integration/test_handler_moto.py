@@ -74,7 +74,10 @@ def test_a_transient_failure_reports_only_that_users_records_and_the_replay_send
     def throttle_first_publish(**_):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "PublishBatch")
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                "PublishBatch",
+            )
 
     sns.meta.events.register("before-call.sns.PublishBatch", throttle_first_publish)
     try:
@@ -97,7 +100,10 @@ def test_a_store_outage_fails_the_invocation_so_the_mapping_retries_or_bisects(d
     ddb = client("dynamodb")
 
     def outage(**_):
-        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "BatchGetItem")
+        raise ClientError(
+            {"Error": {"Code": "InternalServerError", "Message": "boom"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+            "BatchGetItem",
+        )
 
     ddb.meta.events.register("before-call.dynamodb.BatchGetItem", outage)
     try:

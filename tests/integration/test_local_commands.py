@@ -12,8 +12,16 @@ from localrt import demo, replay
 pytestmark = pytest.mark.network_local
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SUMMARY_FIELDS = {
-    "events_sent", "events_processed", "events_rejected", "events_lost", "duplicates_dropped", "signals_by_type",
-    "interventions_by_channel", "held_out", "latency_ms", "events_per_second",
+    "events_sent",
+    "events_processed",
+    "events_rejected",
+    "events_lost",
+    "duplicates_dropped",
+    "signals_by_type",
+    "interventions_by_channel",
+    "held_out",
+    "latency_ms",
+    "events_per_second",
 }
 
 
@@ -33,14 +41,24 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     assert signals and set(signals[0]) == {"userId", "featureId", "signalType", "severity", "detectedAt"}
     assert sum(summary["signals_by_type"].values()) == len(signals)
     decisions = lines(tmp_path / "interventions.jsonl")
-    assert decisions and set(decisions[0]) == {"userId", "interventionId", "signalType", "channel", "heldOut", "decidedBy", "decidedAt"}
+    assert decisions and set(decisions[0]) == {
+        "userId",
+        "interventionId",
+        "signalType",
+        "channel",
+        "heldOut",
+        "decidedBy",
+        "decidedAt",
+    }
     assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
     report = (tmp_path / "report.html").read_text()
     assert report.count("<svg") == 6 and "Summary" in report
 
 
 def test_replay_reports_each_bad_line_and_processes_the_rest(tmp_path):
-    assert replay.main(["--file", str(SAMPLES / "native_with_malformed.jsonl"), "--format", "native", "--out", str(tmp_path)]) == 0
+    assert (
+        replay.main(["--file", str(SAMPLES / "native_with_malformed.jsonl"), "--format", "native", "--out", str(tmp_path)]) == 0
+    )
     rejected = lines(tmp_path / "rejected.jsonl")
     assert [r["line"] for r in rejected] == [41, 81, 121, 161, 201]
     assert [r["code"] for r in rejected] == ["not_json", "schema_violation", "schema_violation", "not_object", "schema_violation"]
@@ -67,8 +85,16 @@ def test_chaos_holds_every_invariant_at_a_small_scale(tmp_path):
 
     assert chaos.main(["--events", "4000", "--users", "120", "--moto", "thread", "--rate", "3000", "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert {"events_sent", "events_lost", "duplicate_effects", "poison_injected", "poison_quarantined",
-            "max_shard_stall_seconds", "retry_budget_seconds", "interventions_sent_twice"} <= set(summary)
+    assert {
+        "events_sent",
+        "events_lost",
+        "duplicate_effects",
+        "poison_injected",
+        "poison_quarantined",
+        "max_shard_stall_seconds",
+        "retry_budget_seconds",
+        "interventions_sent_twice",
+    } <= set(summary)
     assert summary["events_lost"] == 0 and summary["duplicate_effects"] == 0 and summary["interventions_sent_twice"] == 0
     assert summary["poison_injected"] == summary["poison_quarantined"] > 0 and summary["producer_duplicates"] > 0
     assert sum(summary["faults_injected"].values()) > 0 and summary["reference"]["signals"] > 0

@@ -45,13 +45,25 @@ def test_batches_given_up_to_the_on_failure_queue_are_reread_and_reprocessed_onc
 
         broken["on"] = False  # the fix is deployed
         context = lambda: LambdaContext("F", "arn:aws:lambda:us-east-1:123456789012:function:F", 1024, 60)  # noqa: E731
-        report = redrive_failures(rt.clients["sqs"], rt.clients["kinesis"], rt.on_failure_queue_url, rt.stream_name,
-                                  lambda e: rt.handler(e, context()), "us-east-1")
+        report = redrive_failures(
+            rt.clients["sqs"],
+            rt.clients["kinesis"],
+            rt.on_failure_queue_url,
+            rt.stream_name,
+            lambda e: rt.handler(e, context()),
+            "us-east-1",
+        )
         assert report.failed == 0 and report.reprocessed >= 3 and not report.problems
         assert {e["eventId"] for e in good + bad} <= _journaled(rt)
         assert rt.on_failure_messages() == 0
-        again = redrive_failures(rt.clients["sqs"], rt.clients["kinesis"], rt.on_failure_queue_url, rt.stream_name,
-                                 lambda e: rt.handler(e, context()), "us-east-1")
+        again = redrive_failures(
+            rt.clients["sqs"],
+            rt.clients["kinesis"],
+            rt.on_failure_queue_url,
+            rt.stream_name,
+            lambda e: rt.handler(e, context()),
+            "us-east-1",
+        )
         assert again.batches == 0
         journal = [e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"])]
         assert len(journal) == len(set(journal))  # nothing applied twice
@@ -72,7 +84,9 @@ def test_quarantined_records_are_replayed_after_a_fix_and_only_once(tmp_path):
 
         os.environ["JOURNEY_MAX_RECORD_BYTES"] = "65536"  # the fix
         load_settings.cache_clear()
-        report = redrive_quarantine(rt.clients["s3"], rt.clients["kinesis"], rt.quarantine_bucket, rt.stream_name, codes={"oversize"})
+        report = redrive_quarantine(
+            rt.clients["s3"], rt.clients["kinesis"], rt.quarantine_bucket, rt.stream_name, codes={"oversize"}
+        )
         assert report.reprocessed == 1 and report.skipped == 1  # the not_json record was left alone
         assert rt.wait_until_drained(timeout_s=60)
         assert large["eventId"] in _journaled(rt)

@@ -12,7 +12,22 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:interventions"
 
 
 def decision(n=1, channel=Channel.PUSH):
-    return Decision(f"i-{n}", "u1", f"s-{n}", SignalType.ABANDONMENT, "booking", Severity.MEDIUM, "resume_reminder", Outcome.SEND, channel, "policy_passed", "rule:resume_reminder", 1, "Your progress in booking is saved.", f"e{n}")
+    return Decision(
+        f"i-{n}",
+        "u1",
+        f"s-{n}",
+        SignalType.ABANDONMENT,
+        "booking",
+        Severity.MEDIUM,
+        "resume_reminder",
+        Outcome.SEND,
+        channel,
+        "policy_passed",
+        "rule:resume_reminder",
+        1,
+        "Your progress in booking is saved.",
+        f"e{n}",
+    )
 
 
 def client(service):
@@ -20,17 +35,39 @@ def client(service):
 
 
 def send_messages_response(token, status):
-    return {"MessageResponse": {"ApplicationId": "app", "Result": {token: {"DeliveryStatus": status, "StatusCode": 200 if status == "SUCCESSFUL" else 429, "StatusMessage": status}}}}
+    return {
+        "MessageResponse": {
+            "ApplicationId": "app",
+            "Result": {
+                token: {"DeliveryStatus": status, "StatusCode": 200 if status == "SUCCESSFUL" else 429, "StatusMessage": status}
+            },
+        }
+    }
 
 
-@pytest.mark.parametrize("status, transient", [("SUCCESSFUL", False), ("TEMPORARY_FAILURE", True), ("THROTTLED", True), ("PERMANENT_FAILURE", False)])
+@pytest.mark.parametrize(
+    "status, transient", [("SUCCESSFUL", False), ("TEMPORARY_FAILURE", True), ("THROTTLED", True), ("PERMANENT_FAILURE", False)]
+)
 def test_end_user_messaging_send_messages(status, transient):
     pinpoint = client("pinpoint")
     with Stubber(pinpoint) as stub:
-        stub.add_response("send_messages", send_messages_response("tok", status), {"ApplicationId": "app", "MessageRequest": {
-            "Addresses": {"tok": {"ChannelType": "GCM"}},
-            "MessageConfiguration": {"DefaultPushNotificationMessage": {"Action": "OPEN_APP", "Body": decision().message, "Data": {"interventionId": "i-1"}}},
-        }})
+        stub.add_response(
+            "send_messages",
+            send_messages_response("tok", status),
+            {
+                "ApplicationId": "app",
+                "MessageRequest": {
+                    "Addresses": {"tok": {"ChannelType": "GCM"}},
+                    "MessageConfiguration": {
+                        "DefaultPushNotificationMessage": {
+                            "Action": "OPEN_APP",
+                            "Body": decision().message,
+                            "Data": {"interventionId": "i-1"},
+                        }
+                    },
+                },
+            },
+        )
         error = EndUserMessagingPush("app", pinpoint=pinpoint).send(decision(), "tok")
     assert (error is not None) is transient
 
@@ -50,8 +87,16 @@ def test_topic_publish_batches_ten_and_reports_failed_entries():
     sns = client("sns")
     decisions = [decision(n, Channel.IN_APP) for n in range(12)]
     with Stubber(sns) as stub:
-        stub.add_response("publish_batch", {"Successful": [{"Id": str(i), "MessageId": f"m{i}"} for i in range(9)], "Failed": [{"Id": "9", "Code": "InternalError", "SenderFault": False, "Message": "try again"}]})
-        stub.add_response("publish_batch", {"Successful": [{"Id": "0", "MessageId": "m10"}, {"Id": "1", "MessageId": "m11"}], "Failed": []})
+        stub.add_response(
+            "publish_batch",
+            {
+                "Successful": [{"Id": str(i), "MessageId": f"m{i}"} for i in range(9)],
+                "Failed": [{"Id": "9", "Code": "InternalError", "SenderFault": False, "Message": "try again"}],
+            },
+        )
+        stub.add_response(
+            "publish_batch", {"Successful": [{"Id": "0", "MessageId": "m10"}, {"Id": "1", "MessageId": "m11"}], "Failed": []}
+        )
         failures = SnsTopicChannel(TOPIC, sns=sns).publish(decisions)
     assert failures == {"i-9": "InternalError: try again"}
 

@@ -125,7 +125,9 @@ def test_a_completed_flow_is_not_abandoned():
 
 def test_a_flow_left_open_past_the_timeout_is_abandoned_when_another_starts():
     cfg = DetectionSettings(flow_timeout_ms=60_000)
-    signals = run(event(feature="booking", action="start", t=T0), event(feature="search", action="start", t=T0 + 120_000), cfg=cfg)
+    signals = run(
+        event(feature="booking", action="start", t=T0), event(feature="search", action="start", t=T0 + 120_000), cfg=cfg
+    )
     assert types(signals) == [SignalType.ABANDONMENT] and signals[0].featureId == "booking"
 
 

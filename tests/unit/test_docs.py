@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_setting_is_documented():
     text = (ROOT / "docs" / "configuration.md").read_text()
-    names = [f"JOURNEY_{name.upper()}" for name, field in Settings.model_fields.items() if field.annotation in (int, float, str, bool)]
+    names = [
+        f"JOURNEY_{name.upper()}" for name, field in Settings.model_fields.items() if field.annotation in (int, float, str, bool)
+    ]
     for section in ("detection", "risk", "policy", "switches"):
         model = Settings.model_fields[section].annotation
         names += [f"JOURNEY_{section.upper()}__{name.upper()}" for name in model.model_fields]

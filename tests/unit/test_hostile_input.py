@@ -25,8 +25,14 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 SLOW = settings(max_examples=25_000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40))
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=12), inner, max_size=6)), max_leaves=25)
-event_types = st.sampled_from(["page_view", "screen_view", "feature_interaction", "error", "struggle_signal", "teleport", "", "PAGE_VIEW"])
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=12), inner, max_size=6)),
+    max_leaves=25,
+)
+event_types = st.sampled_from(
+    ["page_view", "screen_view", "feature_interaction", "error", "struggle_signal", "teleport", "", "PAGE_VIEW"]
+)
 
 
 @st.composite
@@ -39,8 +45,23 @@ def native_like(draw) -> dict:
         ("userId", st.text(max_size=140)),
         ("sessionId", st.text(max_size=20)),
         ("timestamp", st.one_of(st.integers(min_value=T0 - 10**13, max_value=T0 + 10**13), st.floats(), st.text(max_size=10))),
-        ("eventData", st.one_of(st.dictionaries(st.sampled_from(["feature", "action", "x", "y", "attemptCount", "completionRate", "errorType", "query", "zz"]), json_values, max_size=6), json_values)),
-        ("deviceInfo", st.one_of(st.fixed_dictionaries({"platform": st.sampled_from(["iOS", "Android", "Web", "Symbian"])}), json_values)),
+        (
+            "eventData",
+            st.one_of(
+                st.dictionaries(
+                    st.sampled_from(
+                        ["feature", "action", "x", "y", "attemptCount", "completionRate", "errorType", "query", "zz"]
+                    ),
+                    json_values,
+                    max_size=6,
+                ),
+                json_values,
+            ),
+        ),
+        (
+            "deviceInfo",
+            st.one_of(st.fixed_dictionaries({"platform": st.sampled_from(["iOS", "Android", "Web", "Symbian"])}), json_values),
+        ),
         ("userContext", st.one_of(st.dictionaries(st.text(max_size=70), json_values, max_size=40), json_values)),
     ):
         if draw(st.booleans()) or name in ("eventType", "userId"):
@@ -50,15 +71,43 @@ def native_like(draw) -> dict:
 
 @st.composite
 def firebase_like(draw) -> dict:
-    params = draw(st.lists(st.one_of(
-        st.fixed_dictionaries({"key": st.text(max_size=20), "value": st.fixed_dictionaries({}, optional={
-            "string_value": st.text(max_size=30), "int_value": st.one_of(st.integers(), st.text(max_size=5)), "double_value": st.one_of(st.floats(), st.text(max_size=5))})}),
-        json_values), max_size=6))
-    row = {"event_name": draw(st.one_of(st.sampled_from(["screen_view", "app_exception", "video_progress", "tap", "session_start"]), st.text(max_size=20))),
-           "event_timestamp": draw(st.one_of(st.integers(min_value=0, max_value=10**17), st.text(max_size=12), st.none())),
-           "event_params": params}
-    for name, value in (("user_id", st.text(max_size=150)), ("user_pseudo_id", st.text(max_size=20)), ("platform", st.text(max_size=10)),
-                        ("device", json_values), ("app_info", json_values)):
+    params = draw(
+        st.lists(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {
+                        "key": st.text(max_size=20),
+                        "value": st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "string_value": st.text(max_size=30),
+                                "int_value": st.one_of(st.integers(), st.text(max_size=5)),
+                                "double_value": st.one_of(st.floats(), st.text(max_size=5)),
+                            },
+                        ),
+                    }
+                ),
+                json_values,
+            ),
+            max_size=6,
+        )
+    )
+    row = {
+        "event_name": draw(
+            st.one_of(
+                st.sampled_from(["screen_view", "app_exception", "video_progress", "tap", "session_start"]), st.text(max_size=20)
+            )
+        ),
+        "event_timestamp": draw(st.one_of(st.integers(min_value=0, max_value=10**17), st.text(max_size=12), st.none())),
+        "event_params": params,
+    }
+    for name, value in (
+        ("user_id", st.text(max_size=150)),
+        ("user_pseudo_id", st.text(max_size=20)),
+        ("platform", st.text(max_size=10)),
+        ("device", json_values),
+        ("app_info", json_values),
+    ):
         if draw(st.booleans()):
             row[name] = draw(value)
     return row
@@ -151,12 +200,15 @@ def test_nearly_firebase_rows_at_scale(row):
     _firebase(row)
 
 
-@pytest.mark.parametrize("sample", [
-    b"[" * 50_000 + b"]" * 50_000,  # nesting deeper than any parser's recursion
-    b'{"eventType": "page_view", "userId": "\\ud800", "sessionId": "s", "timestamp": 1793491200000, "eventId": "e"}',  # lone surrogate
-    b'{"eventType": "page_view", "eventType": "teleport"}',  # duplicate keys
-    b"\xef\xbb\xbf{}",  # a byte-order mark
-    b'{"eventType": "page_view", "userId": "u", "sessionId": "s", "timestamp": 1e400, "eventId": "e"}',
-])
+@pytest.mark.parametrize(
+    "sample",
+    [
+        b"[" * 50_000 + b"]" * 50_000,  # nesting deeper than any parser's recursion
+        b'{"eventType": "page_view", "userId": "\\ud800", "sessionId": "s", "timestamp": 1793491200000, "eventId": "e"}',  # lone surrogate
+        b'{"eventType": "page_view", "eventType": "teleport"}',  # duplicate keys
+        b"\xef\xbb\xbf{}",  # a byte-order mark
+        b'{"eventType": "page_view", "userId": "u", "sessionId": "s", "timestamp": 1e400, "eventId": "e"}',
+    ],
+)
 def test_known_nasty_inputs(sample):
     check(decode_event(sample, 1_000_000))

@@ -163,7 +163,12 @@ def test_an_abandoned_flow_completed_next_day_is_resolved_but_a_rage_tap_is_not(
     day = 86_400_000
     run(aws, records(event(feature="booking", action="start", t=T0), event("app_lifecycle", action="background", t=T0 + 20_000)))
     run(aws, records(*rage("u1", t=T0 + 60_000)))
-    run(aws, records(event(feature="booking", action="complete", t=T0 + day), event(feature="checkout", action="complete", t=T0 + day)))
+    run(
+        aws,
+        records(
+            event(feature="booking", action="complete", t=T0 + day), event(feature="checkout", action="complete", t=T0 + day)
+        ),
+    )
     outcomes = [v["signalType"]["S"] for k, v in aws.dynamodb.tables["Interventions"].items() if k[1].startswith("outcome#")]
     assert outcomes == ["abandonment"]
 
@@ -180,8 +185,11 @@ def _effects(aws) -> tuple:
 def _mixed_stream(user="u1"):
     """A journey with out-of-order and clock-skewed events: taps, errors, a skewed late error, a help screen."""
     return [
-        tap(T0, user=user), tap(T0 + 200, user=user), tap(T0 + 100, user=user),  # out of order
-        tap(T0 + 400, user=user), tap(T0 + 600, user=user),
+        tap(T0, user=user),
+        tap(T0 + 200, user=user),
+        tap(T0 + 100, user=user),  # out of order
+        tap(T0 + 400, user=user),
+        tap(T0 + 600, user=user),
         event("error", user, T0 + 1_000, feature="checkout", errorType="card_declined"),
         event("error", user, T0 - 3_600_000, feature="checkout", errorType="skewed"),  # an hour behind
         event("error", user, T0 + 2_000, feature="checkout", errorType="card_declined"),
@@ -193,7 +201,9 @@ def _mixed_stream(user="u1"):
 def test_events_are_applied_in_stream_order_and_late_ones_skip_detection():
     aws = memory_aws()
     late = event("error", "u1", T0 - 3_600_000, feature="checkout", errorType="skewed")
-    result = run(aws, records(event("error", "u1", T0, feature="checkout"), late, event("error", "u1", T0 + 1000, feature="checkout")))
+    result = run(
+        aws, records(event("error", "u1", T0, feature="checkout"), late, event("error", "u1", T0 + 1000, feature="checkout"))
+    )
     assert result.late == 1 and result.applied == 3
     (signal,) = result.signals
     assert signal.context["errorsEncountered"] == ["error", "error"]  # the skewed error is not part of the pattern
@@ -227,7 +237,11 @@ def test_a_retry_that_cuts_the_batch_elsewhere_has_the_same_effects(cut):
 
 
 def _ledger(aws) -> dict:
-    return {k[1]: item.get("delivery", {}).get("S") for k, item in aws.dynamodb.tables["Interventions"].items() if not k[1].startswith("outcome#")}
+    return {
+        k[1]: item.get("delivery", {}).get("S")
+        for k, item in aws.dynamodb.tables["Interventions"].items()
+        if not k[1].startswith("outcome#")
+    }
 
 
 def test_a_crash_after_publishing_and_before_recording_never_sends_twice():

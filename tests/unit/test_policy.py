@@ -11,7 +11,20 @@ from journey.settings import PolicySettings
 from journey.users.state import UserState
 
 T0 = 1_793_491_200_000
-ZONES = ["UTC", "America/New_York", "America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC+05:45", "UTC-09:30", ""]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "UTC+05:45",
+    "UTC-09:30",
+    "",
+]
 NO_HOLDOUT = PolicySettings(holdout_percent=0)
 
 
@@ -86,7 +99,11 @@ severities = st.sampled_from([Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 @settings(max_examples=200, deadline=None)
 @given(
     cap=st.integers(0, 5),
-    steps=st.lists(st.tuples(st.integers(0, 3_600_000), signal_kinds, st.sampled_from(["a", "b", "c", "d", "e"]), severities), min_size=1, max_size=40),
+    steps=st.lists(
+        st.tuples(st.integers(0, 3_600_000), signal_kinds, st.sampled_from(["a", "b", "c", "d", "e"]), severities),
+        min_size=1,
+        max_size=40,
+    ),
     holdout=st.sampled_from([0.0, 10.0, 50.0]),
 )
 def test_the_frequency_cap_is_never_exceeded_across_channels(cap, steps, holdout):
@@ -96,14 +113,19 @@ def test_the_frequency_cap_is_never_exceeded_across_channels(cap, steps, holdout
     for n, (gap, kind, feature, severity) in enumerate(steps):
         now += gap
         state.last = now
-        d = decide(signal(feature=feature, kind=kind, severity=severity, t=now, trigger=f"e{n}"), state, cfg, DEFAULT_CATALOG, now)
+        d = decide(
+            signal(feature=feature, kind=kind, severity=severity, t=now, trigger=f"e{n}"), state, cfg, DEFAULT_CATALOG, now
+        )
         if d is not None and d.outcome is Outcome.SEND:
             sends.append(now)
             assert len([t for t in sends if now - t < cfg.frequency_window_ms]) <= cap
 
 
 @settings(max_examples=200, deadline=None)
-@given(users=st.lists(st.text("abcdefghijklmnop0123456789", min_size=1, max_size=12), min_size=1, max_size=30, unique=True), kind=signal_kinds)
+@given(
+    users=st.lists(st.text("abcdefghijklmnop0123456789", min_size=1, max_size=12), min_size=1, max_size=30, unique=True),
+    kind=signal_kinds,
+)
 def test_held_out_users_never_receive_a_send(users, kind):
     cfg = PolicySettings(holdout_percent=30, feature_cooldown_ms=0)
     for user in users:

@@ -12,7 +12,15 @@ CFG = RiskSettings()
 
 
 def healthy() -> UserState:
-    return UserState(userId="h", sess=[NOW - i * DAY_MS for i in range(13, -1, -2)], flows_started=10, flows_done=10, video=0.9, progress=80, gap=1.0)
+    return UserState(
+        userId="h",
+        sess=[NOW - i * DAY_MS for i in range(13, -1, -2)],
+        flows_started=10,
+        flows_done=10,
+        video=0.9,
+        progress=80,
+        gap=1.0,
+    )
 
 
 def churning() -> UserState:

@@ -13,7 +13,9 @@ from tests.builders import T0, canonical, event, tap
 
 
 def test_round_trip_in_the_positional_format():
-    state = UserState(userId="u1", seq="42", risk=12, tz="Europe/Berlin", taps=[[1, 2.0, 3.0, "buy"]], fired={"a|rage_tap": [5, 1]})
+    state = UserState(
+        userId="u1", seq="42", risk=12, tz="Europe/Berlin", taps=[[1, 2.0, 3.0, "buy"]], fired={"a|rage_tap": [5, 1]}
+    )
     text = state.to_json()
     assert json.loads(text)[0] == STATE_FORMAT and "tz" not in text  # no field names are stored
     assert UserState.from_json("u1", text) == state

@@ -66,7 +66,9 @@ class PolicySettings(BaseModel):
     holdout_salt: str = Field("journey-holdout-v1", max_length=64)
     resolution_window_ms: int = Field(1_800_000, ge=1000, description="success within this resolves a signal")
     abandonment_resolution_window_ms: int = Field(
-        259_200_000, ge=1000, description="an abandoned flow is resolved when the user completes it within this (they come back later)"
+        259_200_000,
+        ge=1000,
+        description="an abandoned flow is resolved when the user completes it within this (they come back later)",
     )
     min_severity: str = Field("medium", pattern="^(low|medium|high|critical)$")
 

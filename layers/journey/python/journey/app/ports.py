@@ -84,7 +84,9 @@ class JourneyStore(Protocol):
 
 
 class Notifier(Protocol):
-    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()) -> DeliveryReport:
+    def deliver(
+        self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()
+    ) -> DeliveryReport:
         """Send each decision (the topic announcement is skipped for ids in ``announced``); report the
         transient failures and which announcements the topic has."""
 

@@ -101,7 +101,13 @@ def detection_window_ms(cfg) -> int:
     own window from an event at most ``late_event_tolerance_ms`` older than the newest. Entries older
     than that can never be read again, so pruning them (whenever a batch happens to end) cannot
     change what is detected."""
-    rule_window = max(cfg.error_repeat_window_ms, cfg.screen_loop_window_ms, cfg.rage_tap_interval_ms * cfg.rage_tap_count, cfg.error_then_background_ms, REFRACTORY_MS)
+    rule_window = max(
+        cfg.error_repeat_window_ms,
+        cfg.screen_loop_window_ms,
+        cfg.rage_tap_interval_ms * cfg.rage_tap_count,
+        cfg.error_then_background_ms,
+        REFRACTORY_MS,
+    )
     return rule_window + cfg.late_event_tolerance_ms
 
 
@@ -310,7 +316,11 @@ def process_batch(
         result.signals.extend(work.signals)
         result.decisions.extend(work.decisions)
     result.failed_users = failed_users
-    result.delivered = [d for d in sends if sending.delivery.get(d.interventionId) is Delivery.DELIVERED and d.interventionId not in sending.skipped]
+    result.delivered = [
+        d
+        for d in sends
+        if sending.delivery.get(d.interventionId) is Delivery.DELIVERED and d.interventionId not in sending.skipped
+    ]
     ports.store.persist(writes)
 
     if ports.analytics is not None:

@@ -67,12 +67,26 @@ def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSett
         state.errors = errors[-6:]
         same = [e for e in errors if e[1] == feature]
         if len(same) >= cfg.error_repeat_count:
-            return [(SignalType.ERROR_PATTERN, feature, Severity.MEDIUM, {"errorsEncountered": [e[2] for e in same][-5:], "rule": "repeated_errors"})]
+            return [
+                (
+                    SignalType.ERROR_PATTERN,
+                    feature,
+                    Severity.MEDIUM,
+                    {"errorsEncountered": [e[2] for e in same][-5:], "rule": "repeated_errors"},
+                )
+            ]
     elif event.eventType is EventType.APP_LIFECYCLE and event.eventData.action == "background" and state.errors:
         t, feature, error_type = state.errors[-1]
         if 0 <= event.timestamp - t <= cfg.error_then_background_ms:
             state.errors.clear()
-            return [(SignalType.ERROR_PATTERN, feature, Severity.HIGH, {"errorsEncountered": [error_type], "rule": "error_then_background"})]
+            return [
+                (
+                    SignalType.ERROR_PATTERN,
+                    feature,
+                    Severity.HIGH,
+                    {"errorsEncountered": [error_type], "rule": "error_then_background"},
+                )
+            ]
     return NONE
 
 
@@ -108,7 +122,10 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
             del state.flows[next(iter(state.flows))]
         return found
     if event.eventType is EventType.APP_LIFECYCLE and data.action in ("background", "session_end", "terminate") and state.flows:
-        return [_abandoned(state, feature, started, now, f"app_{data.action}_mid_flow") for feature, started in list(state.flows.items())]
+        return [
+            _abandoned(state, feature, started, now, f"app_{data.action}_mid_flow")
+            for feature, started in list(state.flows.items())
+        ]
     return NONE
 
 
@@ -157,9 +174,7 @@ RULES: tuple[tuple[Rule, frozenset[EventType]], ...] = (
     (detect_help_seeking, frozenset({EventType.HELP_REQUEST, EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.SEARCH})),
     (detect_client_reported, frozenset({EventType.STRUGGLE_SIGNAL})),
 )
-RULES_FOR: dict[EventType, tuple[Rule, ...]] = {
-    kind: tuple(rule for rule, kinds in RULES if kind in kinds) for kind in EventType
-}
+RULES_FOR: dict[EventType, tuple[Rule, ...]] = {kind: tuple(rule for rule, kinds in RULES if kind in kinds) for kind in EventType}
 
 
 def grade(base: Severity, feature: str, recent: int, cfg: DetectionSettings) -> Severity:

@@ -69,7 +69,12 @@ def _complete_native_event(raw: bytes) -> UserEvent | None:
 def has_unknown_fields(event: UserEvent) -> bool:
     """Unknown fields are kept, but only after :func:`journey.events.check_unknown_fields` has
     bounded them, which the general path does."""
-    return bool(event.__pydantic_extra__ or event.eventData.__pydantic_extra__ or event.deviceInfo.__pydantic_extra__ or event.userContext.__pydantic_extra__)
+    return bool(
+        event.__pydantic_extra__
+        or event.eventData.__pydantic_extra__
+        or event.deviceInfo.__pydantic_extra__
+        or event.userContext.__pydantic_extra__
+    )
 
 
 def _decode_slowly(raw: bytes, fmt: str | None) -> Decoded:

@@ -39,7 +39,9 @@ class Quarantined(NamedTuple):
 ReadRecord = Accepted | Quarantined
 
 
-def read_record(sequence: str, partition_key: str, data: str, arrival: float, max_bytes: int, fmt: str | None = None) -> ReadRecord:
+def read_record(
+    sequence: str, partition_key: str, data: str, arrival: float, max_bytes: int, fmt: str | None = None
+) -> ReadRecord:
     raw = decode_base64(data)
     decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
     if isinstance(decoded, Rejection):
@@ -70,5 +72,9 @@ def read_lambda_records(records: list[dict], max_bytes: int, fmt: str | None = N
                         continue
             except (ValueError, TypeError):  # binascii.Error and pydantic's ValidationError are ValueErrors
                 pass
-        append(read_record(payload["sequenceNumber"], payload["partitionKey"], data, payload["approximateArrivalTimestamp"], max_bytes, fmt))
+        append(
+            read_record(
+                payload["sequenceNumber"], payload["partitionKey"], data, payload["approximateArrivalTimestamp"], max_bytes, fmt
+            )
+        )
     return out

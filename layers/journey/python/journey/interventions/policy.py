@@ -54,14 +54,28 @@ DEFAULT_CATALOG: tuple[CatalogEntry, ...] = (
         "step_by_step_help", SignalType.REPEATED_ATTEMPTS, "*", (Channel.IN_APP, Channel.PUSH), "Step-by-step help for {feature}."
     ),
     CatalogEntry(
-        "error_recovery", SignalType.ERROR_PATTERN, "*", (Channel.IN_APP, Channel.PUSH, Channel.SNS), "We saw errors in {feature}; here is how to fix them."
+        "error_recovery",
+        SignalType.ERROR_PATTERN,
+        "*",
+        (Channel.IN_APP, Channel.PUSH, Channel.SNS),
+        "We saw errors in {feature}; here is how to fix them.",
     ),
-    CatalogEntry("navigation_hint", SignalType.SCREEN_LOOP, "*", (Channel.IN_APP,), "Looking for something in {feature}? Try search."),
     CatalogEntry(
-        "resume_reminder", SignalType.ABANDONMENT, "*", (Channel.PUSH, Channel.SNS, Channel.IN_APP), "Your progress in {feature} is saved."
+        "navigation_hint", SignalType.SCREEN_LOOP, "*", (Channel.IN_APP,), "Looking for something in {feature}? Try search."
     ),
     CatalogEntry(
-        "support_offer", SignalType.HELP_SEEKING, "*", (Channel.IN_APP, Channel.SNS), "Support can help with {feature}: open chat."
+        "resume_reminder",
+        SignalType.ABANDONMENT,
+        "*",
+        (Channel.PUSH, Channel.SNS, Channel.IN_APP),
+        "Your progress in {feature} is saved.",
+    ),
+    CatalogEntry(
+        "support_offer",
+        SignalType.HELP_SEEKING,
+        "*",
+        (Channel.IN_APP, Channel.SNS),
+        "Support can help with {feature}: open chat.",
     ),
 )
 
@@ -232,5 +246,11 @@ def decide(
     else:
         state.sends.append(now)
         made = decision(Outcome.SEND, channel, "policy_passed")
-    state.episodes[signal.featureId] = [signal.signalId, signal.signalType.value, now, made.interventionId, int(made.outcome is Outcome.HELD_OUT)]
+    state.episodes[signal.featureId] = [
+        signal.signalId,
+        signal.signalType.value,
+        now,
+        made.interventionId,
+        int(made.outcome is Outcome.HELD_OUT),
+    ]
     return made

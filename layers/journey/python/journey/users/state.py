@@ -158,6 +158,7 @@ class UserState:
             recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
             self.episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
 
+
 _DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
 _FIELD_ORDER = tuple(name for name in _DEFAULTS if name != "userId")
 _FIELD_NAMES = frozenset(_FIELD_ORDER)

@@ -188,14 +188,20 @@ class DynamoJourneyStore:
             keyed[(table, item[key_names[0]]["S"], item[key_names[1]]["S"] if key_names[1] else "")] = (table, item)
 
         for decision in writes.decisions:
-            add(t.interventions, decision_item(decision, ttl, writes.delivery.get(decision.interventionId)), ("userId", "interventionId"))
+            add(
+                t.interventions,
+                decision_item(decision, ttl, writes.delivery.get(decision.interventionId)),
+                ("userId", "interventionId"),
+            )
         for outcome in writes.outcomes:
             add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
         for signal in writes.signals:
             add(t.signals, signal_item(signal, ttl), ("userId", "sk"))
         requests = list(keyed.values())
         # one journal chunk and one state per user by construction (both are keyed by user id)
-        requests.extend((t.events, journal_item(user_id, after_seq, entries, ttl)) for user_id, (after_seq, entries) in writes.journal.items())
+        requests.extend(
+            (t.events, journal_item(user_id, after_seq, entries, ttl)) for user_id, (after_seq, entries) in writes.journal.items()
+        )
         # states last: a crash before here replays the user, and the ledger stops resends
         requests.extend((t.state, state_item(state, ttl)) for state in writes.states)
         return requests

@@ -76,8 +76,11 @@ class SnsPlatformPush:
 
     def send(self, decision: Decision, endpoint: str) -> str | None:
         sns = self._sns or client("sns")
-        payload = {"default": decision.message, "GCM": json.dumps({"notification": {"body": decision.message}}),
-                   "APNS": json.dumps({"aps": {"alert": decision.message}})}
+        payload = {
+            "default": decision.message,
+            "GCM": json.dumps({"notification": {"body": decision.message}}),
+            "APNS": json.dumps({"aps": {"alert": decision.message}}),
+        }
         try:
             sns.publish(TargetArn=endpoint, Message=json.dumps(payload), MessageStructure="json")
         except Exception as exc:  # noqa: BLE001 - classified just below
@@ -131,9 +134,13 @@ class ChannelNotifier:
         self.topic = topic
         self.push = push
 
-    def deliver(self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()) -> DeliveryReport:
+    def deliver(
+        self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()
+    ) -> DeliveryReport:
         failures = self.topic.publish([d for d in decisions if d.interventionId not in announced])
-        report = DeliveryReport(failed=failures, announced={d.interventionId for d in decisions if d.interventionId not in failures})
+        report = DeliveryReport(
+            failed=failures, announced={d.interventionId for d in decisions if d.interventionId not in failures}
+        )
         if self.push is None:
             return report
         for decision in decisions:
