@@ -12,6 +12,7 @@ from infra.delivery import InterventionDelivery
 from infra.monitoring import JourneyMonitoring
 from infra.storage import JourneyStorage
 from infra.stream_processing import METRICS_NAMESPACE, SERVICE_NAME, StreamProcessing
+from journey.resources import INTERVENTIONS
 
 
 class JourneyOrchestratorStack(Stack):
@@ -21,7 +22,7 @@ class JourneyOrchestratorStack(Stack):
         key = kms.Key(
             self,
             "DataKey",
-            description="Encrypts the journey stream, tables, topics, queues and quarantine at rest",
+            description="Encrypts the journey stream, tables, topics, queues, quarantine and function logs at rest",
             enable_key_rotation=True,
             pending_window=Duration.days(7),
             removal_policy=removal,
@@ -52,7 +53,7 @@ class JourneyOrchestratorStack(Stack):
         )
         CfnOutput(self, "EventStreamName", value=processing.stream.stream_name)
         CfnOutput(self, "InterventionsTopicArn", value=delivery.topic.topic_arn)
-        CfnOutput(self, "InterventionsTableName", value=storage.tables["Interventions"].table_name)
+        CfnOutput(self, "InterventionsTableName", value=storage.table(INTERVENTIONS).table_name)
         CfnOutput(self, "OnFailureQueueUrl", value=processing.failures.queue_url)
         CfnOutput(self, "QuarantineBucketName", value=storage.quarantine.bucket_name)
         CfnOutput(self, "StreamProcessorFunctionName", value=processing.function.function_name)

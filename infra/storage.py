@@ -9,16 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-
-TTL_ATTRIBUTE = "ttl"
-
-# logical id -> (partition key, sort key or None, description)
-TABLES = {
-    "UserState": ("userId", None, "hot per-user state: rolling features, windows, exit risk, policy counters"),
-    "UserEvents": ("userId", "sk", "event journal: one compact chunk per user per batch, expires by TTL"),
-    "StruggleSignals": ("userId", "sk", "signals per user and feature (sk = featureId#detectedAt#type)"),
-    "Interventions": ("userId", "interventionId", "every decision with provenance, outcomes; in-app inbox"),
-}
+from journey.resources import FEATURE_STRUGGLE_INDEX, STRUGGLE_SIGNALS, TABLES, TTL_ATTRIBUTE, TableSpec
 
 
 def _key(name: str) -> dynamodb.Attribute:
@@ -28,13 +19,14 @@ def _key(name: str) -> dynamodb.Attribute:
 class JourneyStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
+        # logical id (journey.resources) -> table; the key schemas are the ones the code reads
         self.tables: dict[str, dynamodb.Table] = {}
-        for name, (partition, sort, _description) in TABLES.items():
-            self.tables[name] = dynamodb.Table(
+        for spec in TABLES:
+            self.tables[spec.logical_id] = dynamodb.Table(
                 self,
-                name,
-                partition_key=_key(partition),
-                sort_key=_key(sort) if sort else None,
+                spec.logical_id,
+                partition_key=_key(spec.partition_key),
+                sort_key=_key(spec.sort_key) if spec.sort_key else None,
                 billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
                 encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
                 encryption_key=key,
@@ -44,8 +36,8 @@ class JourneyStorage(Construct):
                 time_to_live_attribute=TTL_ATTRIBUTE,
                 removal_policy=removal_policy,
             )
-        self.tables["StruggleSignals"].add_global_secondary_index(
-            index_name="FeatureStruggleIndex",
+        self.tables[STRUGGLE_SIGNALS.logical_id].add_global_secondary_index(
+            index_name=FEATURE_STRUGGLE_INDEX,
             partition_key=_key("featureId"),
             sort_key=dynamodb.Attribute(name="detectedAt", type=dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.INCLUDE,
@@ -82,3 +74,10 @@ class JourneyStorage(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90), noncurrent_version_expiration=Duration.days(30))],
             removal_policy=removal_policy,
         )
+
+    def table(self, spec: TableSpec) -> dynamodb.Table:
+        return self.tables[spec.logical_id]
+
+    def table_environment(self, *specs: TableSpec) -> dict[str, str]:
+        """Each table's name under the variable the functions read it from (all tables when none are named)."""
+        return {spec.env: self.table(spec).table_name for spec in specs or TABLES}

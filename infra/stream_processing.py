@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.function import JourneyFunction, Observability
 from infra.nag import acknowledge
 from infra.storage import JourneyStorage
+from journey.resources import STRUGGLE_SIGNALS, Env
 
-ROOT = Path(__file__).resolve().parent.parent
-JOURNEY_LAYER = ROOT / "layers" / "journey"
-DEPS_LAYER = ROOT / "layers" / "deps"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
 SERVICE_NAME = "journey-orchestrator"
 METRICS_NAMESPACE = "JourneyOrchestrator"
 
@@ -42,10 +37,6 @@ class StreamProcessing(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not (DEPS_LAYER / "python").is_dir():
-            raise FileNotFoundError(
-                f"{DEPS_LAYER}/python is missing: build the dependency layer first with 'make layers' (pip, no Docker)"
-            )
         self.stream = kinesis.Stream(
             self,
             "EventStream",
@@ -76,61 +67,30 @@ class StreamProcessing(Construct):
             "it holds batch metadata for redrive and needs no dead-letter queue of its own.",
         )
 
-        journey_layer = lambda_.LayerVersion(
-            self,
-            "JourneyLayer",
-            code=lambda_.Code.from_asset(str(JOURNEY_LAYER), exclude=["**/__pycache__", "**/*.pyc"]),
-            compatible_runtimes=[RUNTIME],
-            description="journey domain library: models, normalizers, detection, policy, adapters",
-        )
-        deps_layer = lambda_.LayerVersion(
-            self,
-            "DependenciesLayer",
-            code=lambda_.Code.from_asset(str(DEPS_LAYER), exclude=["**/__pycache__", "**/*.pyc"]),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="third-party runtime dependencies (pip --platform manylinux2014_x86_64, no Docker)",
-        )
-        log_group = logs.LogGroup(
-            self,
-            "ProcessorLogs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=removal_policy,
-        )
-        tables = storage.tables
         environment = {
-            "STATE_TABLE": tables["UserState"].table_name,
-            "EVENTS_TABLE": tables["UserEvents"].table_name,
-            "SIGNALS_TABLE": tables["StruggleSignals"].table_name,
-            "INTERVENTIONS_TABLE": tables["Interventions"].table_name,
-            "INTERVENTIONS_TOPIC_ARN": topic.topic_arn,
-            "QUARANTINE_BUCKET": storage.quarantine.bucket_name,
-            "JOURNEY_SWITCHES__TIMESTREAM_ENABLED": "true" if analytics_names else "false",
-            "JOURNEY_SWITCHES__PUSH_PROVIDER": config.push_provider,
-            **({"EUM_APPLICATION_ID": config.eum_application_id} if config.push_provider == "eum" else {}),
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-            # the X-Ray SDK (subsegments per AWS call) costs ~300 ms of cold start: opt-in
-            "POWERTOOLS_TRACE_DISABLED": "false" if config.trace_aws_calls else "true",
+            **storage.table_environment(),
+            Env.INTERVENTIONS_TOPIC_ARN: topic.topic_arn,
+            Env.QUARANTINE_BUCKET: storage.quarantine.bucket_name,
+            Env.TIMESTREAM_ENABLED: "true" if analytics_names else "false",
+            Env.PUSH_PROVIDER: config.push_provider,
         }
+        if config.push_provider == "eum":
+            environment[Env.EUM_APPLICATION_ID] = config.eum_application_id
         if analytics_names:
-            environment["TIMESTREAM_DATABASE"], environment["TIMESTREAM_TABLE"] = analytics_names
-        self.function = lambda_.Function(
+            environment[Env.TIMESTREAM_DATABASE], environment[Env.TIMESTREAM_TABLE] = analytics_names
+        self.processor = JourneyFunction(
             self,
             "StreamProcessor",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
-            handler="handler.lambda_handler",
-            code=lambda_.Code.from_asset(str(ROOT / "functions" / "stream_processor"), exclude=["**/__pycache__"]),
-            layers=[journey_layer, deps_layer],
-            memory_size=1024,
-            timeout=Duration.seconds(60),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
-            environment=environment,
+            code="stream_processor",
             description="Kinesis batch ▸ detect struggle and exit risk ▸ decide and deliver interventions",
+            environment=environment,
+            observability=Observability(SERVICE_NAME, METRICS_NAMESPACE, trace_aws_calls=config.trace_aws_calls),
+            log_key=key,
+            removal_policy=removal_policy,
+            memory_mb=1024,
+            timeout=Duration.seconds(60),
         )
+        self.function = self.processor.function
         self.event_source = sources.KinesisEventSource(
             self.stream,
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
@@ -160,16 +120,6 @@ class StreamProcessing(Construct):
             f"AwsSolutions-IAM5[Resource::<{_logical(storage.quarantine)}.Arn>/quarantine/*]",
             "Quarantine objects are written under the quarantine/ prefix, one object per batch; keys are not known in advance.",
         )
-        acknowledge(
-            fn,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords and timestream:DescribeEndpoints support no resource-level permissions.",
-        )
-        acknowledge(
-            fn,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            "The AWS-managed basic execution role grants only CloudWatch Logs writes for this function's logs.",
-        )
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             acknowledge(
                 fn,
@@ -178,7 +128,7 @@ class StreamProcessing(Construct):
             )
         acknowledge(
             fn,
-            f"AwsSolutions-IAM5[Resource::<{_logical(storage.tables['StruggleSignals'])}.Arn>/index/*]",
+            f"AwsSolutions-IAM5[Resource::<{_logical(storage.table(STRUGGLE_SIGNALS))}.Arn>/index/*]",
             "Table.grant adds the table's index ARNs; BatchGetItem/BatchWriteItem never act on an index.",
         )
         stack = Stack.of(self)
@@ -208,6 +158,11 @@ class StreamProcessing(Construct):
         if analytics_table_arn:
             fn.add_to_role_policy(iam.PolicyStatement(actions=["timestream:WriteRecords"], resources=[analytics_table_arn]))
             fn.add_to_role_policy(iam.PolicyStatement(actions=["timestream:DescribeEndpoints"], resources=["*"]))
+            acknowledge(
+                fn,
+                "AwsSolutions-IAM5[Resource::*]",
+                "timestream:DescribeEndpoints supports no resource-level permissions (the SDK's endpoint discovery).",
+            )
 
 
 def _logical(construct) -> str:
