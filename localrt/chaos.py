@@ -34,6 +34,11 @@ from pathlib import Path
 from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
+from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_outcome_record
+from journey.adapters.aws.codecs.journal import journaled_event_ids
+from journey.adapters.aws.codecs.signals import signal_record
+from journey.adapters.aws.codecs.user_state import state_from_item
+from journey.interventions.ledger import Delivery
 from journey.users.state import UserState
 from localrt.bench import kinesis_events
 from localrt.demo import register_push_endpoints
@@ -46,7 +51,7 @@ T0 = 1_793_491_200_000
 HOT_USER = "hot-user-0001"
 BAD_BASE64_MARK = b"CHAOS-BAD-BASE64:"
 BACKOFF_COMPRESSION = 50  # botocore's retry backoff, scaled down so a run takes minutes, not hours
-COUNTED = ("flows_started", "flows_done", "videos")
+COUNTED = ("flows_started", "flows_done", "videos_watched")
 # A late producer duplicate arrives within this many of the user's later events: inside the
 # processor's dedup memory (journey.state.RECENT_IDS fingerprints per user, docs/data-model.md).
 DUPLICATE_HORIZON = 20
@@ -202,11 +207,11 @@ def reference_effects(unique: list[dict], batch_size: int) -> Effects:
     tables = aws.dynamodb.tables
     effects = Effects()
     effects.signals = {(k[0], k[1]) for k in tables["StruggleSignals"]}
-    effects.decisions = {k: i["status"]["S"] for k, i in tables["Interventions"].items() if not k[1].startswith("outcome#")}
+    effects.decisions = {k: intervention_record(i)["status"] for k, i in tables["Interventions"].items() if not is_outcome(i)}
     effects.sends = {
         json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p
     }  # topic entries, not pushes
-    effects.counters = {k[0]: _counters(UserState.from_json(k[0], i["st"]["S"])) for k, i in tables["UserState"].items()}
+    effects.counters = {k[0]: _counters(state_from_item(i)) for k, i in tables["UserState"].items()}
     return effects
 
 
@@ -226,7 +231,7 @@ def ledger_counters(unique: list[dict]) -> dict[str, dict]:
         if e["eventType"] == "feature_interaction" and data.get("action") in SUCCESS_ACTIONS:
             counts[e["userId"]]["flows_done"] += 1
         if e["eventType"] == "video_engagement" and data.get("completionRate") is not None:
-            counts[e["userId"]]["videos"] += 1
+            counts[e["userId"]]["videos_watched"] += 1
     return {u: {name: c.get(name, 0) for name in COUNTED} for u, c in counts.items()}
 
 
@@ -307,13 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.time() - started
 
         # --- read back what the system did ----------------------------------------------------
-        journal = Counter(e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"]))
-        states = {i["userId"]["S"]: UserState.from_json(i["userId"]["S"], i["st"]["S"]) for i in rt.scan("STATE_TABLE")}
-        signals = Counter((i["userId"]["S"], i["sk"]["S"]) for i in rt.scan("SIGNALS_TABLE"))
+        journal = Counter(event_id for item in rt.scan("EVENTS_TABLE") for event_id in journaled_event_ids(item))
+        states = {state.userId: state for state in map(state_from_item, rt.scan("STATE_TABLE"))}
+        signals = Counter((s["userId"], s["sk"]) for s in map(signal_record, rt.scan("SIGNALS_TABLE")))
         decisions = {
-            (i["userId"]["S"], i["interventionId"]["S"]): i
-            for i in rt.scan("INTERVENTIONS_TABLE")
-            if not i["interventionId"]["S"].startswith("outcome#")
+            (d["userId"], d["interventionId"]): d
+            for d in map(intervention_record, rt.scan("INTERVENTIONS_TABLE"))
+            if not is_outcome_record(d)
         }
         quarantined = {(q["partitionKey"], q["sequenceNumber"]): q for q in rt.quarantined()}
         received = Counter(m["interventionId"] for m in receiver.received)
@@ -338,13 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     extra_signals = [k for k in signals if k not in reference.signals]
     missing_signals = [k for k in reference.signals if k not in signals]
     signal_rows_twice = sum(c - 1 for c in signals.values() if c > 1)
-    decision_mismatch = [
-        k for k, status in reference.decisions.items() if k not in decisions or decisions[k]["status"]["S"] != status
-    ]
+    decision_mismatch = [k for k, status in reference.decisions.items() if k not in decisions or decisions[k]["status"] != status]
     extra_decisions = [k for k in decisions if k not in reference.decisions]
     sent_twice = sorted(i for i, c in received.items() if c > 1)
     unexpected_sends = [i for i in received if i not in reference.sends]
-    unconfirmed = [k for k, i in decisions.items() if i.get("delivery", {}).get("S") in ("pending", "unconfirmed")]
+    unconfirmed = [k for k, d in decisions.items() if d.get("delivery") in (Delivery.PENDING.value, Delivery.UNCONFIRMED.value)]
     missing_sends = [i for i in reference.sends if i not in received]
 
     poison_records = {(plan.records[index][0], sequences[index]): kind for index, kind in plan.poison}

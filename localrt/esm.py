@@ -25,7 +25,6 @@ batches.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -37,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from journey.lambda_kit.kinesis import lambda_record
 from localrt.template import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)
@@ -90,26 +90,6 @@ class MappingStats:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def lambda_record(shard_id: str, record: dict, stream_arn: str, region: str) -> dict:
-    arrival = record["ApproximateArrivalTimestamp"]
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": record["PartitionKey"],
-            "sequenceNumber": record["SequenceNumber"],
-            "data": base64.b64encode(record["Data"]).decode(),
-            "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime) else float(arrival),
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard_id}:{record['SequenceNumber']}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/local-stream-processor",
-        "awsRegion": region,
-        "eventSourceARN": stream_arn,
-    }
 
 
 def lane_of(partition_key: str, lanes: int) -> int:

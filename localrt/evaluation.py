@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from journey.adapters.aws.codecs.interventions import outcome_of
 from localrt.simulator import Episode
 
 MATCH_BEFORE_MS = 1_000
@@ -72,7 +73,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def uplift_by_signal_type(decisions: list[dict], outcomes: list[dict]) -> dict[str, dict]:
     """Resolution rate of treated (sent) vs held-out decisions, per signal type."""
-    resolved = {o["interventionId"].removeprefix("outcome#") for o in outcomes}
+    resolved = {outcome_of(o) for o in outcomes}
     table: dict[str, dict] = {}
     for decision in decisions:
         status = decision.get("status")

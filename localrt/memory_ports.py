@@ -8,16 +8,19 @@ from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
 from journey.adapters.aws.s3 import S3Quarantine
 from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.timestream import TimestreamAnalytics
-from journey.app.stream_batch import Ports
+from journey.app.ports import Ports
+from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from journey.resources import TABLES as RESOURCE_TABLES
 from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream, Meter
 
-TABLES = TableNames(state="UserState", events="UserEvents", signals="StruggleSignals", interventions="Interventions")
-KEYS = {
-    "UserState": ("userId",),
-    "UserEvents": ("userId", "sk"),
-    "StruggleSignals": ("userId", "sk"),
-    "Interventions": ("userId", "interventionId"),
-}
+# In memory, each table is named by its logical id; the key schemas are the deployed ones.
+TABLES = TableNames(
+    state=USER_STATE.logical_id,
+    events=USER_EVENTS.logical_id,
+    signals=STRUGGLE_SIGNALS.logical_id,
+    interventions=INTERVENTIONS.logical_id,
+)
+KEYS = {spec.logical_id: spec.key_names for spec in RESOURCE_TABLES}
 
 
 @dataclass

@@ -12,6 +12,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome
+from journey.adapters.aws.codecs.signals import signal_record
+from journey.adapters.aws.codecs.user_state import risk_summary
 from localrt.evaluation import percentile, uplift_by_signal_type
 from localrt.report import write_report
 from localrt.runtime import LocalRuntime
@@ -20,30 +23,20 @@ SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt")
 DECISION_FIELDS = ("userId", "interventionId", "signalType", "channel", "heldOut", "decidedBy", "decidedAt")
 
 
-def _plain(item: dict) -> dict:
-    out = {}
-    for name, value in item.items():
-        ((kind, raw),) = value.items()
-        out[name] = int(raw) if kind == "N" and raw.lstrip("-").isdigit() else float(raw) if kind == "N" else raw
-    return out
-
-
 def read_signals(rt: LocalRuntime) -> list[dict]:
-    return sorted((_plain(i) for i in rt.scan("SIGNALS_TABLE")), key=lambda s: (s["detectedAt"], s["userId"]))
+    return sorted((signal_record(i) for i in rt.scan("SIGNALS_TABLE")), key=lambda s: (s["detectedAt"], s["userId"]))
 
 
 def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
     """(decisions, outcomes) from the Interventions table."""
-    items = [_plain(i) for i in rt.scan("INTERVENTIONS_TABLE")]
-    outcomes = [i for i in items if i["interventionId"].startswith("outcome#")]
-    decisions = sorted(
-        (i for i in items if not i["interventionId"].startswith("outcome#")), key=lambda d: (d["decidedAt"], d["userId"])
-    )
+    items = rt.scan("INTERVENTIONS_TABLE")
+    outcomes = [intervention_record(i) for i in items if is_outcome(i)]
+    decisions = sorted((intervention_record(i) for i in items if not is_outcome(i)), key=lambda d: (d["decidedAt"], d["userId"]))
     return decisions, outcomes
 
 
 def read_risk(rt: LocalRuntime) -> dict[str, dict]:
-    return {i["userId"]: i for i in (_plain(x) for x in rt.scan("STATE_TABLE"))}
+    return {i["userId"]: i for i in (risk_summary(x) for x in rt.scan("STATE_TABLE"))}
 
 
 def write_jsonl(path: Path, rows: list[dict], fields: tuple[str, ...]) -> None:

@@ -22,6 +22,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from journey.resources import TABLES
 from localrt import moto_patches
 from localrt.esm import EventSourceMapping, LambdaContext
 from localrt.provision import Provisioned, function_environment, provision
@@ -167,7 +168,7 @@ class LocalRuntime:
 
         self.stream_name = self.provisioned.names[mapping_spec.stream]
         self.topic_arn = env["INTERVENTIONS_TOPIC_ARN"]
-        self.tables = {k: env[k] for k in ("STATE_TABLE", "EVENTS_TABLE", "SIGNALS_TABLE", "INTERVENTIONS_TABLE")}
+        self.tables = {spec.env: env[spec.env] for spec in TABLES}
         self.quarantine_bucket = env["QUARANTINE_BUCKET"]
         on_failure = mapping_spec.on_failure_queue
         self.on_failure_queue_url = self.provisioned.queue_urls.get(on_failure) if on_failure else None

@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from journey.lambda_kit.kinesis import lambda_record
+
 PUT_RECORDS_LIMIT = 500
 REDRIVEN_TAG = "redriven"
 
@@ -71,8 +73,6 @@ def read_batch(kinesis, stream_name: str, info: dict) -> tuple[list[dict], bool]
 
 
 def lambda_event(shard_id: str, records: list[dict], stream_arn: str, region: str) -> dict:
-    from localrt.esm import lambda_record
-
     return {"Records": [lambda_record(shard_id, r, stream_arn, region) for r in records]}
 
 

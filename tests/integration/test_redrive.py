@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from journey.adapters.aws.codecs.journal import journaled_event_ids
 from localrt.esm import LambdaContext
 from localrt.runtime import local_runtime
 from ops.redrive import redrive_failures, redrive_quarantine
@@ -20,7 +21,7 @@ def _records(events):
 
 
 def _journaled(rt) -> set[str]:
-    return {e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"])}
+    return {event_id for item in rt.scan("EVENTS_TABLE") for event_id in journaled_event_ids(item)}
 
 
 def test_batches_given_up_to_the_on_failure_queue_are_reread_and_reprocessed_once(tmp_path):
@@ -65,7 +66,7 @@ def test_batches_given_up_to_the_on_failure_queue_are_reread_and_reprocessed_onc
             "us-east-1",
         )
         assert again.batches == 0
-        journal = [e[0] for item in rt.scan("EVENTS_TABLE") for e in json.loads(item["ev"]["S"])]
+        journal = [event_id for item in rt.scan("EVENTS_TABLE") for event_id in journaled_event_ids(item)]
         assert len(journal) == len(set(journal))  # nothing applied twice
 
 

@@ -6,7 +6,8 @@ from botocore.stub import ANY, Stubber
 
 from journey.adapters.aws.sns import EndUserMessagingPush, SnsTopicChannel
 from journey.detection.signals import Severity, SignalType
-from journey.interventions.policy import Channel, Decision, Outcome
+from journey.interventions.catalog import Channel
+from journey.interventions.policy import Decision, Outcome
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:interventions"
 

@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from journey.app.ports import TransientError
+from journey.adapters.aws.codecs.journal import journaled_event_ids
 from journey.app.stream_batch import process_batch
+from journey.errors import TransientError
 from journey.events.records import read_record
-from journey.interventions.policy import DEFAULT_CATALOG
+from journey.interventions.catalog import DEFAULT_CATALOG
 from journey.settings import PolicySettings, Settings
 from localrt.memory_ports import memory_aws
 from tests.builders import T0, event, next_sequence, tap
@@ -178,7 +179,7 @@ def _effects(aws) -> tuple:
     signals = sorted(item["sk"]["S"] for item in tables["StruggleSignals"].values())
     decisions = sorted(item["interventionId"]["S"] for item in tables["Interventions"].values())
     sent = sorted(json.loads(p["Message"])["interventionId"] for p in aws.sns.published)
-    journaled = sorted(e[0] for item in tables["UserEvents"].values() for e in json.loads(item["ev"]["S"]))
+    journaled = sorted(event_id for item in tables["UserEvents"].values() for event_id in journaled_event_ids(item))
     return signals, decisions, sent, journaled
 
 
@@ -207,7 +208,7 @@ def test_events_are_applied_in_stream_order_and_late_ones_skip_detection():
     assert result.late == 1 and result.applied == 3
     (signal,) = result.signals
     assert signal.context["errorsEncountered"] == ["error", "error"]  # the skewed error is not part of the pattern
-    journaled = [e[0] for item in aws.dynamodb.tables["UserEvents"].values() for e in json.loads(item["ev"]["S"])]
+    journaled = [event_id for item in aws.dynamodb.tables["UserEvents"].values() for event_id in journaled_event_ids(item)]
     assert late["eventId"] in journaled  # kept in the journal all the same
 
 

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey.detection.signals import Severity, SignalType, StruggleSignal
-from journey.interventions.policy import DEFAULT_CATALOG, Channel, Outcome, decide, in_holdout, in_quiet_hours, local_hour
+from journey.interventions.catalog import DEFAULT_CATALOG, Channel
+from journey.interventions.policy import Outcome, decide, in_holdout, in_quiet_hours, local_hour
 from journey.settings import PolicySettings
 from journey.users.state import UserState
 
@@ -33,7 +34,7 @@ def signal(user="u1", feature="upload", kind=SignalType.ERROR_PATTERN, severity=
 
 
 def active_user(user="u1", t=T0, tz="UTC", consent=(True, True, True), push="arn:aws:sns:us-east-1:1:endpoint/GCM/app/x"):
-    return UserState(userId=user, last=t, tz=tz, consent=list(consent), push=push)
+    return UserState(userId=user, last_event_at=t, timezone=tz, consent=list(consent), push_endpoint=push)
 
 
 def test_sends_on_the_first_permitted_channel_with_provenance():
@@ -80,8 +81,8 @@ def test_held_out_decisions_are_recorded_never_sent_and_do_not_use_the_cap():
     cfg = PolicySettings(holdout_percent=100)
     state = active_user()
     d = decide(signal(), state, cfg, DEFAULT_CATALOG, T0)
-    assert d.outcome is Outcome.HELD_OUT and d.reason == "holdout" and state.sends == []
-    assert state.episodes["upload"][4] == 1
+    assert d.outcome is Outcome.HELD_OUT and d.reason == "holdout" and state.send_times == []
+    assert state.open_episodes["upload"][4] == 1
 
 
 def test_local_hour_handles_named_and_fixed_offset_zones():
@@ -112,7 +113,7 @@ def test_the_frequency_cap_is_never_exceeded_across_channels(cap, steps, holdout
     now, sends = T0, []
     for n, (gap, kind, feature, severity) in enumerate(steps):
         now += gap
-        state.last = now
+        state.last_event_at = now
         d = decide(
             signal(feature=feature, kind=kind, severity=severity, t=now, trigger=f"e{n}"), state, cfg, DEFAULT_CATALOG, now
         )

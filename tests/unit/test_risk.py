@@ -3,9 +3,10 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from journey.kernel.clock import DAY_MS
 from journey.risk.points import WEIGHTS, band_of, score_exit_risk
 from journey.settings import RiskSettings
-from journey.users.state import DAY_MS, UserState
+from journey.users.state import UserState
 
 NOW = 1_793_491_200_000 + 14 * DAY_MS
 CFG = RiskSettings()
@@ -14,25 +15,25 @@ CFG = RiskSettings()
 def healthy() -> UserState:
     return UserState(
         userId="h",
-        sess=[NOW - i * DAY_MS for i in range(13, -1, -2)],
+        session_starts=[NOW - i * DAY_MS for i in range(13, -1, -2)],
         flows_started=10,
         flows_done=10,
-        video=0.9,
+        video_completion=0.9,
         progress=80,
-        gap=1.0,
+        days_between_sessions=1.0,
     )
 
 
 def churning() -> UserState:
     return UserState(
         userId="c",
-        sess=[NOW - 12 * DAY_MS, NOW - 11 * DAY_MS, NOW - 10 * DAY_MS, NOW - 9 * DAY_MS, NOW],
-        gap=6.0,
-        struggles=[NOW - i * 3_600_000 for i in range(6)],
-        support=[NOW - DAY_MS, NOW - 2 * DAY_MS],
+        session_starts=[NOW - 12 * DAY_MS, NOW - 11 * DAY_MS, NOW - 10 * DAY_MS, NOW - 9 * DAY_MS, NOW],
+        days_between_sessions=6.0,
+        struggle_times=[NOW - i * 3_600_000 for i in range(6)],
+        support_contact_times=[NOW - DAY_MS, NOW - 2 * DAY_MS],
         flows_started=8,
         flows_done=3,
-        video=0.2,
+        video_completion=0.2,
         progress=20,
     )
 
@@ -62,14 +63,14 @@ def test_bands_follow_the_seed():
 def test_score_is_always_within_0_and_100(struggles, sessions, gap, started, done, video, progress, support):
     state = UserState(
         userId="x",
-        struggles=[NOW - i * 1000 for i in range(struggles)],
-        sess=[NOW - d * DAY_MS for d in sessions],
-        gap=gap,
+        struggle_times=[NOW - i * 1000 for i in range(struggles)],
+        session_starts=[NOW - d * DAY_MS for d in sessions],
+        days_between_sessions=gap,
         flows_started=started,
         flows_done=min(done, started),
-        video=video,
+        video_completion=video,
         progress=progress,
-        support=[NOW - i * 1000 for i in range(support)],
+        support_contact_times=[NOW - i * 1000 for i in range(support)],
     )
     risk = score_exit_risk(state, NOW, CFG)
     assert 0 <= risk.score <= 100

@@ -1,61 +1,23 @@
-"""The ports the pipeline talks through. Adapters in ``journey.adapters`` implement them on AWS;
-tests and the benchmark use in-memory fakes built on the same protocols."""
+"""The ports the use cases talk through. ``journey.adapters.aws`` implements them on AWS; tests and
+the benchmark wire the same adapters to in-memory clients."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Protocol
 
 from journey.detection.signals import StruggleSignal
 from journey.events.records import Quarantined
+from journey.interventions.ledger import Delivery
+from journey.interventions.outcomes import EpisodeOutcome
 from journey.interventions.policy import Decision
 from journey.users.state import UserState
-
-
-class TransientError(Exception):
-    """A dependency failed in a way a retry may fix (throttling, timeouts, 5xx)."""
-
-
-class Delivery(str, Enum):
-    """Where a send stands in the interventions ledger (the ``delivery`` attribute of its item).
-
-    The ledger entry is written as ``pending`` *before* anything is published. A replay (Kinesis
-    redelivers after a crash or a timeout) reads it first: ``delivered`` and ``pending`` are not sent
-    again (``pending`` means the outcome is unknown: a crash between publishing and recording, so at
-    most once, counted as unconfirmed); ``failed`` is sent again; ``announced`` (the topic got it,
-    push failed) retries the push only."""
-
-    PENDING = "pending"
-    FAILED = "failed"
-    ANNOUNCED = "announced"
-    DELIVERED = "delivered"
-    UNCONFIRMED = "unconfirmed"
-
-    @property
-    def settled(self) -> bool:
-        """Nothing more will be sent for it."""
-        return self in (Delivery.DELIVERED, Delivery.PENDING, Delivery.UNCONFIRMED)
 
 
 @dataclass
 class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)  # interventionId -> transient error
     announced: set[str] = field(default_factory=set)  # interventionIds the topic has (now or before)
-
-
-@dataclass
-class EpisodeOutcome:
-    """A struggle episode that ended in success: the measure of whether stepping in helped."""
-
-    userId: str
-    interventionId: str
-    signalId: str
-    signalType: str
-    featureId: str
-    heldOut: bool
-    resolvedAt: int
-    resolutionMs: int
 
 
 @dataclass
@@ -98,3 +60,13 @@ class QuarantineStore(Protocol):
 class AnalyticsSink(Protocol):
     def record(self, signals: list[StruggleSignal], decisions: list[Decision], feature_counts: dict, at_ms: int) -> int:
         """Write the batch's analytics; return the number of API calls made."""
+
+
+@dataclass
+class Ports:
+    """Everything the stream batch use case talks to, wired by the adapters' factories."""
+
+    store: JourneyStore
+    notifier: Notifier
+    quarantine: QuarantineStore
+    analytics: AnalyticsSink | None = None

@@ -19,35 +19,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from journey.app.ports import (
-    AnalyticsSink,
-    Delivery,
-    EpisodeOutcome,
-    JourneyStore,
-    Notifier,
-    QuarantineStore,
-    TransientError,
-    Writes,
-)
+from journey.app.ports import Ports, Writes
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
+from journey.errors import TransientError
 from journey.events.records import Accepted, Quarantined, ReadRecord
-from journey.interventions.policy import CatalogEntry, Channel, Decision, Outcome, decide
+from journey.interventions.catalog import CatalogEntry, Channel
+from journey.interventions.ledger import Delivery
+from journey.interventions.outcomes import EpisodeOutcome, resolution_window
+from journey.interventions.policy import Decision, Outcome, decide
 from journey.risk.points import score_exit_risk
 from journey.settings import Settings
 from journey.users.profile import resolves_episode, update_profile
 from journey.users.state import UserState
-from journey.users.state import fingerprint as fingerprint_of
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Ports:
-    store: JourneyStore
-    notifier: Notifier
-    quarantine: QuarantineStore
-    analytics: AnalyticsSink | None = None
 
 
 @dataclass
@@ -85,7 +71,7 @@ class UserWork:
 
     @property
     def changed(self) -> bool:
-        return bool(self.records) or self.state.seq != self.loaded_seq
+        return bool(self.records) or self.state.applied_sequence != self.loaded_seq
 
 
 def journal_entry(record: Accepted) -> list:
@@ -111,11 +97,6 @@ def detection_window_ms(cfg) -> int:
     return rule_window + cfg.late_event_tolerance_ms
 
 
-def resolution_window(signal_type: str, policy) -> int:
-    """How long after a decision a success still counts as its outcome."""
-    return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
-
-
 def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...], window_ms: int | None = None) -> int:
     """Fold a user's new events into their state: features, signals, decisions, outcomes (pure).
 
@@ -134,10 +115,10 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
     late = 0
     for record in work.records:
         event = record.event
-        is_late = state.last - event.timestamp > tolerance
+        is_late = state.last_event_at - event.timestamp > tolerance
         update_profile(event, state)
-        if state.episodes and resolves_episode(event):
-            episode = state.episodes.pop(event.feature, None)
+        if state.open_episodes and resolves_episode(event):
+            episode = state.open_episodes.pop(event.feature, None)
             if episode and event.timestamp - episode[2] <= resolution_window(episode[1], policy):
                 signal_id, signal_type, decided_at, iid, held_out = episode
                 work.outcomes.append(
@@ -165,7 +146,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
     if work.records:
-        now = state.last
+        now = state.last_event_at
         state.prune(
             now,
             policy.frequency_window_ms,
@@ -174,32 +155,9 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             detection_window_ms(detection) if window_ms is None else window_ms,
         )
         risk = score_exit_risk(state, now, settings.risk)
-        state.risk, state.band = risk.score, risk.band
-        state.contributors = [[name, points] for name, points in risk.contributors]
+        state.risk_score, state.risk_band = risk.score, risk.band
+        state.risk_contributors = [[name, points] for name, points in risk.contributors]
     return late
-
-
-def _split_new(records: list[Accepted], state: UserState, result: BatchResult) -> list[Accepted]:
-    """The records not applied yet: redelivered ones (at or below the state's sequence number) and
-    producer duplicates (an event id among the user's recent ones) are counted and left out."""
-    fresh = []
-    applied_up_to = newest = state.applied_up_to()  # converted once per user, not once per record
-    newest_sequence = ""
-    remember_id = state.remember_id
-    for record in records:
-        sequence = int(record.sequence)
-        if sequence <= applied_up_to:
-            result.replayed += 1
-            continue
-        if remember_id(fingerprint_of(record.event.eventId)):
-            fresh.append(record)
-        else:
-            result.duplicates += 1
-        if sequence > newest:
-            newest, newest_sequence = sequence, record.sequence
-    if newest_sequence:
-        state.applied(newest_sequence)
-    return fresh
 
 
 @dataclass
@@ -237,7 +195,7 @@ def _deliver(sends: list[Decision], by_user: dict[str, UserWork], ports: Ports, 
         log.warning("could not record %d sends before delivery, their users will be retried: %s", len(to_deliver), exc)
         sending.failed = {d.interventionId: str(exc) for d in to_deliver}
         return sending
-    push_endpoints = {d.userId: by_user[d.userId].state.push for d in to_deliver if d.channel is Channel.PUSH}
+    push_endpoints = {d.userId: by_user[d.userId].state.push_endpoint for d in to_deliver if d.channel is Channel.PUSH}
     announced_before = frozenset(d.interventionId for d in to_deliver if ledger.get(d.interventionId) is Delivery.ANNOUNCED)
     report = ports.notifier.deliver(to_deliver, push_endpoints, announced_before)
     sending.failed = report.failed
@@ -285,8 +243,11 @@ def process_batch(
     window_ms = detection_window_ms(settings.detection)
     for user_id, records in grouped.items():
         state = states.get(user_id) or UserState(userId=user_id)
-        work = by_user[user_id] = UserWork(state=state, loaded_seq=state.seq)
-        work.records = _split_new(records, state, result)
+        work = by_user[user_id] = UserWork(state=state, loaded_seq=state.applied_sequence)
+        admitted = state.admit(records)
+        result.replayed += admitted.redelivered
+        result.duplicates += admitted.duplicates
+        work.records = admitted.fresh
         result.late += apply_events(work, settings, catalog, window_ms)
         result.applied += len(work.records)
 

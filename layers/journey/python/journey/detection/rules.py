@@ -61,7 +61,7 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
 
 def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings):
     if event.eventType is EventType.ERROR:
-        feature = event.eventData.feature or state.feature or "unknown"
+        feature = event.eventData.feature or state.current_feature or "unknown"
         errors = [e for e in state.errors if event.timestamp - e[0] <= cfg.error_repeat_window_ms]
         errors.append([event.timestamp, feature, event.eventData.errorType or "error"])
         state.errors = errors[-6:]
@@ -104,7 +104,7 @@ def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSetting
 
 
 def _abandoned(state: UserState, feature: str, started: int, now: int, why: str):
-    state.flows.pop(feature, None)
+    state.open_flows.pop(feature, None)
     return SignalType.ABANDONMENT, feature, Severity.MEDIUM, {"timeSpent": max(0, now - started), "rule": why}
 
 
@@ -114,24 +114,28 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
     if event.eventType is EventType.FEATURE_INTERACTION and data.action == "start":
         found = [
             _abandoned(state, feature, started, now, "flow_timed_out")
-            for feature, started in list(state.flows.items())
+            for feature, started in list(state.open_flows.items())
             if feature != event.feature and now - started > cfg.flow_timeout_ms
         ]
-        state.flows[event.feature] = now
-        if len(state.flows) > 8:
-            del state.flows[next(iter(state.flows))]
+        state.open_flows[event.feature] = now
+        if len(state.open_flows) > 8:
+            del state.open_flows[next(iter(state.open_flows))]
         return found
-    if event.eventType is EventType.APP_LIFECYCLE and data.action in ("background", "session_end", "terminate") and state.flows:
+    if (
+        event.eventType is EventType.APP_LIFECYCLE
+        and data.action in ("background", "session_end", "terminate")
+        and state.open_flows
+    ):
         return [
             _abandoned(state, feature, started, now, f"app_{data.action}_mid_flow")
-            for feature, started in list(state.flows.items())
+            for feature, started in list(state.open_flows.items())
         ]
     return NONE
 
 
 def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings):
     data = event.eventData
-    feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.feature or "help")
+    feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.current_feature or "help")
     if event.eventType is EventType.HELP_REQUEST:
         return [(SignalType.HELP_SEEKING, feature, Severity.MEDIUM, {"rule": "help_request"})]
     if event.eventType in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW) and _is_help(data.screen or data.feature, cfg):
@@ -188,13 +192,13 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
     found: list[StruggleSignal] = []
     for rule in RULES_FOR[event.eventType]:
         for signal_type, feature, base, context in rule(event, state, cfg):
-            recent = sum(1 for t in state.struggles if event.timestamp - t <= cfg.severity_recent_window_ms)
+            recent = sum(1 for t in state.struggle_times if event.timestamp - t <= cfg.severity_recent_window_ms)
             severity = grade(base, feature, recent, cfg)
             key = f"{feature}|{signal_type.value}"
-            last = state.fired.get(key)
+            last = state.last_fired.get(key)
             if last is not None and 0 <= event.timestamp - last[0] < REFRACTORY_MS and severity.rank <= last[1]:
                 continue  # the same episode, no worse than already reported
-            state.fired[key] = [event.timestamp, severity.rank]
+            state.last_fired[key] = [event.timestamp, severity.rank]
             found.append(
                 StruggleSignal(
                     userId=event.userId,
@@ -207,8 +211,8 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
                     context=context,
                 )
             )
-            state.struggles.append(event.timestamp)
+            state.struggle_times.append(event.timestamp)
     feature = event.eventData.feature
-    if feature and feature != state.feature and not _is_help(feature, cfg):
-        state.feature = feature
+    if feature and feature != state.current_feature and not _is_help(feature, cfg):
+        state.current_feature = feature
     return found

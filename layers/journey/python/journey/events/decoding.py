@@ -34,6 +34,8 @@ class Rejection:
 
 Decoded = UserEvent | Rejection
 
+_validate_native_json = UserEvent.__pydantic_validator__.validate_json  # without model_validate_json's wrapper
+
 
 def decode_base64(data: str) -> bytes | Rejection:
     """Strict base64 (what ``base64.b64decode(data, validate=True)`` does, without its wrapper)."""
@@ -44,26 +46,23 @@ def decode_base64(data: str) -> bytes | Rejection:
 
 
 def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
-    """Decode one record's bytes. Never raises for bad input: it returns a :class:`Rejection`."""
+    """Decode one record's bytes. Never raises for bad input: it returns a :class:`Rejection`.
+
+    The common case takes one pass: a complete native event (with its id, no unknown fields) is
+    parsed and validated by pydantic-core straight from the bytes. Anything else (another format, a
+    missing id, unknown fields, any error) takes the general path, which gives the same event or
+    explains the rejection."""
     if len(raw) > max_bytes:
         return Rejection(RejectionCode.OVERSIZE, f"record is {len(raw)} bytes, the limit is {max_bytes}")
     if fmt is None or fmt == NATIVE:
-        event = _complete_native_event(raw)
-        if event is not None:
-            return event
+        try:
+            event = _validate_native_json(raw)
+        except ValueError:  # pydantic's ValidationError is a ValueError
+            pass
+        else:
+            if not has_unknown_fields(event):
+                return event
     return _decode_slowly(raw, fmt)
-
-
-def _complete_native_event(raw: bytes) -> UserEvent | None:
-    """The common case in one pass: a native event with its id and no unknown fields, parsed and
-    validated by pydantic-core straight from the bytes. Anything else (another format, a missing id,
-    unknown fields, any error) returns None and takes the general path, which gives the same result
-    or explains the rejection."""
-    try:
-        event = UserEvent.model_validate_json(raw)
-    except ValidationError:
-        return None
-    return None if has_unknown_fields(event) else event
 
 
 def has_unknown_fields(event: UserEvent) -> bool:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from binascii import a2b_base64
 from typing import NamedTuple
 
-from journey.events.decoding import Rejection, decode_base64, decode_event, has_unknown_fields
+from journey.events.decoding import Rejection, decode_base64, decode_event
 from journey.events.model import UserEvent
-from journey.events.normalizers import NATIVE
 
 
 class Accepted(NamedTuple):
@@ -42,39 +40,10 @@ ReadRecord = Accepted | Quarantined
 def read_record(
     sequence: str, partition_key: str, data: str, arrival: float, max_bytes: int, fmt: str | None = None
 ) -> ReadRecord:
+    """The one way a stream record is read: its base64 data decoded, normalized and validated into an
+    accepted event, or quarantined with the reason (the data kept exactly as it arrived)."""
     raw = decode_base64(data)
-    decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
-    if isinstance(decoded, Rejection):
+    decoded = raw if type(raw) is Rejection else decode_event(raw, max_bytes, fmt)
+    if type(decoded) is Rejection:
         return Quarantined(decoded, sequence, partition_key, data, arrival)
     return Accepted(decoded, sequence, arrival)
-
-
-def read_lambda_records(records: list[dict], max_bytes: int, fmt: str | None = None) -> list[ReadRecord]:
-    """Every record of a Lambda Kinesis event, read in order.
-
-    This runs for every event, so the common case (a complete native event) is read inline: strict
-    base64, then pydantic-core validating straight from the bytes. Anything else takes
-    :func:`read_record`, which gives the same result or the rejection with its reason."""
-    validate = UserEvent.__pydantic_validator__.validate_json
-    fast = fmt is None or fmt == NATIVE
-    out: list[ReadRecord] = []
-    append = out.append
-    for record in records:
-        payload = record["kinesis"]
-        data = payload["data"]
-        if fast:
-            try:
-                raw = a2b_base64(data, strict_mode=True)
-                if len(raw) <= max_bytes:
-                    event = validate(raw)
-                    if not has_unknown_fields(event):
-                        append(Accepted(event, payload["sequenceNumber"], payload["approximateArrivalTimestamp"]))
-                        continue
-            except (ValueError, TypeError):  # binascii.Error and pydantic's ValidationError are ValueErrors
-                pass
-        append(
-            read_record(
-                payload["sequenceNumber"], payload["partitionKey"], data, payload["approximateArrivalTimestamp"], max_bytes, fmt
-            )
-        )
-    return out

@@ -9,8 +9,6 @@ check the treated ones pass, so the two groups are comparable; they never receiv
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import Enum
@@ -18,86 +16,17 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from journey.detection.signals import Severity, SignalType, StruggleSignal
+from journey.interventions.catalog import CatalogEntry, Channel
 from journey.settings import PolicySettings
 from journey.users.state import UserState
 
 IN_APP_ACTIVE_MS = 300_000
 
 
-class Channel(str, Enum):
-    IN_APP = "in_app"
-    PUSH = "push"
-    SNS = "sns"
-
-
 class Outcome(str, Enum):
     SEND = "sent"
     HELD_OUT = "held_out"
     SUPPRESSED = "suppressed"
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogEntry:
-    interventionType: str
-    signalType: SignalType
-    feature: str  # "*" matches every feature
-    channels: tuple[Channel, ...]
-    message: str  # facts only: no invented scarcity or urgency
-
-    def matches(self, signal: StruggleSignal) -> bool:
-        return self.signalType is signal.signalType and self.feature in ("*", signal.featureId)
-
-
-DEFAULT_CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("guided_tour", SignalType.RAGE_TAP, "*", (Channel.IN_APP,), "A short guide to {feature} is available."),
-    CatalogEntry(
-        "step_by_step_help", SignalType.REPEATED_ATTEMPTS, "*", (Channel.IN_APP, Channel.PUSH), "Step-by-step help for {feature}."
-    ),
-    CatalogEntry(
-        "error_recovery",
-        SignalType.ERROR_PATTERN,
-        "*",
-        (Channel.IN_APP, Channel.PUSH, Channel.SNS),
-        "We saw errors in {feature}; here is how to fix them.",
-    ),
-    CatalogEntry(
-        "navigation_hint", SignalType.SCREEN_LOOP, "*", (Channel.IN_APP,), "Looking for something in {feature}? Try search."
-    ),
-    CatalogEntry(
-        "resume_reminder",
-        SignalType.ABANDONMENT,
-        "*",
-        (Channel.PUSH, Channel.SNS, Channel.IN_APP),
-        "Your progress in {feature} is saved.",
-    ),
-    CatalogEntry(
-        "support_offer",
-        SignalType.HELP_SEEKING,
-        "*",
-        (Channel.IN_APP, Channel.SNS),
-        "Support can help with {feature}: open chat.",
-    ),
-)
-
-
-@lru_cache(maxsize=4)
-def load_catalog(path: str | None = None) -> tuple[CatalogEntry, ...]:
-    """The default catalog, or the one at ``JOURNEY_CATALOG_PATH`` (a JSON list of entries)."""
-    path = path or os.environ.get("JOURNEY_CATALOG_PATH")
-    if not path:
-        return DEFAULT_CATALOG
-    with open(path, encoding="utf-8") as handle:
-        raw = json.load(handle)
-    return tuple(
-        CatalogEntry(
-            interventionType=item["interventionType"],
-            signalType=SignalType(item["signalType"]),
-            feature=item.get("feature", "*"),
-            channels=tuple(Channel(c) for c in item["channels"]),
-            message=item["message"],
-        )
-        for item in raw
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +104,15 @@ def channel_blocker(channel: Channel, state: UserState, now: int, cfg: PolicySet
     if channel is Channel.IN_APP:
         if not in_app:
             return "no_in_app_consent"
-        return None if now - state.last <= IN_APP_ACTIVE_MS else "not_in_app"
+        return None if now - state.last_event_at <= IN_APP_ACTIVE_MS else "not_in_app"
     if channel is Channel.PUSH:
         if not push:
             return "no_push_consent"
-        if not state.push:
+        if not state.push_endpoint:
             return "no_push_endpoint"
     elif not messages:
         return "no_message_consent"
-    return "quiet_hours" if in_quiet_hours(now, state.tz, cfg) else None
+    return "quiet_hours" if in_quiet_hours(now, state.timezone, cfg) else None
 
 
 def intervention_id(signal: StruggleSignal, entry: CatalogEntry) -> str:
@@ -224,10 +153,10 @@ def decide(
             triggerEventId=signal.triggerEventId,
         )
 
-    last = state.cooldown.get(signal.featureId)
+    last = state.feature_cooldowns.get(signal.featureId)
     if last is not None and now - last < cfg.feature_cooldown_ms:
         return decision(Outcome.SUPPRESSED, None, "feature_cooldown")
-    if len([t for t in state.sends if now - t < cfg.frequency_window_ms]) >= cfg.frequency_cap:
+    if len([t for t in state.send_times if now - t < cfg.frequency_window_ms]) >= cfg.frequency_cap:
         return decision(Outcome.SUPPRESSED, None, "frequency_cap")
     blockers = []
     channel = None
@@ -240,13 +169,13 @@ def decide(
     if channel is None:
         return decision(Outcome.SUPPRESSED, None, ",".join(blockers) or "no_channel")
 
-    state.cooldown[signal.featureId] = now
+    state.feature_cooldowns[signal.featureId] = now
     if in_holdout(signal.userId, signal.signalType, cfg.holdout_percent, cfg.holdout_salt):
         made = decision(Outcome.HELD_OUT, channel, "holdout")
     else:
-        state.sends.append(now)
+        state.send_times.append(now)
         made = decision(Outcome.SEND, channel, "policy_passed")
-    state.episodes[signal.featureId] = [
+    state.open_episodes[signal.featureId] = [
         signal.signalId,
         signal.signalType.value,
         now,

@@ -1,62 +1,114 @@
-"""Powertools' BatchProcessor, extended for a stream processed a user at a time in bulk.
+"""A Kinesis batch as Lambda delivers it: read ▸ run ▸ partial batch response.
 
-Each record is read on its own (decode, normalize, validate) through the standard record
-handler, so a bad record becomes a quarantined item, never a batch failure. The accepted records
-then go through :func:`journey.pipeline.process_batch` together, and the records it reports as
-transiently failed are handed back to Powertools' failure handler, which builds the partial batch
-response (Kinesis checkpoints at the lowest failed sequence number and replays from there).
+Every record is read the one way records are read (:func:`journey.events.records.read_record`):
+a bad record becomes a quarantined item with its reason, never a batch failure. The batch is then
+run as a whole (the stream batch use case groups it by user), and the records it reports as
+transiently failed go back to Lambda as ``batchItemFailures``: Kinesis checkpoints below the
+lowest failed sequence number and redelivers from there.
+
+As Powertools' ``BatchProcessor`` does (``raise_on_entire_batch_failure``), a batch in which every
+record failed raises instead, so the event source mapping treats it as a function error (retry,
+bisect on error, then the on-failure destination).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-
-from journey.app.ports import TransientError
-from journey.app.stream_batch import BatchResult
-from journey.events.records import ReadRecord, read_lambda_records, read_record
-
-RunBatch = Callable[[list[ReadRecord], str], BatchResult]
+from journey.errors import TransientError
+from journey.events.records import ReadRecord, read_record
 
 
-def batch_key(records: list[dict]) -> str:
+class BatchOutcome(Protocol):
+    """What a run of a batch must report: the sequence numbers to hand back for redelivery."""
+
+    @property
+    def failed_sequences(self) -> set[str]: ...
+
+
+Outcome = TypeVar("Outcome", bound=BatchOutcome)
+
+
+class EntireBatchFailed(TransientError):
+    """Every record of the batch failed transiently: the invocation fails and Lambda retries it."""
+
+
+def batch_key(records: list[dict[str, Any]]) -> str:
     """A stable name for a batch: shard and sequence range (a replay of the same batch gets the same key)."""
     first, last = records[0], records[-1]
     shard = first.get("eventID", "shard:").split(":", 1)[0] or "shard"
     return f"{shard}/{first['kinesis']['sequenceNumber']}-{last['kinesis']['sequenceNumber']}"
 
 
-class UserBatchProcessor(BatchProcessor):
-    def __init__(self, run_batch: RunBatch, max_record_bytes: int, fmt: str | None = None):
-        super().__init__(event_type=EventType.KinesisDataStreams)
-        self.run_batch = run_batch
-        self.max_record_bytes = max_record_bytes
-        self.fmt = fmt
-        self.result: BatchResult | None = None
-
-    def read(self, record: dict) -> ReadRecord:
-        """One raw Lambda record read. Reading never raises for bad input (it quarantines), so the
-        per-record wrapping of Powertools' ``_process_record`` is skipped: at 30k records a second
-        it costs more than the decoding itself."""
+def read_kinesis_records(records: list[dict[str, Any]], max_bytes: int, fmt: str | None = None) -> list[ReadRecord]:
+    """Every record of a Lambda Kinesis event, read in order."""
+    items: list[ReadRecord] = []
+    append = items.append
+    for record in records:
         payload = record["kinesis"]
-        return read_record(
-            payload["sequenceNumber"],
-            payload["partitionKey"],
-            payload["data"],
-            payload["approximateArrivalTimestamp"],
-            self.max_record_bytes,
-            self.fmt,
+        append(
+            read_record(
+                payload["sequenceNumber"],
+                payload["partitionKey"],
+                payload["data"],
+                payload["approximateArrivalTimestamp"],
+                max_bytes,
+                fmt,
+            )
         )
+    return items
 
-    def process(self) -> list[tuple]:
-        items = read_lambda_records(self.records, self.max_record_bytes, self.fmt)
-        outcomes: list[tuple] = [("success", item, record) for item, record in zip(items, self.records, strict=False)]
-        self.result = self.run_batch(items, batch_key(self.records)) if self.records else BatchResult()
-        if self.result.failed_sequences:
-            error = TransientError("a dependency failed for this record's user; Kinesis will redeliver it")
-            for record in self.records:
-                if record["kinesis"]["sequenceNumber"] in self.result.failed_sequences:
-                    outcomes.append(self.failure_handler(KinesisStreamRecord(record), (TransientError, error, None)))
-        return outcomes
+
+def partial_response(records: list[dict[str, Any]], failed_sequences: set[str]) -> dict[str, list[dict[str, str]]]:
+    """Lambda's partial batch response for Kinesis, failed records in stream order."""
+    if not failed_sequences:
+        return {"batchItemFailures": []}
+    if len(failed_sequences) >= len(records) and all(r["kinesis"]["sequenceNumber"] in failed_sequences for r in records):
+        raise EntireBatchFailed(f"all {len(records)} records of the batch failed transiently; Lambda will retry it")
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": r["kinesis"]["sequenceNumber"]}
+            for r in records
+            if r["kinesis"]["sequenceNumber"] in failed_sequences
+        ]
+    }
+
+
+def handle_kinesis_batch(
+    event: dict[str, Any],
+    run: Callable[[list[ReadRecord], str], Outcome],
+    report: Callable[[Outcome], None],
+    max_bytes: int,
+    fmt: str | None = None,
+) -> dict[str, list[dict[str, str]]]:
+    """Read ▸ run ▸ report ▸ partial batch response, for one Lambda Kinesis event."""
+    records = event["Records"]
+    items = read_kinesis_records(records, max_bytes, fmt)
+    outcome = run(items, batch_key(records) if records else "empty")
+    report(outcome)
+    return partial_response(records, outcome.failed_sequences)
+
+
+def lambda_record(shard_id: str, record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """One record of a Kinesis ``GetRecords`` page in the shape Lambda hands to a function (the local
+    runtime's event source mapping and ``ops.redrive`` build events with it)."""
+    arrival = record["ApproximateArrivalTimestamp"]
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "data": base64.b64encode(record["Data"]).decode(),
+            "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime) else float(arrival),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{record['SequenceNumber']}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/local-stream-processor",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+    }

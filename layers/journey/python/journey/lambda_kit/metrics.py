@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from journey.app.stream_batch import BatchResult
 from journey.interventions.policy import Outcome
 
 
-def publish_metrics(metrics, result: BatchResult) -> None:
+def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="EventsIn", unit=MetricUnit.Count, value=result.received)
     metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=result.applied)
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected_total)
@@ -33,3 +34,22 @@ def publish_metrics(metrics, result: BatchResult) -> None:
         metrics.add_metric(name="AnalyticsWriteFailed", unit=MetricUnit.Count, value=1)
     for latency in result.decision_latency_ms[:100]:
         metrics.add_metric(name="DecisionLatency", unit=MetricUnit.Milliseconds, value=latency)
+
+
+def log_batch(logger: Logger, result: BatchResult) -> None:
+    """One structured log line per batch: what came in and what became of it."""
+    logger.info(
+        "batch processed",
+        extra={
+            "received": result.received,
+            "applied": result.applied,
+            "rejected": dict(result.rejected),
+            "duplicates": result.duplicates,
+            "redelivered_skipped": result.replayed,
+            "late": result.late,
+            "signals": len(result.signals),
+            "sent": len(result.delivered),
+            "unconfirmed": result.unconfirmed,
+            "failed_records": len(result.failed_sequences),
+        },
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from journey.events.model import EventType, UserEvent
-from journey.users.state import DAY_MS, UserState, short_id
+from journey.kernel.clock import DAY_MS
+from journey.kernel.ids import short_id
+from journey.users.state import UserState
 
 SUCCESS_ACTIONS = frozenset({"complete", "completed", "success", "succeeded", "submit_success"})
 
@@ -12,26 +14,26 @@ def update_profile(event: UserEvent, state: UserState) -> None:
     """Fold one event into the user's profile features (pure state update, no I/O)."""
     now = event.timestamp
     session = short_id(event.sessionId)
-    if session != state.sid:
-        if state.last:
-            state.gap = round(max(0, now - state.last) / DAY_MS, 3)
-        state.sid = session
-        state.sess.append(now)
-    if not state.first:
-        state.first = now
-    if now > state.last:
-        state.last = now
+    if session != state.session:
+        if state.last_event_at:
+            state.days_between_sessions = round(max(0, now - state.last_event_at) / DAY_MS, 3)
+        state.session = session
+        state.session_starts.append(now)
+    if not state.first_event_at:
+        state.first_event_at = now
+    if now > state.last_event_at:
+        state.last_event_at = now
 
     device, context, data = event.deviceInfo, event.userContext, event.eventData
     if device.timezone:
-        state.tz = device.timezone
+        state.timezone = device.timezone
     if device.pushEndpoint:
-        state.push = device.pushEndpoint
+        state.push_endpoint = device.pushEndpoint
     consent = context.consent
     if consent is not None:
         state.consent = [consent.inApp, consent.push, consent.messages]
     if context.userSegment:
-        state.seg = context.userSegment
+        state.segment = context.userSegment
 
     kind = event.eventType
     if kind is EventType.FEATURE_INTERACTION:
@@ -39,14 +41,14 @@ def update_profile(event: UserEvent, state: UserState) -> None:
         if action == "start":
             state.flows_started += 1
         elif action in SUCCESS_ACTIONS:
-            state.flows.pop(event.feature, None)
+            state.open_flows.pop(event.feature, None)
             state.flows_done += 1
     elif kind is EventType.VIDEO_ENGAGEMENT and data.completionRate is not None:
-        state.videos += 1
-        prior = state.video if state.video >= 0 else 0.0
-        state.video = round(prior + (data.completionRate - prior) / state.videos, 4)
+        state.videos_watched += 1
+        prior = state.video_completion if state.video_completion >= 0 else 0.0
+        state.video_completion = round(prior + (data.completionRate - prior) / state.videos_watched, 4)
     elif kind is EventType.HELP_REQUEST:
-        state.support.append(now)
+        state.support_contact_times.append(now)
     if data.progress is not None and data.progress > state.progress:
         state.progress = data.progress
 

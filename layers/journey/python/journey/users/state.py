@@ -1,127 +1,102 @@
 """A user's rolling state: the small, hot item read and written once per user per batch.
 
 DynamoDB bills a whole item on every write (1 write unit per KB), so the state is kept compact:
-bounded windows, short keys, serialized as one JSON attribute. docs/data-model.md explains each
-field and its bound.
+bounded windows and lists, stored positionally by :mod:`journey.users.codec`. docs/data-model.md
+explains each field and its bound. Fields may only ever be added at the end (see the codec).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from functools import lru_cache
-from operator import attrgetter
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-import orjson
+from journey.events.records import Accepted
+from journey.kernel.clock import DAY_MS
+from journey.kernel.ids import fingerprint
 
-DAY_MS = 86_400_000
 RECENT_IDS = 24
-STATE_FORMAT = 1  # the first element of a stored state (see UserState.to_json)
 
 
-def fingerprint(event_id: str) -> str:
-    """An 8-hex-digit fingerprint of an event id: among a user's last few ids a collision is ~1 in 10^8."""
-    return _blake2b(event_id.encode(), digest_size=4).hexdigest()
+class Admission(NamedTuple):
+    """A user's records split by the exactly-once rule (:meth:`UserState.admit`)."""
 
-
-_blake2b = hashlib.blake2b
-# The same fingerprint, cached, for ids that repeat (a session id recurs on each of its events;
-# event ids are unique, so caching them would only cost).
-short_id = lru_cache(maxsize=4096)(fingerprint)
+    fresh: list[Accepted]  # to apply, in stream order
+    redelivered: int  # at or below the sequence number already applied
+    duplicates: int  # an event id among the user's recent ones (a producer retry)
 
 
 @dataclass(slots=True)
 class UserState:
     userId: str
-    seq: str = ""  # highest Kinesis sequence number applied (exactly-once under redelivery)
-    ids: list[str] = field(default_factory=list)  # fingerprints of the last RECENT_IDS event ids
-    tz: str = ""
+    applied_sequence: str = ""  # highest Kinesis sequence number applied (exactly-once under redelivery)
+    recent_event_ids: list[str] = field(default_factory=list)  # fingerprints of the last RECENT_IDS event ids
+    timezone: str = ""
     consent: list[bool] = field(default_factory=lambda: [True, False, False])  # inApp, push, messages
-    push: str = ""  # push endpoint (SNS platform endpoint ARN or device token)
-    seg: str = "new_user"
-    first: int = 0
-    last: int = 0
-    sid: str = ""  # current session fingerprint
-    sess: list[int] = field(default_factory=list)  # session starts, last 14 days (the trend window)
-    gap: float = 0.0  # days between the last two sessions (days since last login at the latest start)
-    struggles: list[int] = field(default_factory=list)  # struggle signal times, last 7 days
-    support: list[int] = field(default_factory=list)  # support contacts, last 30 days
+    push_endpoint: str = ""  # SNS platform endpoint ARN or device token
+    segment: str = "new_user"
+    first_event_at: int = 0
+    last_event_at: int = 0  # the newest event time seen
+    session: str = ""  # fingerprint of the current session id
+    session_starts: list[int] = field(default_factory=list)  # last 14 days (the trend window)
+    days_between_sessions: float = 0.0  # between the last two sessions (days since last login at the latest start)
+    struggle_times: list[int] = field(default_factory=list)  # struggle signal times, last 7 days
+    support_contact_times: list[int] = field(default_factory=list)  # last 30 days
     flows_started: int = 0
     flows_done: int = 0
-    video: float = -1.0  # running mean video completion (-1: no video yet)
-    videos: int = 0
+    video_completion: float = -1.0  # running mean video completion (-1: no video yet)
+    videos_watched: int = 0
     progress: float = 0.0
     taps: list[list[Any]] = field(default_factory=list)  # [t, x, y, target]
-    errors: list[list[Any]] = field(default_factory=list)  # [t, feature]
+    errors: list[list[Any]] = field(default_factory=list)  # [t, feature, errorType]
     screens: list[list[Any]] = field(default_factory=list)  # [t, screen]
-    flows: dict[str, int] = field(default_factory=dict)  # open flows: feature -> start
-    fired: dict[str, list[int]] = field(default_factory=dict)  # "feature|type" -> [last signal time, severity rank]
-    feature: str = ""  # the feature the user was last in
-    sends: list[int] = field(default_factory=list)  # intervention send times (cap window)
-    cooldown: dict[str, int] = field(default_factory=dict)  # feature -> last decision time
-    episodes: dict[str, list[Any]] = field(default_factory=dict)  # feature -> [signalId, type, t, iid, heldOut]
-    risk: int = 0
-    band: str = "LOW"
-    contributors: list[list[Any]] = field(default_factory=list)
+    open_flows: dict[str, int] = field(default_factory=dict)  # feature -> start
+    last_fired: dict[str, list[int]] = field(default_factory=dict)  # "feature|type" -> [last signal time, severity rank]
+    current_feature: str = ""  # the feature the user was last in
+    send_times: list[int] = field(default_factory=list)  # intervention send times (cap window)
+    feature_cooldowns: dict[str, int] = field(default_factory=dict)  # feature -> last decision time
+    open_episodes: dict[str, list[Any]] = field(default_factory=dict)  # feature -> [signalId, type, t, iid, heldOut]
+    risk_score: int = 0
+    risk_band: str = "LOW"
+    risk_contributors: list[list[Any]] = field(default_factory=list)  # [[feature name, points], ...]
 
-    # --- serialization -------------------------------------------------------------------
-    def to_json(self) -> str:
-        """The stored form: ``[STATE_FORMAT, <every field but userId, in declaration order>]``.
+    # --- exactly-once --------------------------------------------------------------------
+    def admit(self, records: list[Accepted]) -> Admission:
+        """The exactly-once rule, the one place it is defined: of a user's records (in stream order),
+        those at or below the highest sequence number already applied are redeliveries, and those
+        whose event id is among the user's recent ones are producer duplicates; the rest are fresh.
+        Every fresh record's id joins the recent ones, and the applied sequence number moves to the
+        highest one seen (a duplicate's included: it has been dealt with)."""
+        fresh: list[Accepted] = []
+        redelivered = duplicates = 0
+        applied_up_to = newest = int(self.applied_sequence) if self.applied_sequence else -1  # converted once per user
+        newest_sequence = ""
+        remember = self._remember
+        for record in records:
+            sequence = int(record.sequence)
+            if sequence <= applied_up_to:
+                redelivered += 1
+                continue
+            if remember(fingerprint(record.event.eventId)):
+                fresh.append(record)
+            else:
+                duplicates += 1
+            if sequence > newest:
+                newest, newest_sequence = sequence, record.sequence
+        if newest_sequence:
+            self.applied_sequence = newest_sequence
+        return Admission(fresh, redelivered, duplicates)
 
-        Positional, not keyed: about a sixth smaller than an object with field names (the item
-        is billed per KB on every write) and is written and read without a Python loop. Fields are
-        only ever added at the end, so an older item (shorter array) reads with defaults for the
-        rest, and a newer one's extra fields are ignored."""
-        return orjson.dumps((STATE_FORMAT, *_read_fields(self))).decode()
-
-    @classmethod
-    def from_json(cls, user_id: str, text: str | None) -> UserState:
-        if not text:
-            return cls(userId=user_id)
-        data = orjson.loads(text)
-        if type(data) is list and data and data[0] == STATE_FORMAT:
-            return cls(user_id, *data[1 : 1 + len(_FIELD_ORDER)])
-        if type(data) is not dict:
-            raise ValueError(f"user state of {user_id!r} is in no known format (starts {text[:40]!r})")
-        state = cls(userId=user_id)  # the keyed form, as the first release wrote it
-        for name, value in data.items():
-            if name in _FIELD_NAMES:
-                setattr(state, name, value)
-        return state
-
-    # --- exactly-once helpers -------------------------------------------------------------
-    def applied_up_to(self) -> int:
-        """The highest sequence number applied, as a number (-1 before any)."""
-        return int(self.seq) if self.seq else -1
-
-    def already_applied(self, sequence_number: str) -> bool:
-        return int(sequence_number) <= self.applied_up_to()
-
-    def seen(self, fingerprint: str) -> bool:
-        """``fingerprint``: :func:`short_id` of the event id."""
-        return fingerprint in self.ids
-
-    def remember_id(self, fingerprint: str) -> bool:
+    def _remember(self, event_fingerprint: str) -> bool:
         """Add an event's fingerprint to the window of recent ids; False if it is there already (a
         duplicate, which does not push an older id out of the window)."""
-        ids = self.ids
-        if fingerprint in ids:
+        ids = self.recent_event_ids
+        if event_fingerprint in ids:
             return False
-        ids.append(fingerprint)
+        ids.append(event_fingerprint)
         if len(ids) > RECENT_IDS:
             del ids[: len(ids) - RECENT_IDS]
         return True
-
-    def applied(self, sequence_number: str) -> None:
-        """Records that everything up to ``sequence_number`` has been applied."""
-        if not self.seq or int(sequence_number) > int(self.seq):
-            self.seq = sequence_number
-
-    def remember(self, fingerprint: str, sequence_number: str) -> None:
-        self.remember_id(fingerprint)
-        self.applied(sequence_number)
 
     # --- pruning keeps the item small ----------------------------------------------------
     def prune(
@@ -136,30 +111,24 @@ class UserState:
 
         Runs once per user per batch; most windows are empty or already current, so each is
         rebuilt only when it holds something."""
-        if self.sess:
-            self.sess = [t for t in self.sess if now - t <= 14 * DAY_MS][-20:]
-        if self.struggles:
-            self.struggles = [t for t in self.struggles if now - t <= 7 * DAY_MS][-10:]
-        if self.support:
-            self.support = [t for t in self.support if now - t <= 30 * DAY_MS][-6:]
-        if self.sends:
-            self.sends = [t for t in self.sends if now - t <= cap_window_ms]
-        if self.cooldown:
-            self.cooldown = {k: t for k, t in self.cooldown.items() if now - t <= cooldown_ms}
-        if self.fired:
-            self.fired = {k: f for k, f in self.fired.items() if now - f[0] <= window_ms}
+        if self.session_starts:
+            self.session_starts = [t for t in self.session_starts if now - t <= 14 * DAY_MS][-20:]
+        if self.struggle_times:
+            self.struggle_times = [t for t in self.struggle_times if now - t <= 7 * DAY_MS][-10:]
+        if self.support_contact_times:
+            self.support_contact_times = [t for t in self.support_contact_times if now - t <= 30 * DAY_MS][-6:]
+        if self.send_times:
+            self.send_times = [t for t in self.send_times if now - t <= cap_window_ms]
+        if self.feature_cooldowns:
+            self.feature_cooldowns = {k: t for k, t in self.feature_cooldowns.items() if now - t <= cooldown_ms}
+        if self.last_fired:
+            self.last_fired = {k: f for k, f in self.last_fired.items() if now - f[0] <= window_ms}
         if self.taps:
             self.taps = [tap for tap in self.taps if now - tap[0] <= window_ms]
         if self.errors:
             self.errors = [e for e in self.errors if now - e[0] <= window_ms]
         if self.screens:
             self.screens = [v for v in self.screens if now - v[0] <= window_ms]
-        if self.episodes:
-            recent = sorted(self.episodes.items(), key=lambda item: item[1][2])[-4:]
-            self.episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
-
-
-_DEFAULTS = {f.name: (f.default_factory() if callable(f.default_factory) else f.default) for f in fields(UserState)}
-_FIELD_ORDER = tuple(name for name in _DEFAULTS if name != "userId")
-_FIELD_NAMES = frozenset(_FIELD_ORDER)
-_read_fields = attrgetter(*_FIELD_ORDER)
+        if self.open_episodes:
+            recent = sorted(self.open_episodes.items(), key=lambda item: item[1][2])[-4:]
+            self.open_episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}

@@ -1,8 +1,8 @@
 """The journey store on DynamoDB: bulk reads (BatchGetItem, 100 keys) and bulk writes (BatchWriteItem, 25 items).
 
-Items are written with the low-level client and pre-serialized JSON attributes: the hot state is
-one compact string, which keeps both the bill (write units are per KB of the whole item) and the
-CPU cost of serialization small.
+Items are built and read by the per-table codecs in :mod:`journey.adapters.aws.codecs`, written
+with the low-level client: the hot state is one compact string, which keeps both the bill (write
+units are per KB of the whole item) and the CPU cost of serialization small.
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from pydantic_core import to_json
-
 from journey.adapters.aws.clients import as_transient, client
-from journey.app.ports import Delivery, TransientError, Writes
+from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item
+from journey.adapters.aws.codecs.journal import journal_item
+from journey.adapters.aws.codecs.signals import signal_item
+from journey.adapters.aws.codecs.user_state import STATE_ATTRIBUTE, state_from_item, state_item
+from journey.app.ports import Writes
+from journey.errors import TransientError
+from journey.interventions.ledger import Delivery
 from journey.interventions.policy import Decision
-from journey.users.state import DAY_MS, UserState
+from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from journey.users.state import UserState
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -36,97 +40,16 @@ class TableNames:
     @classmethod
     def from_env(cls) -> TableNames:
         return cls(
-            state=os.environ["STATE_TABLE"],
-            events=os.environ["EVENTS_TABLE"],
-            signals=os.environ["SIGNALS_TABLE"],
-            interventions=os.environ["INTERVENTIONS_TABLE"],
+            state=os.environ[USER_STATE.env],
+            events=os.environ[USER_EVENTS.env],
+            signals=os.environ[STRUGGLE_SIGNALS.env],
+            interventions=os.environ[INTERVENTIONS.env],
         )
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _s(value: str) -> dict:
-    return {"S": value}
-
-
-def _n(value: float | int) -> dict:
-    return {"N": str(value)}
-
-
-def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
-    # written once per user per batch: attribute values spelled out rather than built by _s/_n
-    last = state.last
-    return {
-        "userId": {"S": state.userId},
-        "st": {"S": state.to_json()},
-        "exitRiskScore": {"N": str(state.risk)},
-        "riskBand": {"S": state.band},
-        "lastActiveAt": {"N": str(last)},
-        "ttl": {"N": str((last + ttl_days * DAY_MS) // 1000)},
-    }
-
-
-JOURNAL_SEQ_DIGITS = 64  # Kinesis sequence numbers are up to 128 bits (39 decimal digits) and usually 56 long
-
-
-def journal_item(user_id: str, after_seq: str, entries: list[list], ttl_days: int) -> dict[str, Any]:
-    """One chunk of the user's journal, keyed by the sequence number their state had reached before
-    it. A replay starts from the same state, so it rewrites the same key, however a retry cut the
-    batch: the journal never holds an event twice."""
-    stamps = [entry[1] for entry in entries]
-    latest = max(stamps)
-    return {
-        "userId": {"S": user_id},
-        "sk": {"S": (after_seq or "0").zfill(JOURNAL_SEQ_DIGITS)},
-        "from": {"N": str(min(stamps))},
-        "to": {"N": str(latest)},
-        "ev": {"S": orjson.dumps(entries).decode()},
-        "ttl": {"N": str((latest + ttl_days * DAY_MS) // 1000)},
-    }
-
-
-def signal_item(signal, ttl_days: int) -> dict[str, Any]:
-    return {
-        "userId": _s(signal.userId),
-        "sk": _s(f"{signal.featureId}#{signal.detectedAt:013d}#{signal.signalType.value}"),
-        "featureId": _s(signal.featureId),
-        "detectedAt": _n(signal.detectedAt),
-        "signalType": _s(signal.signalType.value),
-        "severity": _s(signal.severity.value),
-        "signalId": _s(signal.signalId),
-        "rule": _s(signal.rule),
-        "ctx": _s(to_json(signal.context, fallback=str).decode()),
-        "ttl": _n((signal.detectedAt + ttl_days * DAY_MS) // 1000),
-    }
-
-
-def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None = None) -> dict[str, Any]:
-    record = decision.as_record()
-    item = {k: _s(v) for k, v in record.items() if isinstance(v, str) and v}
-    item["heldOut"] = {"BOOL": record["heldOut"]}
-    item["decidedAt"] = _n(decision.decidedAt)
-    item["ttl"] = _n((decision.decidedAt + ttl_days * DAY_MS) // 1000)
-    if delivery is not None:
-        item["delivery"] = _s(delivery.value)
-    return item
-
-
-def outcome_item(outcome, ttl_days: int) -> dict[str, Any]:
-    return {
-        "userId": _s(outcome.userId),
-        "interventionId": _s(f"outcome#{outcome.interventionId}"),
-        "signalId": _s(outcome.signalId),
-        "signalType": _s(outcome.signalType),
-        "featureId": _s(outcome.featureId),
-        "heldOut": {"BOOL": outcome.heldOut},
-        "resolved": {"BOOL": True},
-        "resolvedAt": _n(outcome.resolvedAt),
-        "resolutionMs": _n(outcome.resolutionMs),
-        "ttl": _n((outcome.resolvedAt + ttl_days * DAY_MS) // 1000),
-    }
 
 
 class DynamoJourneyStore:
@@ -163,17 +86,17 @@ class DynamoJourneyStore:
         return found
 
     def load_states(self, user_ids: list[str]) -> dict[str, UserState]:
-        items = self._batch_get(self.tables.state, [{"userId": _s(u)} for u in user_ids], "userId, st")
-        return {item["userId"]["S"]: UserState.from_json(item["userId"]["S"], item.get("st", {}).get("S")) for item in items}
+        items = self._batch_get(self.tables.state, [{"userId": {"S": u}} for u in user_ids], f"userId, {STATE_ATTRIBUTE}")
+        return {item["userId"]["S"]: state_from_item(item) for item in items}
 
     def delivery_states(self, decisions: list[Decision]) -> dict[str, Delivery]:
         keys = {(d.userId, d.interventionId) for d in decisions}
         items = self._batch_get(
             self.tables.interventions,
-            [{"userId": _s(u), "interventionId": _s(i)} for u, i in sorted(keys)],
+            [{"userId": {"S": u}, "interventionId": {"S": i}} for u, i in sorted(keys)],
             "interventionId, delivery",
         )
-        return {item["interventionId"]["S"]: Delivery(item["delivery"]["S"]) for item in items if "delivery" in item}
+        return {item["interventionId"]["S"]: state for item in items if (state := delivery_of(item)) is not None}
 
     def record_intent(self, decisions: list[Decision]) -> None:
         self._write([(self.tables.interventions, decision_item(d, self.ttl_days, Delivery.PENDING)) for d in decisions])

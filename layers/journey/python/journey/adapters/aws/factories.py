@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from journey.app.stream_batch import Ports
+from journey.app.ports import Ports
 from journey.settings import load_settings
 
 

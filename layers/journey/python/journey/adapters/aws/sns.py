@@ -12,8 +12,10 @@ import logging
 import os
 
 from journey.adapters.aws.clients import as_transient, client
-from journey.app.ports import DeliveryReport, TransientError
-from journey.interventions.policy import Channel, Decision
+from journey.app.ports import DeliveryReport
+from journey.errors import TransientError
+from journey.interventions.catalog import Channel
+from journey.interventions.policy import Decision
 
 log = logging.getLogger(__name__)
 PUBLISH_BATCH_LIMIT = 10

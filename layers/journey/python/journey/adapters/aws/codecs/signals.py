@@ -1,0 +1,39 @@
+"""The StruggleSignals table: one item per signal, keyed ``featureId#detectedAt#signalType`` within
+the user (the feature index reads hot spots by feature and time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic_core import to_json
+
+from journey.adapters.aws.codecs.attributes import n, plain, s, ttl_of
+from journey.detection.signals import StruggleSignal
+
+
+def signal_key(signal: StruggleSignal) -> str:
+    return f"{signal.featureId}#{signal.detectedAt:013d}#{signal.signalType.value}"
+
+
+def signal_item(signal: StruggleSignal, ttl_days: int) -> dict[str, Any]:
+    return {
+        "userId": s(signal.userId),
+        "sk": s(signal_key(signal)),
+        "featureId": s(signal.featureId),
+        "detectedAt": n(signal.detectedAt),
+        "signalType": s(signal.signalType.value),
+        "severity": s(signal.severity.value),
+        "signalId": s(signal.signalId),
+        "rule": s(signal.rule),
+        "ctx": s(to_json(signal.context, fallback=str).decode()),
+        "ttl": n(ttl_of(signal.detectedAt, ttl_days)),
+    }
+
+
+def signal_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored signal as plain values (``context`` decoded, ``ttl`` left out)."""
+    record = plain(item)
+    record["context"] = orjson.loads(record.pop("ctx", "{}"))
+    record.pop("ttl", None)
+    return record
