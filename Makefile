@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth test test-slow demo replay bench chaos load samples clean deploy
+.PHONY: install layers synth lint test test-slow demo replay bench chaos load samples clean deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ synth: install layers
 	$(CDK) synth --quiet --no-notices -c stage=$(STAGE) > /dev/null
 	@echo "template: $$(ls cdk.out/*.template.json)"
 
-test: synth
+# Style, formatting, the import rules of DESIGN.md (each contract named after its rule), and types
+# (strict on the domain contexts). `make test` runs it first.
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) scripts/check_contracts.py
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(PY) -m mypy
+
+test: lint synth
 	$(PY) -m pytest -q -m "not slow" -n 2
 
 test-slow: synth

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.events.model import EventType, UserEvent
@@ -18,12 +19,12 @@ from journey.users.state import UserState
 
 REFRACTORY_MS = 60_000
 
-Finding = tuple[SignalType, str, Severity, dict]
+Finding = tuple[SignalType, str, Severity, dict[str, Any]]
 Rule = Callable[[UserEvent, UserState, DetectionSettings], Sequence[Finding]]
 NONE: tuple[Finding, ...] = ()  # what a rule returns when it finds nothing (rules run on every event: no generators)
 
 
-def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     data = event.eventData
     if event.eventType is not EventType.FEATURE_INTERACTION or data.action != "tap" or data.x is None or data.y is None:
         return NONE
@@ -40,7 +41,7 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
         if not (close and quick and target0 == target):
             taps.clear()
     taps.append([event.timestamp, data.x, data.y, target])
-    found = NONE
+    found: Sequence[Finding] = NONE
     if len(taps) >= cfg.rage_tap_count:
         count = len(taps)
         severity = Severity.HIGH if count >= cfg.rage_tap_count + 2 else Severity.MEDIUM
@@ -51,7 +52,7 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
     return found
 
 
-def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     attempts = event.eventData.attemptCount
     if event.eventType is EventType.FEATURE_INTERACTION and attempts is not None and attempts >= cfg.repeated_attempts_min:
         severity = Severity.HIGH if attempts >= 5 else Severity.MEDIUM if attempts >= 3 else Severity.LOW
@@ -59,7 +60,7 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
     return NONE
 
 
-def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     if event.eventType is EventType.ERROR:
         feature = event.eventData.feature or state.current_feature or "unknown"
         errors = [e for e in state.errors if event.timestamp - e[0] <= cfg.error_repeat_window_ms]
@@ -90,7 +91,7 @@ def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSett
     return NONE
 
 
-def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     if event.eventType not in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW):
         return NONE
     screen = event.eventData.screen or event.feature
@@ -103,12 +104,12 @@ def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSetting
     return NONE
 
 
-def _abandoned(state: UserState, feature: str, started: int, now: int, why: str):
+def _abandoned(state: UserState, feature: str, started: int, now: int, why: str) -> Finding:
     state.open_flows.pop(feature, None)
     return SignalType.ABANDONMENT, feature, Severity.MEDIUM, {"timeSpent": max(0, now - started), "rule": why}
 
 
-def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     data = event.eventData
     now = event.timestamp
     if event.eventType is EventType.FEATURE_INTERACTION and data.action == "start":
@@ -133,7 +134,7 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
     return NONE
 
 
-def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     data = event.eventData
     feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.current_feature or "help")
     if event.eventType is EventType.HELP_REQUEST:
@@ -147,7 +148,7 @@ def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettin
     return NONE
 
 
-def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSettings):
+def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     """A ``struggle_signal`` event: the app's SDK already saw struggle; take its word, typed."""
     if event.eventType is not EventType.STRUGGLE_SIGNAL:
         return NONE
@@ -212,7 +213,7 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
                 )
             )
             state.struggle_times.append(event.timestamp)
-    feature = event.eventData.feature
-    if feature and feature != state.current_feature and not _is_help(feature, cfg):
-        state.current_feature = feature
+    current = event.eventData.feature
+    if current and current != state.current_feature and not _is_help(current, cfg):
+        state.current_feature = current
     return found

@@ -56,7 +56,7 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
         return Rejection(RejectionCode.OVERSIZE, f"record is {len(raw)} bytes, the limit is {max_bytes}")
     if fmt is None or fmt == NATIVE:
         try:
-            event = _validate_native_json(raw)
+            event: UserEvent = _validate_native_json(raw)
         except ValueError:  # pydantic's ValidationError is a ValueError
             pass
         else:

@@ -23,7 +23,7 @@ class Quarantined(NamedTuple):
     data: str  # the record's data exactly as it arrived (base64)
     arrival: float
 
-    def as_record(self) -> dict:
+    def as_record(self) -> dict[str, str | float]:
         return {
             "sequenceNumber": self.sequence,
             "partitionKey": self.partition_key,
@@ -43,7 +43,7 @@ def read_record(
     """The one way a stream record is read: its base64 data decoded, normalized and validated into an
     accepted event, or quarantined with the reason (the data kept exactly as it arrived)."""
     raw = decode_base64(data)
-    decoded = raw if type(raw) is Rejection else decode_event(raw, max_bytes, fmt)
-    if type(decoded) is Rejection:
+    decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
+    if isinstance(decoded, Rejection):
         return Quarantined(decoded, sequence, partition_key, data, arrival)
     return Accepted(decoded, sequence, arrival)

@@ -46,7 +46,7 @@ class Decision:
     message: str
     triggerEventId: str
 
-    def as_record(self) -> dict:
+    def as_record(self) -> dict[str, str | int | bool | None]:
         return {
             "userId": self.userId,
             "interventionId": self.interventionId,

@@ -68,7 +68,7 @@ class DynamoJourneyStore:
     def _batch_get(self, table: str, keys: list[dict], projection: str, names: dict | None = None) -> list[dict]:
         found: list[dict] = []
         for chunk in _chunks(keys, BATCH_GET_LIMIT):
-            request = {table: {"Keys": chunk, "ProjectionExpression": projection}}
+            request: dict[str, dict[str, Any]] = {table: {"Keys": chunk, "ProjectionExpression": projection}}
             if names:
                 request[table]["ExpressionAttributeNames"] = names
             for attempt in range(MAX_ROUNDS):

@@ -1,0 +1,1 @@
+"""One folder per Lambda function: a thin handler each (decorators, wiring, one call into a use case)."""
