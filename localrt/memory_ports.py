@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
+from journey.adapters.aws.notifier import ChannelNotifier
 from journey.adapters.aws.s3 import S3Quarantine
-from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush, SnsTopicChannel
+from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.timestream import TimestreamAnalytics
 from journey.app.ports import Ports
 from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE

@@ -4,7 +4,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from journey.adapters.aws.sns import EndUserMessagingPush, SnsTopicChannel
+from journey.adapters.aws.eum import EndUserMessagingPush
+from journey.adapters.aws.sns import SnsTopicChannel
 from journey.detection.signals import Severity, SignalType
 from journey.interventions.catalog import Channel
 from journey.interventions.policy import Decision, Outcome
@@ -111,7 +112,8 @@ def test_topic_throttling_fails_the_chunk_transiently():
 
 
 def test_the_notifier_skips_the_topic_for_announced_sends_and_reports_what_the_topic_has():
-    from journey.adapters.aws.sns import ChannelNotifier, SnsPlatformPush
+    from journey.adapters.aws.notifier import ChannelNotifier
+    from journey.adapters.aws.sns import SnsPlatformPush
 
     sns = client("sns")
     endpoint = "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/e1"

@@ -1,1 +1,1 @@
-"""AWS implementations of the ports in :mod:`journey.app.ports` (boto3 clients, standard retry mode)."""
+"""Adapters: the ports of :mod:`journey.app.ports` implemented on real services (``aws/``)."""

@@ -1,4 +1,4 @@
-"""Builds the pipeline's ports from the environment, once per process (lazily, never at import)."""
+"""Builds the use cases' ports on AWS from the environment, once per process (lazily, never at import)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from journey.settings import load_settings
 @lru_cache(maxsize=1)
 def aws_ports() -> Ports:
     from journey.adapters.aws.dynamodb import DynamoJourneyStore
+    from journey.adapters.aws.eum import EndUserMessagingPush
+    from journey.adapters.aws.notifier import ChannelNotifier, PushChannel
     from journey.adapters.aws.s3 import S3Quarantine
-    from journey.adapters.aws.sns import ChannelNotifier, EndUserMessagingPush, SnsPlatformPush, SnsTopicChannel
+    from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
 
     settings = load_settings()
     provider = settings.switches.push_provider
-    push = SnsPlatformPush() if provider == "sns" else EndUserMessagingPush() if provider == "eum" else None
+    push: PushChannel | None = SnsPlatformPush() if provider == "sns" else EndUserMessagingPush() if provider == "eum" else None
     analytics = None
     if settings.switches.timestream_enabled:
         from journey.adapters.aws.timestream import TimestreamAnalytics

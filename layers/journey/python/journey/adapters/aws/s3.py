@@ -12,11 +12,12 @@ import time
 
 from journey.adapters.aws.clients import as_transient, client
 from journey.events.records import Quarantined
+from journey.resources import Env
 
 
 class S3Quarantine:
     def __init__(self, bucket: str | None = None, s3=None):
-        self.bucket = bucket or os.environ["QUARANTINE_BUCKET"]
+        self.bucket = bucket or os.environ[Env.QUARANTINE_BUCKET]
         self._s3 = s3
 
     def keep(self, batch_key: str, rejected: list[Quarantined]) -> None:

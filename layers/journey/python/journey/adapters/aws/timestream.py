@@ -13,6 +13,7 @@ import os
 from journey.adapters.aws.clients import as_transient, client
 from journey.detection.signals import StruggleSignal
 from journey.interventions.policy import Decision
+from journey.resources import Env
 
 WRITE_LIMIT = 100
 
@@ -60,8 +61,8 @@ def analytics_records(signals: list[StruggleSignal], decisions: list[Decision], 
 
 class TimestreamAnalytics:
     def __init__(self, database: str | None = None, table: str | None = None, writer=None):
-        self.database = database or os.environ["TIMESTREAM_DATABASE"]
-        self.table = table or os.environ["TIMESTREAM_TABLE"]
+        self.database = database or os.environ[Env.TIMESTREAM_DATABASE]
+        self.table = table or os.environ[Env.TIMESTREAM_TABLE]
         self._writer = writer
 
     def record(self, signals: list[StruggleSignal], decisions: list[Decision], feature_counts: dict, at_ms: int) -> int:
