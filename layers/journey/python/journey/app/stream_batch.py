@@ -4,7 +4,9 @@ group by user ▸ load state in bulk ▸ (per user, in order) skip what was alre
 producer duplicate, update features, detect, decide ▸ score exit risk ▸ deliver ▸ persist in bulk ▸ analytics.
 
 Exactly-once per user under redelivery: a user's records all live on one shard, in order, so
-the state keeps the highest sequence number it has applied and skips anything at or below it.
+the state keeps the highest sequence number it has applied and skips anything at or below it, and
+drops producer duplicates by event id (:meth:`journey.users.state.UserState.admit`, the one place
+the rule is defined).
 Sends are keyed by a deterministic intervention id and checked against the ledger before
 delivery, so a replayed batch re-decides the same interventions and does not send them again.
 A user whose delivery fails transiently is not persisted, and their records are reported as
