@@ -1,6 +1,6 @@
 """``make bench``: processor cost per event, AWS calls and DynamoDB write units, cold import, $ per million.
 
-The real handler (Powertools decorators, BatchProcessor, pipeline, real adapters) runs on one
+The real handler (Powertools decorators, lambda_kit, the stream batch use case, real adapters) runs on one
 core against in-memory AWS clients that count calls and write units instead of timing them, on
 the stream the demo's simulator produces, cut into batches as the event source mapping would.
 Figures are medians of several runs.

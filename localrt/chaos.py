@@ -53,7 +53,7 @@ BAD_BASE64_MARK = b"CHAOS-BAD-BASE64:"
 BACKOFF_COMPRESSION = 50  # botocore's retry backoff, scaled down so a run takes minutes, not hours
 COUNTED = ("flows_started", "flows_done", "videos_watched")
 # A late producer duplicate arrives within this many of the user's later events: inside the
-# processor's dedup memory (journey.state.RECENT_IDS fingerprints per user, docs/data-model.md).
+# processor's dedup memory (journey.users.state.RECENT_IDS fingerprints per user, docs/data-model.md).
 DUPLICATE_HORIZON = 20
 
 

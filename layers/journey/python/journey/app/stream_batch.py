@@ -230,7 +230,7 @@ def process_batch(
             result.failed_sequences.update(item.sequence for item in rejected)
 
     by_user: dict[str, UserWork] = {}
-    grouped: dict[str, list[Accepted]] = {}  # in stream order; duplicates are told apart per user (_split_new)
+    grouped: dict[str, list[Accepted]] = {}  # in stream order; duplicates are told apart per user (UserState.admit)
     for item in items:
         if type(item) is Accepted:
             user_records = grouped.get(item.event.userId)
