@@ -312,7 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.time() - started
 
         # --- read back what the system did ----------------------------------------------------
-        journal = Counter(event_id for item in rt.scan("EVENTS_TABLE") for event_id in journaled_event_ids(item))
+        journal_items = rt.scan("EVENTS_TABLE")
+        journal = Counter(event_id for item in journal_items for event_id in journaled_event_ids(item))
+        chunks_of = defaultdict(list)  # event id -> (user, chunk key) of each chunk that holds it
+        for item in journal_items:
+            for event_id in journaled_event_ids(item):
+                chunks_of[event_id].append((item["userId"]["S"], item["sk"]["S"].lstrip("0")))
         states = {state.userId: state for state in map(state_from_item, rt.scan("STATE_TABLE"))}
         signals = Counter((s["userId"], s["sk"]) for s in map(signal_record, rt.scan("SIGNALS_TABLE")))
         decisions = {
@@ -376,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         + len(extra_decisions)
         + len(unexpected_sends)
         + sum(received[i] - 1 for i in sent_twice),
+        "journaled_twice_examples": {i: chunks_of[i] for i in sorted(i for i, c in journal.items() if c > 1)[:10]},
         "duplicate_effects_by_kind": {
             "events_journaled_twice": journaled_twice,
             "profile_counter_excess": counter_excess,
