@@ -35,7 +35,7 @@ from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
 from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_outcome_record
-from journey.adapters.aws.codecs.journal import journaled_event_ids
+from journey.adapters.aws.codecs.journal import chunk_key, journaled_event_ids
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import state_from_item
 from journey.interventions.ledger import Delivery
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         chunks_of = defaultdict(list)  # event id -> (user, chunk key) of each chunk that holds it
         for item in journal_items:
             for event_id in journaled_event_ids(item):
-                chunks_of[event_id].append((item["userId"]["S"], item["sk"]["S"].lstrip("0")))
+                chunks_of[event_id].append(chunk_key(item))
         states = {state.userId: state for state in map(state_from_item, rt.scan("STATE_TABLE"))}
         signals = Counter((s["userId"], s["sk"]) for s in map(signal_record, rt.scan("SIGNALS_TABLE")))
         decisions = {

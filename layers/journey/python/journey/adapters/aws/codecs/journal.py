@@ -37,3 +37,8 @@ def journal_entries(item: dict[str, Any]) -> list[list[Any]]:
 
 def journaled_event_ids(item: dict[str, Any]) -> list[str]:
     return [entry[0] for entry in journal_entries(item)]
+
+
+def chunk_key(item: dict[str, Any]) -> tuple[str, str]:
+    """(userId, the sequence number the user's state had applied before the chunk)."""
+    return item["userId"]["S"], item["sk"]["S"].lstrip("0") or "0"
