@@ -32,7 +32,7 @@ synth: install layers
 	$(CDK) synth --quiet --no-notices -c stage=$(STAGE) > /dev/null
 	@echo "template: $$(ls cdk.out/*.template.json)"
 
-# Style, formatting, the import rules of DESIGN.md (each contract named after its rule), and types
+# Style, formatting, the import rules of ../shared/DESIGN.md (each contract named after its rule), and types
 # (strict on the domain contexts). `make test` runs it first.
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

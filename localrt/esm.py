@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from journey.lambda_kit.kinesis import lambda_record
+from journey.lambda_kit.kinesis_shape import lambda_record
 from localrt.template import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)

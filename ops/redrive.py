@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from journey.lambda_kit.kinesis import lambda_record
+from journey.lambda_kit.kinesis_shape import lambda_record
 
 PUT_RECORDS_LIMIT = 500
 REDRIVEN_TAG = "redriven"

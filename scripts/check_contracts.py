@@ -11,7 +11,7 @@ import argparse
 import configparser
 import sys
 
-# contract id -> the rule of DESIGN.md ("Layout (target)") it enforces
+# contract id -> the rule of ../shared/DESIGN.md ("Layout (target)") it enforces
 RULES = {
     "contexts-layered": "contexts import only lower contexts",
     "contexts-externals": "contexts import only the standard library, pydantic and orjson",

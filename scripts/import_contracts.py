@@ -1,6 +1,6 @@
 """An import-linter contract type the built-in ones lack: an allowlist of third-party packages.
 
-``make lint`` uses it for DESIGN.md's rule "contexts import only lower contexts, the standard
+``make lint`` uses it for ../shared/DESIGN.md's rule "contexts import only lower contexts, the standard
 library, pydantic and orjson": a forbidden contract can only list what is not allowed, and the next
 package someone imports would not be on the list.
 """

@@ -13,9 +13,7 @@ bisect on error, then the on-failure destination).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from journey.errors import TransientError
@@ -88,27 +86,6 @@ def handle_kinesis_batch(
     records = event["Records"]
     items = read_kinesis_records(records, max_bytes, fmt)
     outcome = run(items, batch_key(records) if records else "empty")
-    report(outcome)
-    return partial_response(records, outcome.failed_sequences)
-
-
-def lambda_record(shard_id: str, record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """One record of a Kinesis ``GetRecords`` page in the shape Lambda hands to a function (the local
-    runtime's event source mapping and ``ops.redrive`` build events with it)."""
-    arrival = record["ApproximateArrivalTimestamp"]
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": record["PartitionKey"],
-            "sequenceNumber": record["SequenceNumber"],
-            "data": base64.b64encode(record["Data"]).decode(),
-            "approximateArrivalTimestamp": arrival.timestamp() if isinstance(arrival, datetime) else float(arrival),
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard_id}:{record['SequenceNumber']}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/local-stream-processor",
-        "awsRegion": region,
-        "eventSourceARN": stream_arn,
-    }
+    response = partial_response(records, outcome.failed_sequences)  # raises first when every record failed:
+    report(outcome)  # a batch Lambda retries whole is reported once, when it goes through
+    return response
