@@ -34,7 +34,7 @@ from pathlib import Path
 from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
-from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_outcome_record
+from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome
 from journey.adapters.aws.codecs.journal import chunk_key, journaled_event_ids
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import state_from_item
@@ -313,17 +313,16 @@ def main(argv: list[str] | None = None) -> int:
 
         # --- read back what the system did ----------------------------------------------------
         journal_items = rt.scan("EVENTS_TABLE")
-        journal = Counter(event_id for item in journal_items for event_id in journaled_event_ids(item))
         chunks_of = defaultdict(list)  # event id -> (user, chunk key) of each chunk that holds it
         for item in journal_items:
             for event_id in journaled_event_ids(item):
                 chunks_of[event_id].append(chunk_key(item))
+        journal = Counter({event_id: len(chunks) for event_id, chunks in chunks_of.items()})
         states = {state.userId: state for state in map(state_from_item, rt.scan("STATE_TABLE"))}
         signals = Counter((s["userId"], s["sk"]) for s in map(signal_record, rt.scan("SIGNALS_TABLE")))
         decisions = {
             (d["userId"], d["interventionId"]): d
-            for d in map(intervention_record, rt.scan("INTERVENTIONS_TABLE"))
-            if not is_outcome_record(d)
+            for d in (intervention_record(i) for i in rt.scan("INTERVENTIONS_TABLE") if not is_outcome(i))
         }
         quarantined = {(q["partitionKey"], q["sequenceNumber"]): q for q in rt.quarantined()}
         received = Counter(m["interventionId"] for m in receiver.received)

@@ -43,11 +43,6 @@ def is_outcome(item: dict[str, Any]) -> bool:
     return str(item["interventionId"]["S"]).startswith(OUTCOME_PREFIX)
 
 
-def is_outcome_record(record: dict[str, Any]) -> bool:
-    """:func:`is_outcome` of an item already read by :func:`intervention_record`."""
-    return str(record["interventionId"]).startswith(OUTCOME_PREFIX)
-
-
 def outcome_of(record: dict[str, Any]) -> str:
     """The interventionId an outcome record resolves."""
     return str(record["interventionId"]).removeprefix(OUTCOME_PREFIX)

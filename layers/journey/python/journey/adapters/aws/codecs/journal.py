@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from journey.kernel.clock import DAY_MS
+from journey.adapters.aws.codecs.attributes import ttl_of
 
 JOURNAL_SEQ_DIGITS = 64  # Kinesis sequence numbers are up to 128 bits (39 decimal digits) and usually 56 long
 
@@ -25,7 +25,7 @@ def journal_item(user_id: str, after_seq: str, entries: list[list[Any]], ttl_day
         "from": {"N": str(min(stamps))},
         "to": {"N": str(latest)},
         "ev": {"S": orjson.dumps(entries).decode()},
-        "ttl": {"N": str((latest + ttl_days * DAY_MS) // 1000)},
+        "ttl": {"N": str(ttl_of(latest, ttl_days))},
     }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from journey.adapters.aws.codecs.attributes import plain
-from journey.kernel.clock import DAY_MS
+from journey.adapters.aws.codecs.attributes import plain, ttl_of
 from journey.users.codec import decode_state, encode_state
 from journey.users.state import UserState
 
@@ -14,7 +13,6 @@ STATE_ATTRIBUTE = "st"
 
 
 def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
-    # written once per user per batch: attribute values spelled out rather than built by helpers
     last = state.last_event_at
     return {
         "userId": {"S": state.userId},
@@ -22,7 +20,7 @@ def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
         "exitRiskScore": {"N": str(state.risk_score)},
         "riskBand": {"S": state.risk_band},
         "lastActiveAt": {"N": str(last)},
-        "ttl": {"N": str((last + ttl_days * DAY_MS) // 1000)},
+        "ttl": {"N": str(ttl_of(last, ttl_days))},
     }
 
 
