@@ -21,12 +21,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from journey.app.delivery import deliver
 from journey.app.ports import Ports, Writes
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
 from journey.events.records import Accepted, Quarantined, ReadRecord
-from journey.interventions.catalog import CatalogEntry, Channel
+from journey.interventions.catalog import CatalogEntry
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome, resolution_window
 from journey.interventions.policy import Decision, Outcome, decide
@@ -162,54 +163,6 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
     return late
 
 
-@dataclass
-class Sending:
-    """What became of a batch's sends: each one's new ledger state, the transient failures, and the
-    ones a replay found already settled (not sent again)."""
-
-    delivery: dict[str, Delivery] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: set[str] = field(default_factory=set)
-
-
-def _deliver(sends: list[Decision], by_user: dict[str, UserWork], ports: Ports, result: BatchResult) -> Sending:
-    """Send what the ledger does not already have, recording the intent (``pending``) first."""
-    sending = Sending()
-    if not sends:
-        return sending
-    ledger = ports.store.delivery_states(sends)
-    to_deliver = []
-    for decision in sends:
-        known = ledger.get(decision.interventionId)
-        if known is not None and known.settled:
-            confirmed = known is Delivery.DELIVERED
-            sending.delivery[decision.interventionId] = Delivery.DELIVERED if confirmed else Delivery.UNCONFIRMED
-            sending.skipped.add(decision.interventionId)
-            if not confirmed:
-                result.unconfirmed += 1
-        else:
-            to_deliver.append(decision)
-    if not to_deliver:
-        return sending
-    try:
-        ports.store.record_intent(to_deliver)
-    except TransientError as exc:  # nothing was sent: these users are retried whole
-        log.warning("could not record %d sends before delivery, their users will be retried: %s", len(to_deliver), exc)
-        sending.failed = {d.interventionId: str(exc) for d in to_deliver}
-        return sending
-    push_endpoints = {d.userId: by_user[d.userId].state.push_endpoint for d in to_deliver if d.channel is Channel.PUSH}
-    announced_before = frozenset(d.interventionId for d in to_deliver if ledger.get(d.interventionId) is Delivery.ANNOUNCED)
-    report = ports.notifier.deliver(to_deliver, push_endpoints, announced_before)
-    sending.failed = report.failed
-    for decision in to_deliver:
-        iid = decision.interventionId
-        if iid not in report.failed:
-            sending.delivery[iid] = Delivery.DELIVERED
-        else:
-            sending.delivery[iid] = Delivery.ANNOUNCED if iid in report.announced else Delivery.FAILED
-    return sending
-
-
 def process_batch(
     items: list[ReadRecord],
     ports: Ports,
@@ -255,7 +208,8 @@ def process_batch(
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]
-    sending = _deliver(sends, by_user, ports, result)
+    sending = deliver(sends, {u: w.state for u, w in by_user.items()}, ports)
+    result.unconfirmed += sending.unconfirmed
     decided_at = clock()
     result.decision_latency_ms = [
         max(0.0, (decided_at - arrival) * 1000) for w in by_user.values() for arrival in w.trigger_arrivals if arrival
