@@ -23,6 +23,7 @@ class Sending:
     delivery: dict[str, Delivery] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)  # interventionId -> why it did not go through (kept in the ledger)
     unconfirmed: int = 0  # sends a replay found pending: a crash came between publishing and recording
 
 
@@ -55,6 +56,7 @@ def deliver(sends: list[Decision], states: dict[str, UserState], ports: Ports) -
     announced_before = frozenset(d.interventionId for d in to_deliver if ledger.get(d.interventionId) is Delivery.ANNOUNCED)
     report = ports.notifier.deliver(to_deliver, push_endpoints, announced_before)
     sending.failed = report.failed
+    sending.errors.update(report.failed)
     for decision in to_deliver:
         iid = decision.interventionId
         if iid not in report.failed:

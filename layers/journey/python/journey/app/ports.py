@@ -31,6 +31,7 @@ class Writes:
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
     delivery: dict[str, Delivery] = field(default_factory=dict)  # interventionId -> ledger state, for sends
+    delivery_errors: dict[str, str] = field(default_factory=dict)  # interventionId -> why it did not go through
 
 
 class JourneyStore(Protocol):

@@ -216,7 +216,7 @@ def process_batch(
     ]
 
     failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
-    writes = Writes(delivery=sending.delivery)
+    writes = Writes(delivery=sending.delivery, delivery_errors=sending.errors)
     for user_id, work in by_user.items():
         if user_id in failed_users:
             result.failed_sequences.update(r.sequence for r in grouped[user_id])

@@ -113,7 +113,12 @@ class DynamoJourneyStore:
         for decision in writes.decisions:
             add(
                 t.interventions,
-                decision_item(decision, ttl, writes.delivery.get(decision.interventionId)),
+                decision_item(
+                    decision,
+                    ttl,
+                    writes.delivery.get(decision.interventionId),
+                    writes.delivery_errors.get(decision.interventionId, ""),
+                ),
                 ("userId", "interventionId"),
             )
         for outcome in writes.outcomes:

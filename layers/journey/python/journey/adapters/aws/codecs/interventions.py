@@ -13,7 +13,7 @@ from journey.interventions.policy import Decision
 OUTCOME_PREFIX = "outcome#"
 
 
-def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None = None) -> dict[str, Any]:
+def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None = None, error: str = "") -> dict[str, Any]:
     record = decision.as_record()
     item: dict[str, Any] = {k: s(v) for k, v in record.items() if isinstance(v, str) and v}
     item["heldOut"] = {"BOOL": record["heldOut"]}
@@ -21,6 +21,8 @@ def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None =
     item["ttl"] = n(ttl_of(decision.decidedAt, ttl_days))
     if delivery is not None:
         item["delivery"] = s(delivery.value)
+    if error:
+        item["deliveryError"] = s(error[:1000])
     return item
 
 
