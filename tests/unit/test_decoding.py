@@ -1,7 +1,10 @@
 """Given bytes on the stream, expect a canonical event or a rejection a person can act on."""
 
 import base64
+import gzip
+import hashlib
 import json
+import zlib
 
 import pytest
 
@@ -56,6 +59,75 @@ def test_bad_input_is_rejected_with_a_specific_reason(payload, code, words):
     assert isinstance(result, Rejection)
     assert result.code is code
     assert words in result.reason
+
+
+def _kpl_aggregated(*events: dict) -> bytes:
+    """A KPL-aggregated record as the Kinesis Producer Library writes it: magic, an AggregatedRecord
+    protobuf (field 1 the partition key table; field 3 one Record per event: 1 key index, 3 data),
+    then the MD5 of the protobuf."""
+
+    def varint(n: int) -> bytes:
+        out = b""
+        while n >= 0x80:
+            out, n = out + bytes([n & 0x7F | 0x80]), n >> 7
+        return out + bytes([n])
+
+    def field(number: int, payload: bytes) -> bytes:  # length-delimited
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    body = field(1, b"u1")
+    for item in events:
+        body += field(3, varint(1 << 3) + varint(0) + field(3, json.dumps(item).encode()))
+    return b"\xf3\x89\x9a\xc2" + body + hashlib.md5(body).digest()
+
+
+NATIVE_BYTES = json.dumps(event(feature="checkout")).encode()
+
+
+@pytest.mark.parametrize(
+    "payload, code, words",
+    [
+        (_kpl_aggregated(event(), event()), RejectionCode.NOT_UTF8, ["KPL-aggregated", "F3 89 9A C2", "aggregation off"]),
+        (gzip.compress(NATIVE_BYTES), RejectionCode.NOT_UTF8, ["gzip", "1F 8B", "uncompressed"]),
+        (zlib.compress(NATIVE_BYTES), RejectionCode.NOT_UTF8, ["zlib", "78 9C", "uncompressed"]),
+        (zlib.compress(NATIVE_BYTES, 1), RejectionCode.NOT_UTF8, ["zlib", "78 01", "uncompressed"]),
+        (b"\xef\xbb\xbf" + NATIVE_BYTES, RejectionCode.NOT_JSON, ["UTF-8 byte-order mark", "EF BB BF", "without"]),
+        (json.dumps(event()).encode("utf-16"), RejectionCode.NOT_UTF8, ["UTF-16 little-endian", "FF FE", "as UTF-8"]),
+        (b"\xfe\xff" + json.dumps(event()).encode("utf-16-be"), RejectionCode.NOT_UTF8, ["UTF-16 big-endian", "FE FF"]),
+        (json.dumps(event()).encode("utf-32"), RejectionCode.NOT_UTF8, ["UTF-32 little-endian", "FF FE 00 00"]),
+        (base64.b64encode(NATIVE_BYTES), RejectionCode.NOT_JSON, ["base64 text of JSON", "base64-encoded twice"]),
+        (base64.encodebytes(NATIVE_BYTES), RejectionCode.NOT_JSON, ["base64-encoded twice"]),  # wrapped lines
+        (base64.urlsafe_b64encode(NATIVE_BYTES), RejectionCode.NOT_JSON, ["base64-encoded twice"]),
+        (base64.b64encode(gzip.compress(NATIVE_BYTES)), RejectionCode.NOT_JSON, ["base64-encoded twice", "gzip"]),
+    ],
+    ids=[
+        "kpl",
+        "gzip",
+        "zlib",
+        "zlib-fast",
+        "utf8-bom",
+        "utf16-le-bom",
+        "utf16-be-bom",
+        "utf32-le-bom",
+        "base64-twice",
+        "base64-twice-wrapped",
+        "base64-twice-urlsafe",
+        "base64-of-gzip",
+    ],
+)
+def test_producer_encoding_mistakes_are_rejected_with_their_cause_and_fix(payload, code, words):
+    result = decode(payload)
+    assert isinstance(result, Rejection), result  # still rejected: one event per record, UTF-8 JSON
+    assert result.code is code
+    for word in words:
+        assert word in result.reason, result.reason
+
+
+@pytest.mark.parametrize("payload", [b"{not json", b"hello world, not json", b"x\x01 looks like a zlib header", b"\xfa\xfb"])
+def test_other_bad_bytes_keep_the_generic_reason(payload):
+    result = decode(payload)
+    assert isinstance(result, Rejection)
+    assert result.reason.startswith(("record is not JSON", "record is not UTF-8 text")), result.reason
 
 
 def test_bad_base64_is_a_rejection_not_an_exception():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import zlib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -21,6 +22,7 @@ class RejectionCode(str, Enum):
     OVERSIZE = "oversize"
     UNKNOWN_FORMAT = "unknown_format"
     SCHEMA = "schema_violation"
+    UNSTORABLE = "unstorable"  # a valid event the store refused for its user (a key or item over a limit): redrive after a fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,9 @@ def _decode_slowly(raw: bytes, fmt: str | None) -> Decoded:
     try:
         payload = from_json(raw)  # pydantic-core's parser: several times faster than json.loads
     except (ValueError, RecursionError) as exc:
+        known = diagnose_encoding(raw)
+        if known is not None:
+            return known
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as not_text:
@@ -100,6 +105,105 @@ def _decode_slowly(raw: bytes, fmt: str | None) -> Decoded:
         return UserEvent.model_validate(canonical)
     except ValidationError as exc:
         return Rejection(RejectionCode.SCHEMA, describe_validation_error(exc))
+
+
+# --- Records that are not JSON text, for a reason a producer can fix --------------------------
+# Only ever run on bytes that did not parse, so the path of a valid event never pays for it.
+
+_KPL_MAGIC = b"\xf3\x89\x9a\xc2"
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_BOMS = (  # longest first: the UTF-32 little-endian mark starts with the UTF-16 one
+    (b"\xff\xfe\x00\x00", "UTF-32 little-endian", "FF FE 00 00"),
+    (b"\x00\x00\xfe\xff", "UTF-32 big-endian", "00 00 FE FF"),
+    (b"\xff\xfe", "UTF-16 little-endian", "FF FE"),
+    (b"\xfe\xff", "UTF-16 big-endian", "FE FF"),
+)
+_BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \t\r\n"
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def diagnose_encoding(raw: bytes) -> Rejection | None:
+    """A rejection naming the likely cause and its fix when bytes that are not JSON look like a
+    known producer mistake: KPL aggregation, compression, UTF-16/32 or a byte-order mark, base64
+    applied twice. None when they look like none of these (the generic reason then applies).
+
+    Such records stay rejected: the stream's contract is one event per record, as UTF-8 JSON."""
+    binary = _binary_cause(raw)
+    if binary is not None:
+        what, fix = binary
+        return Rejection(RejectionCode.NOT_UTF8, f"record {what}: {fix}")
+    if raw.startswith(_UTF8_BOM):
+        return Rejection(
+            RejectionCode.NOT_JSON,
+            "record starts with a UTF-8 byte-order mark (EF BB BF): write the JSON without one "
+            "(Python: encoding='utf-8', not 'utf-8-sig'; .NET: new UTF8Encoding(false))",
+        )
+    inner = _base64_decoded(raw)
+    if inner is None:
+        return None
+    twice = (
+        "it was base64-encoded twice: give the AWS SDK the raw bytes as the record data, it base64-encodes them "
+        "itself (AWS CLI v2: raw JSON with --cli-binary-format raw-in-base64-out)"
+    )
+    if inner.lstrip()[:1] in (b"{", b"["):
+        return Rejection(RejectionCode.NOT_JSON, f"record is base64 text of JSON, so {twice}")
+    binary = _binary_cause(inner)
+    if binary is not None:
+        what, fix = binary
+        return Rejection(RejectionCode.NOT_JSON, f"record is base64 text of data that {what}, so {twice}; and {fix}")
+    return None
+
+
+def _binary_cause(raw: bytes) -> tuple[str, str] | None:
+    """What binary data looks like, and how a producer stops sending it."""
+    if raw.startswith(_KPL_MAGIC):
+        return (
+            "looks KPL-aggregated (magic bytes F3 89 9A C2)",
+            "de-aggregate before putting (aws-kinesis-agg) or turn aggregation off in the producer "
+            "(KPL AggregationEnabled=false); the stream reads one event per record",
+        )
+    if raw.startswith(_GZIP_MAGIC):
+        return (
+            "is gzip-compressed (magic bytes 1F 8B)",
+            "put the event's JSON uncompressed (turn compression off in the producer or agent; "
+            "a CloudWatch Logs subscription delivers gzip log batches, not events)",
+        )
+    if _is_zlib(raw):
+        return (
+            f"is zlib-compressed (header {raw[0]:02X} {raw[1]:02X})",
+            "put the event's JSON uncompressed (turn compression off in the producer)",
+        )
+    for bom, encoding, hex_bytes in _BOMS:
+        if raw.startswith(bom):
+            return (
+                f"is {encoding} text (byte-order mark {hex_bytes})",
+                "encode the JSON as UTF-8 without a byte-order mark "
+                "(Python: .encode('utf-8'); .NET: new UTF8Encoding(false); PowerShell 7: -Encoding utf8NoBOM)",
+            )
+    return None
+
+
+def _is_zlib(raw: bytes) -> bool:
+    """An RFC 1950 header (deflate, window at most 32 KB, no preset dictionary, check bits) whose
+    first bytes also inflate: text that happens to start like a header does not."""
+    if len(raw) < 3 or raw[0] & 0x0F != 8 or raw[0] >> 4 > 7 or raw[1] & 0x20 or (raw[0] << 8 | raw[1]) % 31:
+        return False
+    try:
+        zlib.decompressobj().decompress(raw[:256], 64)
+    except zlib.error:
+        return False
+    return True
+
+
+def _base64_decoded(raw: bytes) -> bytes | None:
+    """The bytes ``raw`` encodes when it is base64 text (standard or URL-safe, wrapped lines allowed)."""
+    if len(raw) < 8 or raw.translate(None, _BASE64_TEXT):
+        return None
+    try:
+        return binascii.a2b_base64(raw.translate(_URLSAFE_TO_STANDARD))
+    except binascii.Error:
+        return None
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
