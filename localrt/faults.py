@@ -9,6 +9,11 @@ real retry mode (standard, 5 attempts) sees them first and the pipeline sees wha
   ``PublishBatch`` response (those entries are not published);
 * some throttles persist across every attempt of a call (a hot partition staying hot), so the
   adapters' own handling and Kinesis redelivery are exercised, not only botocore's;
+* scripted faults (:class:`CallFault`): the n-th call of an SNS operation fails on every attempt with
+  a given error, e.g. a 400 ``InvalidParameter`` on the second ``PublishBatch`` (the request is
+  refused: nothing in it is published, and a retry would fail the same way) or a 400
+  ``EndpointDisabled`` on a push ``Publish``; :meth:`CallFault.client_error` is the same error as
+  botocore raises it, for the in-memory clients (:class:`localrt.memory_aws.MemorySNS`);
 * the sandbox ends in the middle of an invocation: before or after the k-th AWS call, as a crash
   or a timeout (:class:`localrt.esm.SandboxEnded`), so writes and sends are left half done.
 """
@@ -23,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 
 from localrt.esm import InvocationTimedOut, RuntimeExited
 
@@ -49,12 +55,54 @@ def dynamodb_throttle() -> AWSResponse:
     return _response(400, body, "application/x-amz-json-1.0")
 
 
+def _fault_type(status: int) -> str:
+    """SNS's ``Error/Type``: ``Sender`` for a request it refuses (4xx), ``Receiver`` for its own failures."""
+    return "Sender" if 400 <= status < 500 else "Receiver"
+
+
 def sns_error(code: str, status: int) -> AWSResponse:
     body = (
-        f'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>{code}</Code>'
-        f"<Message>injected {code}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+        f'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>{_fault_type(status)}</Type>'
+        f"<Code>{code}</Code><Message>injected {code}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
     ).encode()
     return _response(status, body, "text/xml")
+
+
+@dataclass(frozen=True)
+class CallFault:
+    """The ``nth`` call (counted from 1, first attempts only) of the SNS ``operation`` fails on every
+    attempt with ``code`` and HTTP ``status``. Codes and statuses are those of the SNS API
+    (botocore's service model): ``InvalidParameter`` 400, ``EndpointDisabled`` 400, ``InternalError``
+    500, ``Throttling`` 400 (SNS throttles with a 400 and that code)."""
+
+    operation: str  # "PublishBatch" (the topic) or "Publish" (a push to a platform endpoint)
+    nth: int
+    code: str
+    status: int
+
+    def client_error(self) -> ClientError:
+        """The error as botocore raises it after parsing SNS's response."""
+        response = {
+            "Error": {"Type": _fault_type(self.status), "Code": self.code, "Message": f"injected {self.code}"},
+            "ResponseMetadata": {"RequestId": "fault", "HTTPStatusCode": self.status, "HTTPHeaders": {}, "RetryAttempts": 0},
+        }
+        return ClientError(response, self.operation)
+
+
+def rejected_publish(nth: int, code: str = "InvalidParameter") -> CallFault:
+    """The topic refuses the n-th ``PublishBatch`` outright (a 400: nothing in it is published)."""
+    return CallFault("PublishBatch", nth, code, 400)
+
+
+def failing_publish(nth: int, code: str = "InternalError", status: int = 500) -> CallFault:
+    """The n-th ``PublishBatch`` fails transiently on every attempt (what is left after botocore's retries)."""
+    return CallFault("PublishBatch", nth, code, status)
+
+
+def disabled_endpoint(nth: int) -> CallFault:
+    """The n-th push (``Publish`` to a platform endpoint) finds the endpoint disabled (the device
+    token expired or the app was uninstalled): a 400 that no retry fixes."""
+    return CallFault("Publish", nth, "EndpointDisabled", 400)
 
 
 @dataclass
@@ -64,6 +112,7 @@ class FaultPlan:
     persistent_share: float = 0.2  # of failing calls, the share that fails every attempt
     crash_rate: float = 0.03  # of invocations, the share whose sandbox ends mid-way
     seed: int = 11
+    sns_call_faults: tuple[CallFault, ...] = ()  # scripted: the n-th call of an SNS operation fails
 
 
 @dataclass
@@ -83,6 +132,8 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._crash_at: tuple[int, str, str] | None = None  # (call number, before|after, crash|timeout)
         self._calls = 0
+        self._operation_calls: Counter = Counter()  # SNS operation -> calls so far (first attempts)
+        self._scripted: dict[str, CallFault] = {}  # invocation ids of calls a scripted fault fails, every attempt
 
     # --- wiring ---------------------------------------------------------------------------
     def attach(self, clients: dict) -> None:
@@ -118,7 +169,7 @@ class FaultInjector:
         self._maybe_end("after")
 
     # --- whole-call failures ----------------------------------------------------------------
-    def _before_send(self, service: str, request, **kwargs):
+    def _before_send(self, service: str, request, event_name: str = "", **kwargs):
         def header(name: str) -> str:
             value = request.headers.get(name, b"")
             return value.decode() if isinstance(value, bytes) else value
@@ -130,6 +181,10 @@ class FaultInjector:
         if service not in ("dynamodb", "sns"):
             return None
         call_id = header("amz-sdk-invocation-id")
+        if service == "sns":
+            scripted = self._scripted_fault(event_name.rsplit(".", 1)[-1], call_id, first_attempt)
+            if scripted is not None:
+                return scripted
         with self._lock:
             if call_id and call_id in self._persistent:
                 return self._failure(service, persistent=True)
@@ -142,6 +197,20 @@ class FaultInjector:
                 self._persistent.add(call_id)
                 return self._failure(service, persistent=True)
             return self._failure(service, persistent=False)
+
+    def _scripted_fault(self, operation: str, call_id: str, first_attempt: bool) -> AWSResponse | None:
+        with self._lock:
+            fault = self._scripted.get(call_id) if call_id else None
+            if fault is None and first_attempt:
+                self._operation_calls[operation] += 1
+                number = self._operation_calls[operation]
+                fault = next((f for f in self.plan.sns_call_faults if f.operation == operation and f.nth == number), None)
+                if fault is not None and call_id:
+                    self._scripted[call_id] = fault
+            if fault is None:
+                return None
+            self.counts.add(f"sns_{operation}_{fault.code}_{fault.status}")
+            return sns_error(fault.code, fault.status)
 
     def _failure(self, service: str, persistent: bool) -> AWSResponse:
         suffix = "_persistent" if persistent else ""

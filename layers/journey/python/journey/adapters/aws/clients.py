@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cache
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError, ValidationError
 
 from journey.errors import TransientError
 
@@ -31,6 +32,70 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeout",
     }
 )
+
+
+# Throttling, whatever the HTTP status (SNS throttles with a 400 ``Throttling``, and ``KMSThrottling``
+# is a 400 too): botocore's standard retry mode's list (botocore.retries.standard), and the services'
+# own codes for the same thing.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "Throttled",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequests",
+        "TooManyRequestsException",
+        "KMSThrottling",
+        "KMSThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one message did not go through, and whether sending it again may succeed."""
+
+    reason: str
+    transient: bool  # a retry may succeed: send it again
+    uncertain: bool = False  # not an answer from AWS: it may have gone out all the same, so never send it again
+
+
+def failure_of(exc: Exception) -> Failure:
+    """Classify the error of one AWS call, for the messages it carried.
+
+    Transient (a retry may fix it): throttling codes, HTTP 5xx and 429, connection errors and
+    timeouts, and anything botocore's retry mode already retried until its attempts ran out.
+    Permanent: any other 4xx (the request itself was refused: a bad parameter, a disabled endpoint,
+    no permission) and a request botocore refused to build. Anything that is not botocore's is
+    ``uncertain``: whether the message went out is not known."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        code, status = error.get("Code", ""), int(meta.get("HTTPStatusCode") or 0)
+        reason = f"{code or 'HTTP ' + str(status)}: {error.get('Message') or exc}"
+        transient = (
+            code in THROTTLING_CODES
+            or code in TRANSIENT_CODES
+            or status >= 500
+            or status == 429
+            or bool(meta.get("MaxAttemptsReached"))
+            or not 400 <= status < 500
+        )
+        return Failure(reason, transient)
+    reason = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ParamValidationError | ValidationError):
+        return Failure(reason, transient=False)
+    if isinstance(exc, BotoCoreError):
+        return Failure(reason, transient=True)
+    return Failure(reason, transient=False, uncertain=True)  # not from botocore: a bug, or the unexpected
 
 
 @cache

@@ -7,12 +7,18 @@ from __future__ import annotations
 import logging
 import os
 
-from journey.adapters.aws.clients import as_transient, client
-from journey.errors import TransientError
+from journey.adapters.aws.clients import Failure, client, failure_of
 from journey.interventions.policy import Decision
 from journey.resources import Env
 
 log = logging.getLogger(__name__)
+
+# SendMessages' per-address DeliveryStatus (EndpointMessageResult / MessageResult). TIMEOUT (not sent
+# within the timeout period) is documented by newer API versions.
+TRANSIENT_STATUSES = frozenset({"THROTTLED", "TEMPORARY_FAILURE", "TIMEOUT"})
+# PERMANENT_FAILURE, OPT_OUT and DUPLICATE: the service says it will not try again, and neither do we.
+# UNKNOWN_FAILURE is settled the same way (not sent again: a resend could reach the user twice), with
+# the status as the reason. Any status not known here too.
 
 
 class EndUserMessagingPush:
@@ -23,7 +29,8 @@ class EndUserMessagingPush:
         self.channel_type = channel_type
         self._pinpoint = pinpoint
 
-    def send(self, decision: Decision, token: str) -> str | None:
+    def send(self, decision: Decision, token: str) -> Failure | None:
+        """Push one decision; return why it did not go through, or None when it was sent."""
         pinpoint = self._pinpoint or client("pinpoint")
         request = {
             "Addresses": {token: {"ChannelType": self.channel_type}},
@@ -37,15 +44,16 @@ class EndUserMessagingPush:
         }
         try:
             response = pinpoint.send_messages(ApplicationId=self.application_id, MessageRequest=request)
-        except Exception as exc:
-            error = as_transient(exc)
-            if isinstance(error, TransientError):
-                return str(error)
-            raise error from exc
-        result = response["MessageResponse"]["Result"].get(token, {})
-        status = result.get("DeliveryStatus")
-        if status == "TEMPORARY_FAILURE" or status == "THROTTLED":
-            return f"{status}: {result.get('StatusMessage', '')}"
-        if status != "SUCCESSFUL":
-            log.warning("push delivery %s for %s: %s", status, decision.interventionId, result.get("StatusMessage"))
-        return None
+        except Exception as exc:  # noqa: BLE001 - classified: TooManyRequests and 5xx are transient, other 4xx not
+            failure = failure_of(exc)
+            log.warning("SendMessages for %s failed: %s", decision.interventionId, failure.reason)
+            return failure
+        result = response.get("MessageResponse", {}).get("Result", {}).get(token)
+        if result is None:
+            return Failure("SendMessages returned no result for the address", transient=False, uncertain=True)
+        status = result.get("DeliveryStatus", "")
+        if status == "SUCCESSFUL":
+            return None
+        reason = f"{status}: {result.get('StatusMessage', '')} (status code {result.get('StatusCode')})"
+        log.warning("push delivery for %s: %s", decision.interventionId, reason)
+        return Failure(reason, transient=status in TRANSIENT_STATUSES)
