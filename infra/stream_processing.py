@@ -118,7 +118,7 @@ class StreamProcessing(Construct):
         acknowledge(
             fn,
             f"AwsSolutions-IAM5[Resource::<{_logical(storage.quarantine)}.Arn>/quarantine/*]",
-            "Quarantine objects are written under the quarantine/ prefix, one object per batch; keys are not known in advance.",
+            "Quarantine objects are written under the quarantine/ prefix, one object per rejected record; keys are not known in advance.",
         )
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             acknowledge(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import boto3
+from moto import mock_aws
+
+from ops import redrive
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,3 +32,55 @@ def test_redrive_starts_without_pythonpath_and_needs_only_the_standard_library_a
         [sys.executable, "-m", "ops.redrive", "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert help_run.returncode == 0 and "failures" in help_run.stdout, help_run.stderr
+
+
+def test_redrive_help_needs_no_third_party_package_at_all():
+    """``-S``: no site-packages, so neither boto3 nor the library's dependencies can be imported."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    helps = {}
+    for command in ("", "failures", "quarantine"):
+        result = subprocess.run(
+            [sys.executable, "-S", "-m", "ops.redrive", *command.split(), "--help"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        helps[command] = result.stdout
+    assert "--reapply" in helps["failures"] and "--events-table" in helps["failures"] and "--code" in helps["quarantine"]
+
+
+def test_redrive_quarantine_exits_non_zero_when_a_record_cannot_be_replayed(monkeypatch, capsys):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+    def kept(sequence: str, data: str) -> dict:
+        return {"sequenceNumber": sequence, "partitionKey": "u1", "code": "unstorable", "reason": "r", "data": data}
+
+    with mock_aws():
+        s3, kinesis = boto3.client("s3"), boto3.client("kinesis")
+        s3.create_bucket(Bucket="quarantine-bucket")
+        kinesis.create_stream(StreamName="events", ShardCount=1)
+        good = base64.b64encode(b'{"eventId": "e1"}').decode()
+        s3.put_object(
+            Bucket="quarantine-bucket", Key="quarantine/2026/11/01/shardId-000000000000/1.json", Body=json.dumps(kept("1", good))
+        )
+        s3.put_object(
+            Bucket="quarantine-bucket",
+            Key="quarantine/2026/10/31/shardId-000000000000/1-2.jsonl",
+            Body=json.dumps(kept("2", good)) + "\n" + json.dumps(kept("3", "%%%")) + "\n",
+        )
+        args = ["quarantine", "--bucket", "quarantine-bucket", "--stream", "events", "--code", "unstorable"]
+        assert redrive.main(args) == 1
+        out, err = capsys.readouterr()
+        report = json.loads(out)
+        assert report["replayed"] == 2 and report["failed"] == 1 and report["unaccounted"] == 1
+        assert "1 unaccounted" in err
+        assert redrive.main(args) == 0  # both objects are tagged: nothing left to do
