@@ -50,8 +50,11 @@ test-slow: synth
 demo: synth
 	$(PY) -m localrt.demo
 
+# OUT=dir (default: a new out/replay/<file stem>-<UTC time>), FORCE=1 to write into a non-empty OUT,
+# SORT=1 to sort the file's lines by timestamp first.
 replay: synth
-	$(PY) -m localrt.replay --file "$(FILE)" --format "$(FORMAT)"
+	$(PY) -m localrt.replay --file "$(FILE)" --format "$(FORMAT)" $(if $(OUT),--out "$(OUT)") \
+		$(if $(filter 1,$(SORT)),--sort) $(if $(filter 1,$(FORCE)),--force)
 
 bench: install
 	$(PY) -m localrt.bench

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from localrt.evaluation import match_signals, roc_auc
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
-from localrt.runtime import LocalRuntime, local_runtime
+from localrt.runtime import LocalRuntime, Record, SimulatorClock, local_runtime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, make_population, user_journey
 
 T0 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp() * 1000)
@@ -60,6 +60,7 @@ def play(
     rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryReceiver, console: Console, truth: GroundTruth
 ) -> None:
     rng = random.Random(seed + 1)
+    clock = SimulatorClock()  # each record arrives on its simulated user's clock, not moto's wall clock
     helped = lambda user_id, feature: (user_id, feature) in receiver.helped  # noqa: E731
     journeys = [user_journey(u, random.Random(seed * 7919 + i), truth, T0, DAYS, helped) for i, u in enumerate(users)]
     start = time.time()
@@ -83,7 +84,7 @@ def play(
         task = progress.add_task("playing 14 days of app usage", total=seconds, status="")
         while heap:
             now = time.time()
-            batch: list[tuple[str, bytes, str | None]] = []
+            batch: list[Record] = []
             while heap and heap[0][0] <= now:
                 _, index, burst = heapq.heappop(heap)
                 if burst is None:
@@ -100,13 +101,15 @@ def play(
                             continue
                 for event in burst.events:
                     data = json.dumps(event, separators=(",", ":")).encode()
-                    batch.append((event["userId"], data, event["eventId"]))
+                    batch.append((event["userId"], data, event["eventId"], clock.arrival(event["userId"], event["timestamp"])))
                     recent.append(data)
                     if rng.random() < DUPLICATE_SHARE and recent:
                         duplicate = rng.choice(recent[-2000:])
-                        batch.append((json.loads(duplicate)["userId"], duplicate, None))
+                        user_id = json.loads(duplicate)["userId"]
+                        batch.append((user_id, duplicate, None, clock.arrival(user_id)))  # resent now: its user's clock
                     if rng.random() < MALFORMED_SHARE:
-                        batch.append((f"bad-{rng.randint(0, 99)}", malformed_record(rng), None))
+                        key = f"bad-{rng.randint(0, 99)}"
+                        batch.append((key, malformed_record(rng), None, clock.arrival(key)))
                 heapq.heappush(heap, (now + burst.wait_s, index, None))
             if batch:
                 rt.put_records(batch)

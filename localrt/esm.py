@@ -11,6 +11,9 @@ and .../services-kinesis-batchfailurereporting.html):
 * an invocation that runs past the function timeout is a function error (``Task timed out``);
 * the event has Lambda's exact shape (``Records[].kinesis.{kinesisSchemaVersion, partitionKey,
   sequenceNumber, data, approximateArrivalTimestamp}``, ``eventID`` = ``shardId:sequenceNumber``...);
+  a record its producer gave a simulated arrival (:class:`SimulatedArrivals`) presents that arrival
+  as ``approximateArrivalTimestamp``; what is about the real stream (``MaximumRecordAgeInSeconds``,
+  the on-failure metadata) keeps moto's wall-clock arrival;
 * with ``ReportBatchItemFailures``, the checkpoint moves to the lowest reported sequence number and
   the batch is retried from there; an empty or unknown identifier fails the whole batch;
 * a function error with ``BisectBatchOnFunctionError`` splits the batch in two and retries each half;
@@ -32,7 +35,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -41,6 +45,60 @@ from localrt.template import EventSourceMappingSpec
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.1
+SIMULATED_ARRIVAL = "_SimulatedArrival"  # where the poller keeps a record's simulated arrival (never sent to the function)
+ARRIVAL_WAIT_SECONDS = 30.0
+
+
+class SimulatedArrivals:
+    """The arrival each record was put with (epoch seconds, or ``None`` for moto's own), by (partition
+    key, sequence number): the local drivers play simulated time, while moto stamps wall-clock time.
+
+    A producer registers a ``PutRecords`` call with :meth:`putting` and its records with
+    :meth:`given` once Kinesis has numbered them; the poller :meth:`take` s each record's arrival
+    as it reads it. A record read before its put has returned is waited for, so put and poll may
+    run on different threads.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._given: dict[tuple[str, str], float | None] = {}
+        self._putting = 0
+
+    @contextmanager
+    def putting(self) -> Iterator[None]:
+        with self._changed:
+            self._putting += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._putting -= 1
+                self._changed.notify_all()
+
+    def given(self, records: list[tuple[str, str, float | None]]) -> None:
+        """(partition key, sequence number, arrival or None) of records Kinesis has accepted."""
+        with self._changed:
+            for key, sequence, arrival in records:
+                self._given[(key, sequence)] = arrival
+            self._changed.notify_all()
+
+    def take(self, partition_key: str, sequence: str, wait_s: float = ARRIVAL_WAIT_SECONDS) -> float | None:
+        """The record's simulated arrival, or None (moto's arrival stands); forgets it (the poller
+        reads each record once)."""
+        key = (partition_key, sequence)
+        deadline = time.monotonic() + wait_s
+        with self._changed:
+            while key not in self._given and self._putting:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    log.warning("no arrival registered for %s after %.0f s: moto's arrival stands", key, wait_s)
+                    break
+                self._changed.wait(remaining)
+            return self._given.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._changed:
+            return len(self._given)
 
 
 class SandboxEnded(BaseException):
@@ -147,6 +205,7 @@ class EventSourceMapping:
         context_factory: Callable[[], LambdaContext],
         region: str,
         invoke_lock: threading.Lock | None = None,
+        arrivals: SimulatedArrivals | None = None,
     ):
         self.spec = spec
         self.kinesis = kinesis
@@ -159,6 +218,7 @@ class EventSourceMapping:
         self.context_factory = context_factory
         self.region = region
         self.invoke_lock = invoke_lock or threading.Lock()
+        self.arrivals = arrivals
         self.stats = MappingStats()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
@@ -232,6 +292,11 @@ class EventSourceMapping:
                 time.sleep(IDLE_POLL_SECONDS)
                 continue
             last_read = fetched[-1]["SequenceNumber"]
+            if self.arrivals is not None:
+                for record in fetched:
+                    arrival = self.arrivals.take(record["PartitionKey"], record["SequenceNumber"])
+                    if arrival is not None:
+                        record[SIMULATED_ARRIVAL] = arrival
             with self._stats_lock:
                 self.pending[shard_id] += len(fetched)
             for record in fetched:
@@ -291,8 +356,15 @@ class EventSourceMapping:
                 self._give_up(shard_id, records, attempt, "RetryAttemptsExhausted")
             time.sleep(min(0.05 * 2**attempt, 1.0))
 
+    def _lambda_record(self, shard_id: str, record: dict) -> dict:
+        shaped = lambda_record(shard_id, record, self.stream_arn, self.region)
+        arrival = record.get(SIMULATED_ARRIVAL)
+        if arrival is not None:
+            shaped["kinesis"]["approximateArrivalTimestamp"] = float(arrival)
+        return shaped
+
     def _invoke(self, shard_id: str, records: list[dict]) -> tuple[str, str | None]:
-        event = {"Records": [lambda_record(shard_id, r, self.stream_arn, self.region) for r in records]}
+        event = {"Records": [self._lambda_record(shard_id, r) for r in records]}
         context = self.context_factory()
         with self.invoke_lock:
             context._deadline = time.time() + context.timeout_s

@@ -5,9 +5,10 @@
 The producer writes simulated app traffic (fresh users and event ids every cycle, timestamps moving
 forward) as fast as the pipeline keeps up: it holds the backlog (records written but not yet
 processed) under ``--max-backlog``, so the rate it reaches is the highest this machine sustains.
-Every minute it prints throughput, latency (Kinesis arrival to the end of the invocation that
-processed the record) and the resident memory of the process running the function; moto runs in
-its own process and is reported apart (it keeps every record and item, so it grows by design).
+Every minute it prints throughput, latency (wall clock from the record's PutRecords to the end of
+the invocation that processed it: the records carry the simulator's arrival, so the event's
+``approximateArrivalTimestamp`` is simulated time) and the resident memory of the process running
+the function; moto runs in its own process and is reported apart (it keeps every record and item, so it grows by design).
 Results in ``out/load/summary.json``.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from localrt.runtime import local_runtime
+from localrt.runtime import Record, SimulatorClock, local_runtime
 from localrt.simulator import DAY_MS, make_population, timeline
 
 T0 = 1_793_491_200_000
@@ -62,16 +63,19 @@ class LatencyHistogram:
         return 0.0
 
 
-def traffic(seed: int) -> Iterator[tuple[str, bytes, None]]:
-    """Endless app traffic: each cycle a new population, two weeks later than the last."""
+def traffic(seed: int) -> Iterator[Record]:
+    """Endless app traffic: each cycle a new population, two weeks later than the last; each record
+    arrives on the simulator's clock."""
     cycle = 0
+    clock = SimulatorClock()
     while True:
         users = make_population(CYCLE_USERS, seed + cycle)
         for user in users:
             user.userId = f"c{cycle}-{user.userId}"
         shift = cycle * 14 * DAY_MS
         for event in timeline(users, seed + cycle, T0 + shift, 14, 360.0):
-            yield event["userId"], json.dumps(event, separators=(",", ":")).encode(), None
+            arrival = clock.arrival(event["userId"], event["timestamp"])
+            yield event["userId"], json.dumps(event, separators=(",", ":")).encode(), None, arrival
         cycle += 1
 
 
@@ -91,16 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     with local_runtime(args.out / "function.log", moto=args.moto) as rt:
         mapping = rt.mappings[0]
         handler = mapping.invoke
+        put_at = rt.put_stats.record_put_times = {}  # (partition key, sequence number) -> wall time of its put
 
         def invoke(event, context):
             response = handler(event, context)
             done = time.time()
             failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
             for record in event["Records"]:
-                if record["kinesis"]["sequenceNumber"] not in failed:
-                    ms = (done - record["kinesis"]["approximateArrivalTimestamp"]) * 1000
-                    latencies.add(ms)
-                    minute_latencies.add(ms)
+                kinesis = record["kinesis"]
+                if kinesis["sequenceNumber"] not in failed:
+                    put = put_at.pop((kinesis["partitionKey"], kinesis["sequenceNumber"]), None)
+                    if put is not None:
+                        ms = (done - put) * 1000
+                        latencies.add(ms)
+                        minute_latencies.add(ms)
                     processed[0] += 1
             return response
 

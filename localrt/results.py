@@ -20,7 +20,32 @@ from localrt.report import write_report
 from localrt.runtime import LocalRuntime
 
 SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt")
-DECISION_FIELDS = ("userId", "interventionId", "signalType", "channel", "heldOut", "decidedBy", "decidedAt")
+# function metrics the summary table already shows in other words; any other nonzero one gets its own row
+SHOWN_METRICS = frozenset(
+    {
+        "EventsIn",
+        "EventsApplied",
+        "EventsRejected",
+        "DuplicatesDropped",
+        "LateEvents",
+        "InterventionsHeldOut",
+        "InterventionsSuppressed",
+    }
+)
+SHOWN_METRIC_PREFIXES = ("Rejected_", "Signals_", "Interventions_")
+# ``delivery``: the send's ledger state (journey.interventions.ledger.Delivery; none for held-out and
+# suppressed decisions); ``deliveryError``: why it did not go through, or why its outcome is unknown
+DECISION_FIELDS = (
+    "userId",
+    "interventionId",
+    "signalType",
+    "channel",
+    "heldOut",
+    "decidedBy",
+    "decidedAt",
+    "delivery",
+    "deliveryError",
+)
 
 
 def read_signals(rt: LocalRuntime) -> list[dict]:
@@ -37,6 +62,44 @@ def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
 
 def read_risk(rt: LocalRuntime) -> dict[str, dict]:
     return {i["userId"]: i for i in (risk_summary(x) for x in rt.scan("STATE_TABLE"))}
+
+
+def function_metrics(function_log: Path) -> dict[str, float]:
+    """Every count metric the function emitted (CloudWatch embedded metric format in its log),
+    summed over the run by name: what a CloudWatch dashboard would total. New metrics show up here
+    without a change (``LateEvents`` and whatever else the processor counts)."""
+    totals: dict[str, float] = {}
+    if not function_log.is_file():
+        return totals
+    with open(function_log, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if '"_aws"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+                directives = entry["_aws"]["CloudWatchMetrics"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            for directive in directives:
+                for metric in directive.get("Metrics", []):
+                    name = metric.get("Name")
+                    if metric.get("Unit") != "Count" or name not in entry:
+                        continue
+                    values = entry[name] if isinstance(entry[name], list) else [entry[name]]
+                    totals[name] = totals.get(name, 0) + sum(v for v in values if isinstance(v, int | float))
+    return {name: int(value) if float(value).is_integer() else value for name, value in sorted(totals.items())}
+
+
+def delivery_summary(decisions: list[dict]) -> dict:
+    """Every send by its final ledger state (delivered; undeliverable, with a reason; unconfirmed:
+    outcome unknown; failed or announced: a transient failure still waiting for, or out of, retries),
+    and the sends that did not go through by reason (channel and error code)."""
+    sends = [d for d in decisions if d.get("status") == "sent"]
+    reasons = Counter(": ".join(str(d["deliveryError"]).split(": ")[:2]) for d in sends if d.get("deliveryError"))
+    return {
+        "sends_by_delivery": dict(sorted(Counter(d.get("delivery") or "none" for d in sends).items())),
+        "sends_not_delivered_by_reason": dict(reasons.most_common()),
+    }
 
 
 def write_jsonl(path: Path, rows: list[dict], fields: tuple[str, ...]) -> None:
@@ -93,6 +156,8 @@ def pipeline_summary(
     processed = totals["applied"] + totals["duplicates"]
     rejected = len(rt.quarantined())
     sent = rt.put_stats.records_sent
+    rt.flush_function_log()
+    metrics = function_metrics(rt.function_log)
     return {
         "events_sent": sent,
         "events_processed": processed,
@@ -103,6 +168,7 @@ def pipeline_summary(
         "signals_by_type": dict(sorted(Counter(s["signalType"] for s in signals).items())),
         "interventions_by_channel": dict(sorted(Counter(d["channel"] for d in decisions if d.get("status") == "sent").items())),
         "held_out": sum(1 for d in decisions if d.get("status") == "held_out"),
+        **delivery_summary(decisions),
         "suppressed": dict(sorted(Counter(d.get("reason") for d in decisions if d.get("status") == "suppressed").items())),
         "latency_ms": {
             "p50": round(percentile(receiver.latencies_ms, 50), 1),
@@ -112,6 +178,8 @@ def pipeline_summary(
         },
         "events_per_second": round(processed / elapsed_s, 1) if elapsed_s else 0.0,
         "elapsed_s": round(elapsed_s, 1),
+        "processed_late": metrics.get("LateEvents"),  # profiled and journaled, detection skipped (None: not reported)
+        "function_metrics": metrics,
         "stream_processor": {**rt.mappings[0].stats.as_dict(), "redelivered_skipped": totals["redelivered_skipped"]},
         "on_failure_messages": rt.on_failure_messages(),
         "put_records": {"calls": rt.put_stats.put_calls, "records_retried": rt.put_stats.records_retried},
@@ -178,9 +246,12 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
         ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
         ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
         ("held out (control group)", f"{summary['held_out']:,}"),
+        ("sends by delivery state", ", ".join(f"{k} {v:,}" for k, v in summary.get("sends_by_delivery", {}).items())),
         ("latency put → delivered p50 / p95 ms", f"{summary['latency_ms']['p50']:,} / {summary['latency_ms']['p95']:,}"),
         ("events per second", f"{summary['events_per_second']:,}"),
     ]
+    for reason, count in list(summary.get("sends_not_delivered_by_reason", {}).items())[:5]:
+        rows.append((f"send not delivered: {reason[:60]}", f"{count:,}"))
     if "struggle_precision" in summary:
         rows += [
             ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
@@ -191,6 +262,12 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
             rows.append(
                 (f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}")
             )
+    metrics = summary.get("function_metrics") or {}
+    if summary.get("processed_late") is not None:
+        rows.append(("processed late (detection skipped)", f"{summary['processed_late']:,}"))
+    for name, value in metrics.items():
+        if value and name not in SHOWN_METRICS and not name.startswith(SHOWN_METRIC_PREFIXES):
+            rows.append((f"function metric {name}", f"{value:,}"))
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

@@ -1,5 +1,12 @@
 """The embedded local AWS: moto on 127.0.0.1, resources from the template, the real handler behind
-an emulated event source mapping, a producer using PutRecords, and an SNS→SQS subscriber."""
+an emulated event source mapping, a producer using PutRecords, and an SNS→SQS subscriber.
+
+Two clocks (../shared/DESIGN.md, rule 2): the function trusts each record's
+``approximateArrivalTimestamp``. moto stamps wall-clock time, but the local drivers play simulated
+time (the demo plays 14 days of November 2026 in six minutes; a replay plays a file's own dates), so a
+record may be put with a simulated arrival, which the event source mapping presents instead
+(:class:`localrt.esm.SimulatedArrivals`). :class:`SimulatorClock` gives the simulator's records theirs.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +31,7 @@ from moto.server import ThreadedMotoServer
 
 from journey.resources import TABLES
 from localrt import moto_patches
-from localrt.esm import EventSourceMapping, LambdaContext
+from localrt.esm import EventSourceMapping, LambdaContext, SimulatedArrivals
 from localrt.provision import Provisioned, function_environment, provision
 from localrt.template import Template, load_template
 
@@ -39,6 +46,54 @@ LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on one machine
     "POWERTOOLS_METRICS_DISABLED": "false",
 }
+# (partition key, data, event id or None) or the same with the record's arrival (epoch seconds, or
+# None for moto's wall-clock one)
+Record = tuple[str, bytes, str | None] | tuple[str, bytes, str | None, float | None]
+
+
+class SimulatorClock:
+    """The arrival clock of the simulator's records (demo, chaos, load, bench).
+
+    The simulator is a trusted clock: a record arrives once its user's device has reached the
+    event's time, so arrival = max(the event's own timestamp, that user's clock), and the user's
+    clock moves to it. Each simulated user lives on their own clock (the demo plays a session in
+    slow motion while its calendar runs at about an hour per second, so one global clock would
+    make every event after a session's first burst look an hour old). An event stamped before its
+    user's newest (reordered, an offline queue flushed late) arrives on the user's clock; a record
+    with no timestamp of its own (a producer's resend, a malformed record) arrives on its key's
+    clock, or on the newest arrival given so far for a key not seen yet. A well-behaved event is
+    therefore never skewed into the future nor stale.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, int] = {}
+        self.newest_ms: int | None = None
+
+    def arrival(self, key: str, timestamp_ms: int | None = None) -> float | None:
+        """Epoch seconds (None only before any timestamp has been seen)."""
+        clock = self._by_key.get(key)
+        if timestamp_ms is None and clock is None:
+            return None if self.newest_ms is None else self.newest_ms / 1000
+        at = max(t for t in (timestamp_ms, clock) if t is not None)
+        self._by_key[key] = at
+        if self.newest_ms is None or at > self.newest_ms:
+            self.newest_ms = at
+        return at / 1000
+
+    def stamp(self, records: Sequence[tuple[str, bytes, str | None]]) -> list[Record]:
+        """The records with their arrival: a record with an event id (an event's first copy) carries
+        its timestamp in its data; the others take their key's clock."""
+        stamped: list[Record] = []
+        for key, data, event_id in records:
+            timestamp = None
+            if event_id:
+                try:
+                    value = json.loads(data).get("timestamp")
+                except (ValueError, AttributeError, RecursionError):
+                    value = None
+                timestamp = value if isinstance(value, int) and not isinstance(value, bool) else None
+            stamped.append((key, data, event_id, self.arrival(key, timestamp)))
+        return stamped
 
 
 class BatchLogCollector(logging.Handler):
@@ -77,6 +132,8 @@ class PutStats:
     put_calls: int = 0
     records_retried: int = 0
     put_times: dict[str, float] = field(default_factory=dict)  # partition-key-independent: eventId -> wall time
+    # (partition key, sequence number) -> wall time, filled when set to a dict (load measures latency with it)
+    record_put_times: dict[tuple[str, str], float] | None = None
 
 
 class MotoProcess:
@@ -131,6 +188,7 @@ class LocalRuntime:
         self.provisioned: Provisioned | None = None
         self.collector = BatchLogCollector()
         self.put_stats = PutStats()
+        self.arrivals = SimulatedArrivals()
         self.mappings: list[EventSourceMapping] = []
         self._saved_env: dict[str, str | None] = {}
         self._log_handle = None
@@ -188,6 +246,7 @@ class LocalRuntime:
                 timeout_s=function.timeout_s,
             ),
             region=REGION,
+            arrivals=self.arrivals,
         )
         self.mappings.append(mapping)
         return self
@@ -230,41 +289,56 @@ class LocalRuntime:
                 handler.stream = self._log_handle
 
     # --- producing -----------------------------------------------------------------------------
-    def put_records(self, records: list[tuple[str, bytes, str | None]]) -> list[str]:
+    def put_records(self, records: Sequence[Record]) -> list[str]:
         """PutRecords in chunks of 500, retrying the records Kinesis reports as failed.
 
-        ``records`` are (partition key, data, event id or None); returns sequence numbers in order
-        (unique together with the partition key: each shard numbers its own records).
+        ``records`` are (partition key, data, event id or None), optionally with a fourth element:
+        the record's arrival in epoch seconds, which the event source mapping presents to the
+        function as ``approximateArrivalTimestamp`` instead of moto's wall-clock one (None keeps
+        moto's). Returns sequence numbers in order (unique together with the partition key: each
+        shard numbers its own records). Safe while the mapping polls on other threads.
         """
         kinesis = self.clients["kinesis"]
         sequences: list[str] = [""] * len(records)
-        for start in range(0, len(records), PUT_RECORDS_LIMIT):
-            pending = list(range(start, min(start + PUT_RECORDS_LIMIT, len(records))))
-            for attempt in range(10):
-                now = time.time()
-                response = kinesis.put_records(
-                    StreamName=self.stream_name,
-                    Records=[{"PartitionKey": records[i][0], "Data": records[i][1]} for i in pending],
-                )
-                self.put_stats.put_calls += 1
-                retry = []
-                for index, result in zip(pending, response["Records"], strict=False):
-                    if result.get("ErrorCode"):
-                        retry.append(index)
-                    else:
+        by_record = self.put_stats.record_put_times
+        with self.arrivals.putting():
+            for start in range(0, len(records), PUT_RECORDS_LIMIT):
+                pending = list(range(start, min(start + PUT_RECORDS_LIMIT, len(records))))
+                for attempt in range(10):
+                    now = time.time()
+                    response = kinesis.put_records(
+                        StreamName=self.stream_name,
+                        Records=[{"PartitionKey": records[i][0], "Data": records[i][1]} for i in pending],
+                    )
+                    self.put_stats.put_calls += 1
+                    retry, accepted = [], []
+                    for index, result in zip(pending, response["Records"], strict=False):
+                        if result.get("ErrorCode"):
+                            retry.append(index)
+                            continue
+                        record = records[index]
                         sequences[index] = result["SequenceNumber"]
-                        event_id = records[index][2]
+                        accepted.append((record[0], result["SequenceNumber"], record[3] if len(record) > 3 else None))
+                        event_id = record[2]
                         if event_id:
                             self.put_stats.put_times.setdefault(event_id, now)
-                self.put_stats.records_retried += len(retry)
-                if not retry:
-                    break
-                pending = retry
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            else:
-                raise RuntimeError(f"{len(pending)} records still failing after 10 PutRecords attempts")
+                        if by_record is not None:
+                            by_record[(record[0], result["SequenceNumber"])] = now
+                    self.arrivals.given(accepted)  # after the put times: the poller waits for this
+                    self.put_stats.records_retried += len(retry)
+                    if not retry:
+                        break
+                    pending = retry
+                    time.sleep(min(0.05 * 2**attempt, 2.0))
+                else:
+                    raise RuntimeError(f"{len(pending)} records still failing after 10 PutRecords attempts")
         self.put_stats.records_sent += len(records)
         return sequences
+
+    def flush_function_log(self) -> None:
+        """Write out what the function printed so far (its logs and EMF metrics in ``function.log``)."""
+        if self._log_handle and not self._log_handle.closed:
+            self._log_handle.flush()
 
     def wait_until_drained(self, timeout_s: float = 120.0, settle_s: float = 2.5) -> bool:
         """True once every shard poller has been idle for ``settle_s`` (all records processed)."""
