@@ -1,5 +1,6 @@
 """Alarms that point at the runbook (docs/runbook.md, one section per alarm): iterator age,
-on-failure queue depth, function errors, quarantined records, unconfirmed sends."""
+on-failure queue depth, function errors, quarantined records, unconfirmed sends, clock skew and late
+events, partition keys that are not user ids, users whose data the store refused."""
 
 from __future__ import annotations
 
@@ -69,6 +70,42 @@ class JourneyMonitoring(Construct):
             "UnconfirmedSendsAlarm": (
                 "Sends whose outcome is unknown after a crash (runbook: unconfirmed sends)",
                 app_metric("InterventionsUnconfirmed"),
+                0,
+                1,
+            ),
+            "UndeliverableSendsAlarm": (
+                "Channels refuse sends for good (runbook: undeliverable sends)",
+                app_metric("InterventionsUndeliverable"),
+                10,
+                1,
+            ),
+            "ClockSkewAlarm": (
+                "Events stamped after their arrival, clamped (runbook: clock skew and late events)",
+                app_metric("FutureDatedEvents"),
+                50,
+                1,
+            ),
+            "LateEventsAlarm": (
+                "Many events arrive late or stale: no sends for them (runbook: clock skew and late events)",
+                app_metric("LateEvents"),
+                500,
+                3,
+            ),
+            "StaleDecisionsAlarm": (
+                "Struggle found in events that were already old on arrival (runbook: clock skew and late events)",
+                app_metric("StaleDecisions"),
+                50,
+                3,
+            ),
+            "PartitionKeyAlarm": (
+                "Producers key records by something other than the user id (runbook: partition key mismatch)",
+                app_metric("PartitionKeyMismatch"),
+                0,
+                1,
+            ),
+            "UnstorableUsersAlarm": (
+                "The store refused a user's data; their records are quarantined (runbook: unstorable users)",
+                app_metric("UnstorableUsers"),
                 0,
                 1,
             ),

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from localrt.runtime import SimulatorClock
 from localrt.simulator import make_population, timeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +55,16 @@ def demo_stream(users: int, seed: int) -> list[dict]:
     return timeline(make_population(users, seed), seed, T0, 14, DEMO_SECONDS)
 
 
-def kinesis_events(events: list[dict], batch_size: int) -> list[dict]:
+def kinesis_events(events: list[dict], batch_size: int, true_times: dict[str, int] | None = None) -> list[dict]:
+    """Lambda's Kinesis events for ``events``, cut into batches. Each record arrives on the simulator's
+    clock (:class:`localrt.runtime.SimulatorClock`): at its event's own timestamp, or at its user's
+    newest for one stamped before it, as the local runtime presents the simulator's records.
+    ``true_times``: event id -> when it really happened, for events stamped with a wrong time on
+    purpose (they arrive then, whatever they claim)."""
+    true_times = true_times or {}
     records = []
     base = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000
+    clock = SimulatorClock()
     for n, event in enumerate(events):
         records.append(
             {
@@ -65,7 +73,9 @@ def kinesis_events(events: list[dict], batch_size: int) -> list[dict]:
                     "partitionKey": event["userId"],
                     "sequenceNumber": str(base + n),
                     "data": base64.b64encode(json.dumps(event, separators=(",", ":")).encode()).decode(),
-                    "approximateArrivalTimestamp": time.time(),
+                    "approximateArrivalTimestamp": clock.arrival(
+                        event["userId"], true_times.get(event["eventId"], event["timestamp"])
+                    ),
                 },
                 "eventSource": "aws:kinesis",
                 "eventVersion": "1.0",

@@ -2,38 +2,30 @@
 
 Used by the benchmark (calls and DynamoDB write units are counted, not timed) and by unit tests
 (fakes over mocks). Only the operations the adapters use are implemented, with AWS's limits:
-BatchWriteItem refuses more than 25 items (moto accepts 26), BatchGetItem more than 100 keys,
-PublishBatch more than 10 entries, WriteRecords more than 100 records.
+BatchWriteItem refuses more than 25 items (moto accepts 26) and rejects the whole call when one
+item breaks a limit (a key over its bytes, an item over 400 KB, a duplicate key, over 16 MB in all:
+:mod:`journey.adapters.aws.limits`), BatchGetItem more than 100 keys, PublishBatch more than 10
+entries, WriteRecords more than 100 records.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import Counter
 from typing import Any
 
+from botocore.exceptions import ClientError
 
-def attribute_size(value: dict) -> int:
-    """DynamoDB's item-size rules, close enough to bill by: UTF-8 bytes of names and values."""
-    ((kind, raw),) = value.items()
-    if kind == "S":
-        return len(raw.encode())
-    if kind == "N":
-        return (len(raw.strip("-").replace(".", "").lstrip("0")) + 1) // 2 + 1
-    if kind == "BOOL" or kind == "NULL":
-        return 1
-    if kind == "B":
-        return len(raw)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in raw.items())
-    if kind == "L":
-        return 3 + sum(attribute_size(v) + 1 for v in raw)
-    return len(str(raw))
-
-
-def item_size(item: dict[str, dict]) -> int:
-    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+from journey.adapters.aws.limits import (
+    BATCH_GET_KEYS,
+    BATCH_WRITE_ITEMS,
+    BATCH_WRITE_REQUEST_BYTES,
+    item_problem,
+    item_size,
+    key_problem,
+)
 
 
 def write_units(item: dict[str, dict]) -> int:
@@ -74,6 +66,14 @@ def metered(method):
     return wrapper
 
 
+def validation_error(operation: str, message: str) -> ClientError:
+    """The error AWS answers a request that breaks a limit with (HTTP 400, not retried)."""
+    return ClientError(
+        {"Error": {"Code": "ValidationException", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+        operation,
+    )
+
+
 class MemoryDynamoDB:
     """Items of the tables in ``retain`` are kept for reads; the others are only counted (the
     processor never reads them back, and keeping them would bloat the measured process's heap)."""
@@ -91,8 +91,13 @@ class MemoryDynamoDB:
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict:
         self.meter.calls["dynamodb.BatchGetItem"] += 1
         keys = sum(len(spec["Keys"]) for spec in RequestItems.values())
-        if keys > 100:
-            raise ValueError(f"BatchGetItem takes at most 100 keys, got {keys}")
+        if keys > BATCH_GET_KEYS:
+            raise validation_error("BatchGetItem", f"Too many items requested for the BatchGetItem call: {keys}")
+        for table, spec in RequestItems.items():
+            for key in spec["Keys"]:
+                problem = key_problem(key, self.key_schema[table])
+                if problem:
+                    raise validation_error("BatchGetItem", problem)
         responses = {}
         for table, spec in RequestItems.items():
             responses[table] = [
@@ -104,8 +109,23 @@ class MemoryDynamoDB:
     def batch_write_item(self, RequestItems: dict[str, list]) -> dict:
         self.meter.calls["dynamodb.BatchWriteItem"] += 1
         count = sum(len(requests) for requests in RequestItems.values())
-        if count > 25:
-            raise ValueError(f"BatchWriteItem takes at most 25 items, got {count}")
+        if count > BATCH_WRITE_ITEMS:
+            raise validation_error("BatchWriteItem", f"Too many items requested for the BatchWriteItem call: {count}")
+        total = 0
+        for table, requests in RequestItems.items():  # AWS checks everything first: one bad item rejects the call
+            seen = set()
+            for request in requests:
+                item = request["PutRequest"]["Item"]
+                problem = item_problem(item, self.key_schema[table])
+                if problem:
+                    raise validation_error("BatchWriteItem", problem)
+                key = self._key(table, item)
+                if key in seen:
+                    raise validation_error("BatchWriteItem", "Provided list of item keys contains duplicates")
+                seen.add(key)
+                total += item_size(item)
+        if total > BATCH_WRITE_REQUEST_BYTES:
+            raise validation_error("BatchWriteItem", f"the request is {total:,} bytes, BatchWriteItem allows 16 MB")
         for table, requests in RequestItems.items():
             for request in requests:
                 item = request["PutRequest"]["Item"]
@@ -117,33 +137,80 @@ class MemoryDynamoDB:
 
 
 class MemorySNS:
+    """The topic (``PublishBatch``) and push (``Publish``). ``faults`` scripts failures: the n-th call
+    of an operation (counted from 1) raises the exception keyed ``(operation, n)`` and publishes
+    nothing (for AWS's own errors, :meth:`localrt.faults.CallFault.client_error`); ``failed_entries``
+    makes ``PublishBatch`` report the entries whose ``Message`` contains a key as ``Failed`` with the
+    given ``BatchResultErrorEntry`` fields (``Code``, ``SenderFault``, ``Message``), unpublished."""
+
     def __init__(self, meter: Meter):
         self.meter = meter
         self.published: list[dict] = []
+        self.faults: dict[tuple[str, int], Exception] = {}
+        self.failed_entries: dict[str, dict] = {}
+        self._calls: Counter = Counter()
+
+    def _scripted(self, operation: str) -> None:
+        self._calls[operation] += 1
+        fault = self.faults.get((operation, self._calls[operation]))
+        if fault is not None:
+            raise fault
 
     @metered
     def publish_batch(self, TopicArn: str, PublishBatchRequestEntries: list[dict]) -> dict:
         self.meter.calls["sns.PublishBatch"] += 1
         if len(PublishBatchRequestEntries) > 10:
             raise ValueError("PublishBatch takes at most 10 entries")
-        self.published.extend(PublishBatchRequestEntries)
-        return {"Successful": [{"Id": e["Id"], "MessageId": e["Id"]} for e in PublishBatchRequestEntries], "Failed": []}
+        self._scripted("PublishBatch")
+        successful, failed = [], []
+        for entry in PublishBatchRequestEntries:
+            error = next((e for key, e in self.failed_entries.items() if key in entry["Message"]), None)
+            if error is None:
+                self.published.append(entry)
+                successful.append({"Id": entry["Id"], "MessageId": entry["Id"]})
+            else:
+                failed.append({"Id": entry["Id"], **error})
+        return {"Successful": successful, "Failed": failed}
 
     @metered
     def publish(self, **kwargs) -> dict:
         self.meter.calls["sns.Publish"] += 1
+        self._scripted("Publish")
         self.published.append(kwargs)
         return {"MessageId": str(len(self.published))}
 
 
 class MemoryS3:
+    """``PutObject`` honours a conditional write as S3 does: with ``IfNoneMatch="*"`` and the key
+    taken, it raises botocore's 412 ``PreconditionFailed`` and leaves the object as it was. Thread
+    safe (the quarantine writes a batch's records concurrently)."""
+
     def __init__(self, meter: Meter):
         self.meter = meter
         self.objects: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **kwargs: Any) -> dict:
+        with self._lock:  # one call at a time, so the meter's counts and CPU time stay whole
+            return self._put_object(Bucket, Key, Body, **kwargs)
 
     @metered
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict:
+    def _put_object(self, Bucket: str, Key: str, Body: bytes, IfNoneMatch: str | None = None, **_: Any) -> dict:
         self.meter.calls["s3.PutObject"] += 1
+        if IfNoneMatch is not None and IfNoneMatch != "*":
+            raise ValueError("PutObject's IfNoneMatch takes only '*'")
+        if IfNoneMatch == "*" and Key in self.objects:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "PreconditionFailed",
+                        "Message": "At least one of the pre-conditions you specified did not hold",
+                        "Condition": "If-None-Match",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 412, "HTTPHeaders": {}, "RetryAttempts": 0},
+                },
+                "PutObject",
+            )
         self.objects[Key] = Body
         return {}
 

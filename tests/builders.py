@@ -43,8 +43,18 @@ def next_sequence() -> str:
 
 
 def kinesis_record(
-    payload: dict | bytes | str, partition_key: str = "u1", sequence: str | None = None, shard: str = "shardId-000000000000"
+    payload: dict | bytes | str,
+    partition_key: str = "u1",
+    sequence: str | None = None,
+    shard: str = "shardId-000000000000",
+    arrival: float | None = None,
 ) -> dict:
+    """A record as Lambda hands it over. It arrives when its event says it happened (``arrival``,
+    epoch seconds, overrides; records without a timestamp arrive now): the processor judges event
+    time against arrival, and these tests play events from a fixed day."""
+    if arrival is None:
+        stamp = payload.get("timestamp") if isinstance(payload, dict) else None
+        arrival = stamp / 1000 if isinstance(stamp, int) else time.time()
     if isinstance(payload, dict):
         data = base64.b64encode(json.dumps(payload).encode()).decode()
     elif isinstance(payload, bytes):
@@ -58,7 +68,7 @@ def kinesis_record(
             "partitionKey": partition_key,
             "sequenceNumber": sequence,
             "data": data,
-            "approximateArrivalTimestamp": time.time(),
+            "approximateArrivalTimestamp": arrival,
         },
         "eventSource": "aws:kinesis",
         "eventVersion": "1.0",

@@ -50,8 +50,11 @@ def test_poison_records_are_quarantined_and_not_reported_as_failures(deployed, c
     assert deployed.handler(batch, context) == {"batchItemFailures": []}
     s3 = deployed.session.client("s3")
     bucket = deployed.env["QUARANTINE_BUCKET"]
-    (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
-    lines = [json.loads(line) for line in s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode().splitlines()]
+    objects = s3.list_objects_v2(Bucket=bucket)["Contents"]  # one per record
+    lines = sorted(
+        (json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()) for obj in objects),
+        key=lambda q: int(q["sequenceNumber"]),
+    )
     assert [line["code"] for line in lines] == ["bad_base64", "not_json", "oversize", "schema_violation"]
     assert "sessionId" in lines[3]["reason"] and "timestamp" in lines[3]["reason"]
 

@@ -72,10 +72,17 @@ def test_poison_records_are_quarantined_with_reasons_and_never_fail_the_batch():
     result = run(aws, records("%%%not-base64", base64.b64encode(b"{oops").decode(), {"hello": "x"}, good))
     assert result.applied == 1 and not result.failed_sequences
     assert dict(result.rejected) == {"bad_base64": 1, "not_json": 1, "unknown_format": 1}
-    (body,) = aws.s3.objects.values()
-    lines = [json.loads(line) for line in body.decode().splitlines()]
-    assert [line["code"] for line in lines] == ["bad_base64", "not_json", "unknown_format"]
+    lines = sorted((json.loads(body) for body in aws.s3.objects.values()), key=lambda q: int(q["sequenceNumber"]))
+    assert [line["code"] for line in lines] == ["bad_base64", "not_json", "unknown_format"]  # one object per record
     assert all(line["reason"] and line["data"] for line in lines)
+
+
+def test_a_redelivered_poison_record_is_kept_once_and_counted_once():
+    aws = memory_aws()
+    batch = records(base64.b64encode(b"{oops").decode(), {"hello": "x"}, tap(T0))
+    assert sum(run(aws, batch).rejected.values()) == 2
+    again = run(aws, batch[1:])  # Lambda retried from the second record
+    assert not again.rejected and len(aws.s3.objects) == 2
 
 
 class FlakyNotifier:
@@ -256,7 +263,7 @@ def test_a_crash_after_publishing_and_before_recording_never_sends_twice():
         if not crashed:
             crashed.append(True)
             raise RuntimeError("sandbox ended between publishing and recording")
-        persist(writes)
+        return persist(writes)
 
     store.persist = crash_once
     batch = records(*rage("u1"))

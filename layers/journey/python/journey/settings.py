@@ -71,6 +71,23 @@ class PolicySettings(BaseModel):
         description="an abandoned flow is resolved when the user completes it within this (they come back later)",
     )
     min_severity: str = Field("medium", pattern="^(low|medium|high|critical)$")
+    max_event_age_ms: int = Field(
+        900_000,
+        ge=1000,
+        le=86_400_000,
+        description="a signal from an event this much older than its arrival is recorded as stale, never sent",
+    )
+
+
+class ClockSettings(BaseModel):
+    """Event time (the client's clock) against arrival time (when Kinesis received the record)."""
+
+    max_future_skew_ms: int = Field(
+        300_000,
+        ge=0,
+        le=86_400_000,
+        description="an event stamped later than its arrival plus this is clamped to its arrival time (and counted)",
+    )
 
 
 class Switches(BaseModel):
@@ -84,6 +101,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = DetectionSettings()
     risk: RiskSettings = RiskSettings()
     policy: PolicySettings = PolicySettings()
+    clock: ClockSettings = ClockSettings()
     switches: Switches = Switches()
     max_record_bytes: int = Field(65_536, ge=1024, le=1_048_576, description="larger records are quarantined")
     event_ttl_days: int = Field(30, ge=1, le=3650)

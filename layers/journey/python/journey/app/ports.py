@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from journey.detection.signals import StruggleSignal
+from journey.errors import TransientError
 from journey.events.records import Quarantined
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome
@@ -16,7 +17,12 @@ from journey.users.state import UserState
 
 @dataclass
 class DeliveryReport:
-    failed: dict[str, str] = field(default_factory=dict)  # interventionId -> transient error
+    """What became of each send a Notifier was given, with the reason for each that did not go
+    through; a send in none of ``failed``, ``undeliverable`` and ``unknown`` went through."""
+
+    failed: dict[str, str] = field(default_factory=dict)  # interventionId -> transient error: send again
+    undeliverable: dict[str, str] = field(default_factory=dict)  # interventionId -> permanent error: never again
+    unknown: dict[str, str] = field(default_factory=dict)  # interventionId -> error after which it may have gone out
     announced: set[str] = field(default_factory=set)  # interventionIds the topic has (now or before)
 
 
@@ -25,8 +31,9 @@ class Writes:
     """Everything one batch persists, written in bulk."""
 
     states: list[UserState] = field(default_factory=list)
-    # userId -> (sequence number the user's state had applied before this batch, compact events)
-    journal: dict[str, tuple[str, list[list]]] = field(default_factory=dict)
+    shard: str = ""  # the shard the batch came from (journal items are keyed by it)
+    # userId -> the user's new events as (sequence number, compact journal entry), in stream order
+    journal: dict[str, list[tuple[str, list]]] = field(default_factory=dict)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
@@ -43,19 +50,35 @@ class JourneyStore(Protocol):
     def record_intent(self, decisions: list[Decision]) -> None:
         """Write each send's ledger entry as ``pending`` before anything is published."""
 
-    def persist(self, writes: Writes) -> None: ...
+    def persist(self, writes: Writes) -> dict[str, str]:
+        """Write everything; return the users whose items the store refused for what their data is
+        (userId -> reason), none of whose items are written. Transient failures raise."""
 
 
 class Notifier(Protocol):
     def deliver(
         self, decisions: list[Decision], push_endpoints: dict[str, str], announced: frozenset[str] = frozenset()
     ) -> DeliveryReport:
-        """Send each decision (the topic announcement is skipped for ids in ``announced``); report the
-        transient failures and which announcements the topic has."""
+        """Send each decision (the topic announcement is skipped for ids in ``announced``); report what
+        became of each one and which announcements the topic has. Never raises for one message's
+        error: an error the channel returns is reported for the messages it concerns."""
+
+
+class QuarantineIncomplete(TransientError):
+    """Some rejected records could not be kept, transiently: ``kept`` were newly kept (count them),
+    ``failed`` were not (report them as failed, so Kinesis redelivers them)."""
+
+    def __init__(self, message: str, kept: list[Quarantined], failed: list[Quarantined]):
+        super().__init__(message)
+        self.kept = kept
+        self.failed = failed
 
 
 class QuarantineStore(Protocol):
-    def keep(self, batch_key: str, rejected: list[Quarantined]) -> None: ...
+    def keep(self, batch_key: str, rejected: list[Quarantined]) -> list[Quarantined]:
+        """Keep each rejected record once, with its reason, under a key derived from the record alone;
+        return the records newly kept (a redelivered record, kept before, is not returned, so it is
+        counted once). A transient failure raises :class:`QuarantineIncomplete` (a ``TransientError``)."""
 
 
 class AnalyticsSink(Protocol):

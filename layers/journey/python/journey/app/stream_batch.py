@@ -22,11 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from journey.app.delivery import deliver
-from journey.app.ports import Ports, Writes
+from journey.app.ports import Ports, QuarantineIncomplete, Writes
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
-from journey.events.records import Accepted, Quarantined, ReadRecord
+from journey.events.decoding import Rejection, RejectionCode
+from journey.events.records import Accepted, Quarantined, ReadRecord, quarantine_accepted
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome, resolution_window
@@ -46,7 +47,12 @@ class BatchResult:
     duplicates: int = 0
     replayed: int = 0
     late: int = 0
+    future_dated: int = 0  # events stamped after their arrival beyond the allowed skew: clamped to their arrival
+    stale: int = 0  # decisions not acted on: the event was already old when it arrived
+    partition_key_mismatch: int = 0  # records whose partition key is not their user id
+    unstorable_users: dict[str, str] = field(default_factory=dict)  # userId -> why the store refused their data
     unconfirmed: int = 0  # sends a replay found pending: a crash came between publishing and recording
+    undeliverable: int = 0  # sends a channel refused for good (recorded with the reason, never retried)
     rejected: Counter = field(default_factory=Counter)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
@@ -65,16 +71,12 @@ class BatchResult:
 class UserWork:
     state: UserState
     records: list[Accepted] = field(default_factory=list)
-    journal: list[list] = field(default_factory=list)
+    journal: list[tuple[str, list]] = field(default_factory=list)  # (sequence number, journal entry)
     signals: list[StruggleSignal] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
-    loaded_seq: str = ""
+    changed: bool = False  # the state moved (events applied, a checkpoint advanced, its clock repaired)
     trigger_arrivals: list[float] = field(default_factory=list)  # when each decision's event reached the stream
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.records) or self.state.applied_sequence != self.loaded_seq
 
 
 def journal_entry(record: Accepted) -> list:
@@ -136,7 +138,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                         resolutionMs=max(0, event.timestamp - decided_at),
                     )
                 )
-        journal.append(journal_entry(record))
+        journal.append((record.sequence, journal_entry(record)))
         if is_late:
             late += 1
             continue
@@ -144,7 +146,8 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         if found:
             for signal in found:
                 signals.append(signal)
-                decision = decide(signal, state, policy, catalog, now=event.timestamp)
+                arrived_at = int(record.arrival * 1000)
+                decision = decide(signal, state, policy, catalog, now=event.timestamp, arrived_at=arrived_at)
                 if decision is not None:
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
@@ -171,74 +174,85 @@ def process_batch(
     batch_key: str,
     clock: Callable[[], float] = time.time,
 ) -> BatchResult:
-    """Run one batch; return what happened, including the sequence numbers to report as failed."""
+    """Run one batch; return what happened, including the sequence numbers to report as failed.
+
+    ``batch_key`` names the batch ``<shard id>/<sequence range>`` (``journey.lambda_kit.kinesis.batch_key``):
+    a batch's records all come from one shard, whose checkpoint in each user's state they advance."""
     result = BatchResult(received=len(items))
+    shard = batch_key.partition("/")[0]
     rejected = [item for item in items if isinstance(item, Quarantined)]
     if rejected:
-        try:
-            ports.quarantine.keep(batch_key, rejected)
-            result.rejected.update(item.rejection.code.value for item in rejected)
-        except TransientError as exc:
-            log.warning("quarantine unavailable, %d rejected records will be retried: %s", len(rejected), exc)
-            result.failed_sequences.update(item.sequence for item in rejected)
+        _quarantine(rejected, ports, batch_key, result)
 
     by_user: dict[str, UserWork] = {}
-    grouped: dict[str, list[Accepted]] = {}  # in stream order; duplicates are told apart per user (UserState.admit)
-    for item in items:
-        if type(item) is Accepted:
-            user_records = grouped.get(item.event.userId)
-            if user_records is None:
-                grouped[item.event.userId] = [item]
-            else:
-                user_records.append(item)
+    grouped = _group_by_user(items, settings.clock.max_future_skew_ms, result)
     if not grouped:
         return result
 
     states = ports.store.load_states(list(grouped))
     window_ms = detection_window_ms(settings.detection)
+    skew = settings.clock.max_future_skew_ms
     for user_id, records in grouped.items():
         state = states.get(user_id) or UserState(userId=user_id)
-        work = by_user[user_id] = UserWork(state=state, loaded_seq=state.applied_sequence)
-        admitted = state.admit(records)
+        work = by_user[user_id] = UserWork(state=state)
+        admitted = state.admit(records, shard)
         result.replayed += admitted.redelivered
         result.duplicates += admitted.duplicates
         work.records = admitted.fresh
+        work.changed = admitted.redelivered < len(records)
+        newest_arrival = int(max(r.arrival for r in records) * 1000)
+        if newest_arrival and state.last_event_at > newest_arrival + skew:
+            # written before event times were bounded by arrival: one event from the future would
+            # otherwise make every later one "late" and switch detection off for this user
+            log.warning("user %r: newest event time %d was ahead of arrival; reset", user_id, state.last_event_at)
+            state.last_event_at = newest_arrival
+            work.changed = True
         result.late += apply_events(work, settings, catalog, window_ms)
         result.applied += len(work.records)
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]
+    result.stale = sum(1 for d in decisions if d.outcome is Outcome.STALE)
     sending = deliver(sends, {u: w.state for u, w in by_user.items()}, ports)
     result.unconfirmed += sending.unconfirmed
+    result.undeliverable += sending.undeliverable
     decided_at = clock()
     result.decision_latency_ms = [
         max(0.0, (decided_at - arrival) * 1000) for w in by_user.values() for arrival in w.trigger_arrivals if arrival
     ]
 
     failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
-    writes = Writes(delivery=sending.delivery, delivery_errors=sending.errors)
+    writes = Writes(shard=shard, delivery=sending.delivery, delivery_errors=sending.errors)
     for user_id, work in by_user.items():
         if user_id in failed_users:
             result.failed_sequences.update(r.sequence for r in grouped[user_id])
             # keep the ledger true (what reached the user, what only the topic got), so a replay resends nothing twice
-            writes.decisions.extend(d for d in work.decisions if d.interventionId in sending.delivery)
+            writes.decisions.extend(
+                d
+                for d in work.decisions
+                if d.interventionId in sending.delivery and d.interventionId not in sending.settled_before
+            )
             continue
         if work.changed:
             writes.states.append(work.state)
         if work.journal:
-            writes.journal[user_id] = (work.loaded_seq, work.journal)
+            writes.journal[user_id] = work.journal
         writes.signals.extend(work.signals)
-        writes.decisions.extend(work.decisions)
+        writes.decisions.extend(d for d in work.decisions if d.interventionId not in sending.settled_before)
         writes.outcomes.extend(work.outcomes)
-        result.signals.extend(work.signals)
-        result.decisions.extend(work.decisions)
     result.failed_users = failed_users
+    refused = ports.store.persist(writes)
+    if refused:
+        _set_aside(refused, grouped, by_user, ports, batch_key, result)
+    for user_id, work in by_user.items():
+        if user_id not in failed_users and user_id not in refused:
+            result.signals.extend(work.signals)
+            result.decisions.extend(work.decisions)
     result.delivered = [
         d
         for d in sends
         if sending.delivery.get(d.interventionId) is Delivery.DELIVERED and d.interventionId not in sending.skipped
     ]
-    ports.store.persist(writes)
 
     if ports.analytics is not None:
         by_type = Counter((r.event.feature, r.event.eventType) for w in by_user.values() for r in w.records)
@@ -249,3 +263,72 @@ def process_batch(
             result.analytics_failed = True
             log.warning("analytics write failed; the batch itself succeeded: %s", exc)
     return result
+
+
+def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -> dict[str, list[Accepted]]:
+    """Accepted records by user, in stream order, each event's time bounded by its arrival: an event
+    stamped later than its arrival plus ``skew_ms`` (a phone clock ahead, a forged time) is clamped
+    to its arrival time, so it cannot become the user's "now" and make later events look late."""
+    grouped: dict[str, list[Accepted]] = {}
+    for item in items:
+        if type(item) is not Accepted:
+            continue
+        event = item.event
+        arrival_ms = int(item.arrival * 1000)
+        if arrival_ms and event.timestamp > arrival_ms + skew_ms:
+            result.future_dated += 1
+            log.warning(
+                "event %r of user %r is stamped %d ms after its arrival; clamped to the arrival time",
+                event.eventId,
+                event.userId,
+                event.timestamp - arrival_ms,
+            )
+            item = item._replace(event=event.model_copy(update={"timestamp": arrival_ms}))
+        user_id = item.event.userId
+        if item.partition_key != user_id and item.partition_key:
+            result.partition_key_mismatch += 1
+        user_records = grouped.get(user_id)
+        if user_records is None:
+            grouped[user_id] = [item]
+        else:
+            user_records.append(item)
+    return grouped
+
+
+def _quarantine(rejected: list[Quarantined], ports: Ports, batch_key: str, result: BatchResult) -> None:
+    """Keep rejected records with their reasons; count the ones not kept before (a redelivery is not
+    counted twice). What the quarantine could not keep is reported failed, so Kinesis retries it."""
+    try:
+        kept = ports.quarantine.keep(batch_key, rejected)
+    except QuarantineIncomplete as exc:  # some were kept: count them; retry only the rest
+        log.warning("quarantine incomplete, %d of %d rejected records will be retried: %s", len(exc.failed), len(rejected), exc)
+        result.rejected.update(item.rejection.code.value for item in exc.kept)
+        result.failed_sequences.update(item.sequence for item in exc.failed)
+        return
+    except TransientError as exc:
+        log.warning("quarantine unavailable, %d rejected records will be retried: %s", len(rejected), exc)
+        result.failed_sequences.update(item.sequence for item in rejected)
+        return
+    result.rejected.update(item.rejection.code.value for item in kept)
+
+
+def _set_aside(
+    refused: dict[str, str],
+    grouped: dict[str, list[Accepted]],
+    by_user: dict[str, UserWork],
+    ports: Ports,
+    batch_key: str,
+    result: BatchResult,
+) -> None:
+    """Quarantine the records of the users the store refused (nothing of theirs was written), with
+    the reason, so the batch goes through for everyone else; they can be redriven after a fix."""
+    result.unstorable_users = refused
+    for user_id, reason in refused.items():
+        log.error("user %r: the store refused their data, %d records quarantined: %s", user_id, len(grouped[user_id]), reason)
+        result.applied -= len(by_user[user_id].records)
+    records = [
+        quarantine_accepted(record, Rejection(RejectionCode.UNSTORABLE, refused[user_id]))
+        for user_id in refused
+        for record in grouped[user_id]
+    ]
+    _quarantine(records, ports, batch_key, result)

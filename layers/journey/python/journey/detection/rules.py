@@ -14,8 +14,9 @@ from typing import Any
 
 from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.events.model import EventType, UserEvent
+from journey.kernel.ids import bounded_key
 from journey.settings import DetectionSettings
-from journey.users.state import UserState
+from journey.users.state import LAST_FIRED_CAP, OPEN_FLOWS_CAP, UserState, evict_oldest
 
 REFRACTORY_MS = 60_000
 
@@ -62,7 +63,7 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
 
 def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     if event.eventType is EventType.ERROR:
-        feature = event.eventData.feature or state.current_feature or "unknown"
+        feature = bounded_key(event.eventData.feature) if event.eventData.feature else state.current_feature or "unknown"
         errors = [e for e in state.errors if event.timestamp - e[0] <= cfg.error_repeat_window_ms]
         errors.append([event.timestamp, feature, event.eventData.errorType or "error"])
         state.errors = errors[-6:]
@@ -94,13 +95,13 @@ def detect_error_patterns(event: UserEvent, state: UserState, cfg: DetectionSett
 def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     if event.eventType not in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW):
         return NONE
-    screen = event.eventData.screen or event.feature
+    screen = bounded_key(event.eventData.screen) if event.eventData.screen else event.feature
     views = [v for v in state.screens if event.timestamp - v[0] <= cfg.screen_loop_window_ms]
     views.append([event.timestamp, screen])
     state.screens = views[-(cfg.screen_loop_visits + 2) :]
     visits = sum(1 for v in views if v[1] == screen)
     if visits >= cfg.screen_loop_visits:
-        return [(SignalType.SCREEN_LOOP, event.eventData.feature or screen, Severity.LOW, {"visits": visits})]
+        return [(SignalType.SCREEN_LOOP, event.feature if event.eventData.feature else screen, Severity.LOW, {"visits": visits})]
     return NONE
 
 
@@ -119,7 +120,7 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
             if feature != event.feature and now - started > cfg.flow_timeout_ms
         ]
         state.open_flows[event.feature] = now
-        if len(state.open_flows) > 8:
+        if len(state.open_flows) > OPEN_FLOWS_CAP:
             del state.open_flows[next(iter(state.open_flows))]
         return found
     if (
@@ -136,7 +137,7 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
 
 def detect_help_seeking(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     data = event.eventData
-    feature = data.feature if data.feature and not _is_help(data.feature, cfg) else (state.current_feature or "help")
+    feature = bounded_key(data.feature) if data.feature and not _is_help(data.feature, cfg) else (state.current_feature or "help")
     if event.eventType is EventType.HELP_REQUEST:
         return [(SignalType.HELP_SEEKING, feature, Severity.MEDIUM, {"rule": "help_request"})]
     if event.eventType in (EventType.SCREEN_VIEW, EventType.PAGE_VIEW) and _is_help(data.screen or data.feature, cfg):
@@ -200,6 +201,8 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
             if last is not None and 0 <= event.timestamp - last[0] < REFRACTORY_MS and severity.rank <= last[1]:
                 continue  # the same episode, no worse than already reported
             state.last_fired[key] = [event.timestamp, severity.rank]
+            if len(state.last_fired) > LAST_FIRED_CAP:
+                evict_oldest(state.last_fired, lambda fired: fired[0])
             found.append(
                 StruggleSignal(
                     userId=event.userId,
@@ -213,7 +216,8 @@ def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[S
                 )
             )
             state.struggle_times.append(event.timestamp)
-    current = event.eventData.feature
-    if current and current != state.current_feature and not _is_help(current, cfg):
-        state.current_feature = current
+    if event.eventData.feature:
+        current = event.feature
+        if current != state.current_feature and not _is_help(current, cfg):
+            state.current_feature = current
     return found

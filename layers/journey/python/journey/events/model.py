@@ -7,7 +7,11 @@ import json
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from journey.events.identity import normalize_user_id
+from journey.kernel.ids import bounded_key
 
 MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
@@ -17,6 +21,32 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whites
 Name = Annotated[str, StringConstraints(max_length=128)]
 Text = Annotated[str, StringConstraints(max_length=512)]
 ExtraValue = Annotated[str, StringConstraints(max_length=512)] | bool | int | float | None
+
+MAX_USER_ID_LENGTH = 128  # characters, after normalization
+_MAX_RAW_USER_ID_LENGTH = 8 * MAX_USER_ID_LENGTH  # before: invisible characters may pad an id beyond its bound
+
+
+def _user_id(value: str) -> str:
+    """:func:`normalize_user_id`, then the bound, which holds for the normalized id (NFC may lengthen
+    an id, removing invisible characters shortens it). One Python call per event: pydantic's own
+    length constraints after a validator would be two more."""
+    if value.isascii() and value.isprintable() and len(value) <= MAX_USER_ID_LENGTH:
+        stripped = value.strip()  # normalize_user_id's own fast path, inlined: this runs for every event
+        if stripped:
+            return stripped
+    if len(value) <= _MAX_RAW_USER_ID_LENGTH:
+        value = normalize_user_id(value)
+        if len(value) <= MAX_USER_ID_LENGTH:
+            return value
+    raise PydanticCustomError(
+        "string_too_long",
+        "String should have at most {max_length} characters (after normalization)",
+        {"max_length": MAX_USER_ID_LENGTH},
+    )
+
+
+# Look-alike spellings of one id are one id (journey.events.identity, docs/data-model.md "User ids").
+UserId = Annotated[str, AfterValidator(_user_id)]
 
 
 class EventType(str, Enum):
@@ -118,7 +148,7 @@ class UserEvent(BaseModel):
 
     eventId: Id
     eventType: EventType
-    userId: Id
+    userId: UserId
     sessionId: Id
     timestamp: StrictInt = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")
     eventData: EventData = Field(default_factory=lambda: _NO_EVENT_DATA)
@@ -127,7 +157,9 @@ class UserEvent(BaseModel):
 
     @property
     def feature(self) -> str:
-        return self.eventData.feature or self.eventData.screen or "unknown"
+        """The feature (else the screen) the event is about, as a key bounded in bytes
+        (:func:`journey.kernel.ids.bounded_key`): state, signals and their table keys are built from it."""
+        return bounded_key(self.eventData.feature or self.eventData.screen or "unknown")
 
 
 def derive_event_id(data: dict[str, Any]) -> str:

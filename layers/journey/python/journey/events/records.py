@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import NamedTuple
 
 from journey.events.decoding import Rejection, decode_base64, decode_event
@@ -14,6 +15,7 @@ class Accepted(NamedTuple):
     event: UserEvent
     sequence: str
     arrival: float  # approximateArrivalTimestamp, epoch seconds
+    partition_key: str = ""
 
 
 class Quarantined(NamedTuple):
@@ -46,4 +48,11 @@ def read_record(
     decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
     if isinstance(decoded, Rejection):
         return Quarantined(decoded, sequence, partition_key, data, arrival)
-    return Accepted(decoded, sequence, arrival)
+    return Accepted(decoded, sequence, arrival, partition_key)
+
+
+def quarantine_accepted(record: Accepted, rejection: Rejection) -> Quarantined:
+    """An accepted record set aside after all (the store refused its user's data): kept as its
+    canonical event, which redrives through the native format."""
+    data = base64.b64encode(record.event.model_dump_json(exclude_none=True).encode()).decode()
+    return Quarantined(rejection, record.sequence, record.partition_key, data, record.arrival)

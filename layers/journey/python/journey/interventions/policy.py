@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.interventions.catalog import CatalogEntry, Channel
 from journey.settings import PolicySettings
-from journey.users.state import UserState
+from journey.users.state import COOLDOWNS_CAP, UserState, evict_oldest
 
 IN_APP_ACTIVE_MS = 300_000
 
@@ -27,6 +27,7 @@ class Outcome(str, Enum):
     SEND = "sent"
     HELD_OUT = "held_out"
     SUPPRESSED = "suppressed"
+    STALE = "stale"  # the event was already old when it reached the stream: recorded, never sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,14 @@ def decide(
     cfg: PolicySettings,
     catalog: tuple[CatalogEntry, ...],
     now: int,
+    arrived_at: int = 0,
 ) -> Decision | None:
     """Decide what to do about one signal and update the state's cap, cooldown and episodes.
+
+    ``now`` is the event's time, ``arrived_at`` when its record reached the stream (epoch ms, 0 when
+    unknown). Whether to act is judged on arrival: a signal from an event more than
+    ``max_event_age_ms`` older than its arrival (history replayed, a client's offline backlog) is
+    decided ``stale`` and changes nothing: the user has moved on.
 
     Returns None when the catalog has nothing for the signal or it is below the minimum severity.
     """
@@ -153,6 +160,8 @@ def decide(
             triggerEventId=signal.triggerEventId,
         )
 
+    if arrived_at and arrived_at - now > cfg.max_event_age_ms:
+        return decision(Outcome.STALE, None, f"stale: the event was {(arrived_at - now) // 60_000:,} min old when it arrived")
     last = state.feature_cooldowns.get(signal.featureId)
     if last is not None and now - last < cfg.feature_cooldown_ms:
         return decision(Outcome.SUPPRESSED, None, "feature_cooldown")
@@ -170,6 +179,8 @@ def decide(
         return decision(Outcome.SUPPRESSED, None, ",".join(blockers) or "no_channel")
 
     state.feature_cooldowns[signal.featureId] = now
+    if len(state.feature_cooldowns) > COOLDOWNS_CAP:
+        evict_oldest(state.feature_cooldowns, lambda at: at)
     if in_holdout(signal.userId, signal.signalType, cfg.holdout_percent, cfg.holdout_salt):
         made = decision(Outcome.HELD_OUT, channel, "holdout")
     else:

@@ -18,6 +18,10 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="DuplicatesDropped", unit=MetricUnit.Count, value=result.duplicates)
     metrics.add_metric(name="RedeliveredSkipped", unit=MetricUnit.Count, value=result.replayed)
     metrics.add_metric(name="LateEvents", unit=MetricUnit.Count, value=result.late)
+    metrics.add_metric(name="FutureDatedEvents", unit=MetricUnit.Count, value=result.future_dated)
+    metrics.add_metric(name="StaleDecisions", unit=MetricUnit.Count, value=result.stale)
+    metrics.add_metric(name="PartitionKeyMismatch", unit=MetricUnit.Count, value=result.partition_key_mismatch)
+    metrics.add_metric(name="UnstorableUsers", unit=MetricUnit.Count, value=len(result.unstorable_users))
     metrics.add_metric(name="RecordsFailedTransiently", unit=MetricUnit.Count, value=len(result.failed_sequences))
     for code, count in result.rejected.items():
         metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)
@@ -28,6 +32,7 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
         metrics.add_metric(name=f"Interventions_{channel}", unit=MetricUnit.Count, value=count)
     outcomes = Counter(d.outcome.value for d in result.decisions)
     metrics.add_metric(name="InterventionsUnconfirmed", unit=MetricUnit.Count, value=result.unconfirmed)
+    metrics.add_metric(name="InterventionsUndeliverable", unit=MetricUnit.Count, value=result.undeliverable)
     metrics.add_metric(name="InterventionsHeldOut", unit=MetricUnit.Count, value=outcomes.get("held_out", 0))
     metrics.add_metric(name="InterventionsSuppressed", unit=MetricUnit.Count, value=outcomes.get("suppressed", 0))
     if result.analytics_failed:
@@ -47,9 +52,14 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "duplicates": result.duplicates,
             "redelivered_skipped": result.replayed,
             "late": result.late,
+            "future_dated": result.future_dated,
+            "stale": result.stale,
+            "partition_key_mismatch": result.partition_key_mismatch,
+            "unstorable_users": result.unstorable_users,
             "signals": len(result.signals),
             "sent": len(result.delivered),
             "unconfirmed": result.unconfirmed,
+            "undeliverable": result.undeliverable,
             "failed_records": len(result.failed_sequences),
         },
     )

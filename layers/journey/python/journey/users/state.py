@@ -16,6 +16,19 @@ from journey.kernel.clock import DAY_MS
 from journey.kernel.ids import fingerprint
 
 RECENT_IDS = 24
+# Caps on the per-feature collections (each key is a feature name bounded to 128 bytes, see
+# journey.kernel.ids.bounded_key), applied as entries are added, so the same events give the same
+# state however a retry cuts the batches. Past the cap the entry with the oldest time goes:
+LAST_FIRED_CAP = 32  # a struggle signal on an evicted feature may be reported again sooner
+COOLDOWNS_CAP = 32  # a send on an evicted feature's cooldown is still bounded by the frequency cap
+OPEN_FLOWS_CAP = 8  # an evicted open flow is no longer watched for abandonment
+SHARD_CHECKPOINTS_CAP = 16  # shards a user's records came from (resharding retires old ones)
+
+
+def evict_oldest(entries: dict[str, Any], time_of: Callable[[Any], int]) -> None:
+    """Drop the entry with the oldest time (ties: the first inserted)."""
+    oldest = min(entries, key=lambda key: time_of(entries[key]))
+    del entries[oldest]
 
 
 class Admission(NamedTuple):
@@ -29,7 +42,7 @@ class Admission(NamedTuple):
 @dataclass(slots=True)
 class UserState:
     userId: str
-    applied_sequence: str = ""  # highest Kinesis sequence number applied (exactly-once under redelivery)
+    applied_sequence: str = ""  # before per-shard checkpoints: the one checkpoint (read once, then moved to shard_checkpoints)
     recent_event_ids: list[str] = field(default_factory=list)  # fingerprints of the last RECENT_IDS event ids
     timezone: str = ""
     consent: list[bool] = field(default_factory=lambda: [True, False, False])  # inApp, push, messages
@@ -59,17 +72,28 @@ class UserState:
     risk_score: int = 0
     risk_band: str = "LOW"
     risk_contributors: list[list[Any]] = field(default_factory=list)  # [[feature name, points], ...]
+    shard_checkpoints: dict[str, str] = field(default_factory=dict)  # shard id -> highest sequence number applied from it
 
     # --- exactly-once --------------------------------------------------------------------
-    def admit(self, records: list[Accepted]) -> Admission:
-        """The exactly-once rule, the one place it is defined: of a user's records (in stream order),
-        those at or below the highest sequence number already applied are redeliveries, and those
-        whose event id is among the user's recent ones are producer duplicates; the rest are fresh.
-        Every fresh record's id joins the recent ones, and the applied sequence number moves to the
-        highest one seen (a duplicate's included: it has been dealt with)."""
+    def checkpoint(self, shard: str) -> str:
+        """The highest sequence number applied from ``shard`` ("" when none)."""
+        return self.shard_checkpoints.get(shard) or (self.applied_sequence if not self.shard_checkpoints else "")
+
+    def admit(self, records: list[Accepted], shard: str = "") -> Admission:
+        """The exactly-once rule, the one place it is defined: of a user's records from one shard (in
+        stream order), those at or below the highest sequence number already applied from that shard
+        are redeliveries, and those whose event id is among the user's recent ones are producer
+        duplicates; the rest are fresh. Every fresh record's id joins the recent ones, and the shard's
+        checkpoint moves to the highest sequence number seen (a duplicate's included: it has been
+        dealt with).
+
+        Sequence numbers are ordered only within a shard, so each shard has its own checkpoint: a
+        user whose records come from two partition keys (a per-device key, a key with stray spaces)
+        may be on two shards, and one shard's numbers say nothing about the other's."""
         fresh: list[Accepted] = []
         redelivered = duplicates = 0
-        applied_up_to = newest = int(self.applied_sequence) if self.applied_sequence else -1  # converted once per user
+        applied = self.checkpoint(shard)
+        applied_up_to = newest = int(applied) if applied else -1  # converted once per user
         newest_sequence = ""
         remember = self._remember
         for record in records:
@@ -84,7 +108,13 @@ class UserState:
             if sequence > newest:
                 newest, newest_sequence = sequence, record.sequence
         if newest_sequence:
-            self.applied_sequence = newest_sequence
+            checkpoints = self.shard_checkpoints
+            if not checkpoints and self.applied_sequence:
+                self.applied_sequence = ""  # the single checkpoint of an older state was this shard's: now moved
+            checkpoints.pop(shard, None)
+            checkpoints[shard] = newest_sequence  # the most recently advanced last
+            if len(checkpoints) > SHARD_CHECKPOINTS_CAP:
+                del checkpoints[next(iter(checkpoints))]  # a shard long retired by resharding
         return Admission(fresh, redelivered, duplicates)
 
     def _remember(self, event_fingerprint: str) -> bool:

@@ -7,23 +7,30 @@ units are per KB of the whole item) and the CPU cost of serialization small.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from journey.adapters.aws.clients import as_transient, client
+from journey.adapters.aws.codecs.attributes import ttl_of
 from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item
-from journey.adapters.aws.codecs.journal import journal_item
+from journey.adapters.aws.codecs.journal import journal_items
 from journey.adapters.aws.codecs.signals import signal_item
 from journey.adapters.aws.codecs.user_state import STATE_ATTRIBUTE, state_from_item, state_item
+from journey.adapters.aws.limits import item_problem
 from journey.app.ports import Writes
 from journey.errors import TransientError
 from journey.interventions.ledger import Delivery
 from journey.interventions.policy import Decision
 from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
 from journey.users.state import UserState
+
+log = logging.getLogger(__name__)
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -53,10 +60,28 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 class DynamoJourneyStore:
-    def __init__(self, tables: TableNames | None = None, ttl_days: int = 30, dynamodb=None):
+    """Items expire ``ttl_days`` after they are written (processing time: an event's own time may be
+    years old or in the future, and a TTL in the past would have DynamoDB delete the protection the
+    item gives: the ledger against resends, the state against re-applying)."""
+
+    def __init__(
+        self, tables: TableNames | None = None, ttl_days: int = 30, dynamodb=None, clock: Callable[[], float] = time.time
+    ):
         self.tables = tables or TableNames.from_env()
         self.ttl_days = ttl_days
+        self.clock = clock
         self._ddb = dynamodb
+        t = self.tables
+        self._key_names = {
+            t.state: USER_STATE.key_names,
+            t.events: USER_EVENTS.key_names,
+            t.signals: STRUGGLE_SIGNALS.key_names,
+            t.interventions: INTERVENTIONS.key_names,
+        }
+
+    def expires_at(self) -> int:
+        """The ``ttl`` attribute of an item written now (epoch seconds)."""
+        return ttl_of(int(self.clock() * 1000), self.ttl_days)
 
     @property
     def ddb(self):
@@ -99,57 +124,91 @@ class DynamoJourneyStore:
         return {item["interventionId"]["S"]: state for item in items if (state := delivery_of(item)) is not None}
 
     def record_intent(self, decisions: list[Decision]) -> None:
-        self._write([(self.tables.interventions, decision_item(d, self.ttl_days, Delivery.PENDING)) for d in decisions])
+        expires = self.expires_at()
+        refused = self._write([(self.tables.interventions, decision_item(d, expires, Delivery.PENDING)) for d in decisions])
+        if refused:  # decision items are bounded by construction: this would be a bug, not a user's data
+            raise ValueError(f"the ledger refused the intent of {len(refused)} users' sends: {refused}")
 
     # --- writes ------------------------------------------------------------------------
     def requests(self, writes: Writes) -> list[tuple[str, dict]]:
         """Every item the batch writes, as (table, item), one per key (the last wins)."""
-        t, ttl = self.tables, self.ttl_days
+        t, expires = self.tables, self.expires_at()
         keyed: dict[tuple, tuple[str, dict]] = {}
 
         def add(table: str, item: dict, key_names: tuple[str, str]) -> None:
             keyed[(table, item[key_names[0]]["S"], item[key_names[1]]["S"] if key_names[1] else "")] = (table, item)
 
         for decision in writes.decisions:
-            add(
-                t.interventions,
-                decision_item(
-                    decision,
-                    ttl,
-                    writes.delivery.get(decision.interventionId),
-                    writes.delivery_errors.get(decision.interventionId, ""),
-                ),
-                ("userId", "interventionId"),
-            )
+            iid = decision.interventionId
+            item = decision_item(decision, expires, writes.delivery.get(iid), writes.delivery_errors.get(iid, ""))
+            add(t.interventions, item, ("userId", "interventionId"))
         for outcome in writes.outcomes:
-            add(t.interventions, outcome_item(outcome, ttl), ("userId", "interventionId"))
+            add(t.interventions, outcome_item(outcome, expires), ("userId", "interventionId"))
         for signal in writes.signals:
-            add(t.signals, signal_item(signal, ttl), ("userId", "sk"))
+            add(t.signals, signal_item(signal, expires), ("userId", "sk"))
         requests = list(keyed.values())
-        # one journal chunk and one state per user by construction (both are keyed by user id)
-        requests.extend(
-            (t.events, journal_item(user_id, after_seq, entries, ttl)) for user_id, (after_seq, entries) in writes.journal.items()
-        )
+        # journal items are keyed by user, shard and first sequence number; one state per user
+        for user_id, events in writes.journal.items():
+            requests.extend((t.events, item) for item in journal_items(user_id, writes.shard, events, expires))
         # states last: a crash before here replays the user, and the ledger stops resends
-        requests.extend((t.state, state_item(state, ttl)) for state in writes.states)
+        requests.extend((t.state, state_item(state, expires)) for state in writes.states)
         return requests
 
-    def persist(self, writes: Writes) -> None:
-        self._write(self.requests(writes))
+    def persist(self, writes: Writes) -> dict[str, str]:
+        """Write the batch. A user whose items DynamoDB would refuse (a key or an item over its
+        limit) is left out whole and returned with the reason, so one user's data never fails the
+        others' writes (AWS rejects a BatchWriteItem whole for one bad item)."""
+        requests = self.requests(writes)
+        refused: dict[str, str] = {}
+        for table, item in requests:
+            problem = item_problem(item, self._key_names[table])
+            if problem:
+                refused.setdefault(item["userId"]["S"], f"{table}: {problem}")
+        if refused:
+            requests = [(table, item) for table, item in requests if item["userId"]["S"] not in refused]
+        refused.update(self._write(requests))
+        return refused
 
-    def _write(self, requests: list[tuple[str, dict]]) -> None:
+    def _write(self, requests: list[tuple[str, dict]]) -> dict[str, str]:
+        """BatchWriteItem in chunks of 25. When DynamoDB refuses a chunk for what is in it
+        (ValidationException, which a check before writing did not foresee), each user's items of
+        the chunk are written alone, so only the users it refuses are returned (userId -> reason)."""
+        refused: dict[str, str] = {}
         for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
-            request: dict[str, list] = {}
-            for table, item in chunk:
-                request.setdefault(table, []).append({"PutRequest": {"Item": item}})
-            for attempt in range(MAX_ROUNDS):
-                try:
-                    response = self.ddb.batch_write_item(RequestItems=request)
-                except Exception as exc:
-                    raise as_transient(exc) from exc
-                request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise TransientError(f"BatchWriteItem left items unprocessed after {MAX_ROUNDS} rounds")
+            try:
+                self._write_chunk(chunk)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                    raise
+                by_user: dict[str, list[tuple[str, dict]]] = {}
+                for table, item in chunk:
+                    by_user.setdefault(item["userId"]["S"], []).append((table, item))
+                for user_id, items in by_user.items():
+                    try:
+                        self._write_chunk(items)
+                    except ClientError as user_exc:
+                        if user_exc.response.get("Error", {}).get("Code") != "ValidationException":
+                            raise
+                        refused[user_id] = str(user_exc)[:500]
+                        log.warning("DynamoDB refused the items of user %r: %s", user_id, user_exc)
+        return refused
+
+    def _write_chunk(self, chunk: list[tuple[str, dict]]) -> None:
+        request: dict[str, list] = {}
+        for table, item in chunk:
+            request.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        for attempt in range(MAX_ROUNDS):
+            try:
+                response = self.ddb.batch_write_item(RequestItems=request)
+            except ClientError as exc:
+                transient = as_transient(exc)
+                if transient is exc:
+                    raise
+                raise transient from exc
+            except Exception as exc:
+                raise as_transient(exc) from exc
+            request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
+            if not request:
+                return
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        raise TransientError(f"BatchWriteItem left items unprocessed after {MAX_ROUNDS} rounds")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from journey.adapters.aws.codecs.attributes import n, plain, s, ttl_of
+from journey.adapters.aws.codecs.attributes import n, plain, s
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome
 from journey.interventions.policy import Decision
@@ -13,12 +13,12 @@ from journey.interventions.policy import Decision
 OUTCOME_PREFIX = "outcome#"
 
 
-def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None = None, error: str = "") -> dict[str, Any]:
+def decision_item(decision: Decision, expires_at: int, delivery: Delivery | None = None, error: str = "") -> dict[str, Any]:
     record = decision.as_record()
     item: dict[str, Any] = {k: s(v) for k, v in record.items() if isinstance(v, str) and v}
     item["heldOut"] = {"BOOL": record["heldOut"]}
     item["decidedAt"] = n(decision.decidedAt)
-    item["ttl"] = n(ttl_of(decision.decidedAt, ttl_days))
+    item["ttl"] = n(expires_at)
     if delivery is not None:
         item["delivery"] = s(delivery.value)
     if error:
@@ -26,7 +26,7 @@ def decision_item(decision: Decision, ttl_days: int, delivery: Delivery | None =
     return item
 
 
-def outcome_item(outcome: EpisodeOutcome, ttl_days: int) -> dict[str, Any]:
+def outcome_item(outcome: EpisodeOutcome, expires_at: int) -> dict[str, Any]:
     return {
         "userId": s(outcome.userId),
         "interventionId": s(f"{OUTCOME_PREFIX}{outcome.interventionId}"),
@@ -37,7 +37,7 @@ def outcome_item(outcome: EpisodeOutcome, ttl_days: int) -> dict[str, Any]:
         "resolved": {"BOOL": True},
         "resolvedAt": n(outcome.resolvedAt),
         "resolutionMs": n(outcome.resolutionMs),
-        "ttl": n(ttl_of(outcome.resolvedAt, ttl_days)),
+        "ttl": n(expires_at),
     }
 
 

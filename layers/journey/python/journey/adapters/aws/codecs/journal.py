@@ -1,6 +1,10 @@
-"""The UserEvents table: the event journal, one compact chunk per user per batch.
+"""The UserEvents table: the event journal, a user's events of one batch in one compact item (more
+than one when they would not fit in a DynamoDB item).
 
-An entry is ``[eventId, timestamp, eventType, feature, action or screen or errorType]``."""
+An entry is ``[eventId, timestamp, eventType, feature, action or screen or errorType]``. An item is
+keyed ``<sequence number of its first event, zero-padded>#<shard>``: a replay that starts from the
+same state starts with the same record, so it rewrites the same key however a retry cut the batch.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,54 @@ from typing import Any
 
 import orjson
 
-from journey.adapters.aws.codecs.attributes import ttl_of
-
 JOURNAL_SEQ_DIGITS = 64  # Kinesis sequence numbers are up to 128 bits (39 decimal digits) and usually 56 long
+JOURNAL_PART_BYTES = 300 * 1024  # an item's events, as JSON; DynamoDB's item limit is 400 KB
+SHARD_SEPARATOR = "#"
 
 
-def journal_item(user_id: str, after_seq: str, entries: list[list[Any]], ttl_days: int) -> dict[str, Any]:
-    """One chunk of the user's journal, keyed by the sequence number their state had reached before
-    it. A replay starts from the same state, so it rewrites the same key, however a retry cut the
-    batch: the journal never holds an event twice."""
+def journal_key(sequence: str, shard: str) -> str:
+    key = sequence.zfill(JOURNAL_SEQ_DIGITS)
+    return f"{key}{SHARD_SEPARATOR}{shard}" if shard else key
+
+
+def journal_items(
+    user_id: str, shard: str, events: list[tuple[str, list[Any]]], expires_at: int, part_bytes: int = JOURNAL_PART_BYTES
+) -> list[dict[str, Any]]:
+    """The items of a user's journal for one batch: ``events`` are (sequence number, entry) in stream
+    order. One item unless their JSON passes ``part_bytes``; then consecutive parts, each keyed by
+    its first event's sequence number. ``expires_at``: the ``ttl`` attribute (epoch seconds)."""
+    entries = [entry for _, entry in events]
+    text = orjson.dumps(entries).decode()
+    if len(text) * 4 <= part_bytes or len(text.encode()) <= part_bytes:
+        return [_item(user_id, journal_key(events[0][0], shard), entries, text, expires_at)]
+    items = []
+    start, size = 0, 2
+    for index, entry in enumerate(entries):
+        entry_bytes = len(orjson.dumps(entry)) + 1
+        if size + entry_bytes > part_bytes and index > start:
+            part = entries[start:index]
+            items.append(_item(user_id, journal_key(events[start][0], shard), part, orjson.dumps(part).decode(), expires_at))
+            start, size = index, 2
+        size += entry_bytes
+    part = entries[start:]
+    items.append(_item(user_id, journal_key(events[start][0], shard), part, orjson.dumps(part).decode(), expires_at))
+    return items
+
+
+def _item(user_id: str, key: str, entries: list[list[Any]], text: str, expires_at: int) -> dict[str, Any]:
     stamps = [entry[1] for entry in entries]
-    latest = max(stamps)
     return {
         "userId": {"S": user_id},
-        "sk": {"S": (after_seq or "0").zfill(JOURNAL_SEQ_DIGITS)},
+        "sk": {"S": key},
         "from": {"N": str(min(stamps))},
-        "to": {"N": str(latest)},
-        "ev": {"S": orjson.dumps(entries).decode()},
-        "ttl": {"N": str(ttl_of(latest, ttl_days))},
+        "to": {"N": str(max(stamps))},
+        "ev": {"S": text},
+        "ttl": {"N": str(expires_at)},
     }
 
 
 def journal_entries(item: dict[str, Any]) -> list[list[Any]]:
-    """The compact events of one chunk, in stream order."""
+    """The compact events of one item, in stream order."""
     entries: list[list[Any]] = orjson.loads(item["ev"]["S"])
     return entries
 
@@ -40,5 +69,5 @@ def journaled_event_ids(item: dict[str, Any]) -> list[str]:
 
 
 def chunk_key(item: dict[str, Any]) -> tuple[str, str]:
-    """(userId, the sequence number the user's state had applied before the chunk)."""
+    """(userId, the item's key without its zero padding)."""
     return item["userId"]["S"], item["sk"]["S"].lstrip("0") or "0"

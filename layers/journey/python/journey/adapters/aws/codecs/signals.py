@@ -1,5 +1,7 @@
 """The StruggleSignals table: one item per signal, keyed ``featureId#detectedAt#signalType`` within
-the user (the feature index reads hot spots by feature and time)."""
+the user (the feature index reads hot spots by feature and time). ``featureId`` is bounded to 128
+UTF-8 bytes where the event is read (:func:`journey.kernel.ids.bounded_key`), so the key is at most
+about 160 bytes."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 import orjson
 from pydantic_core import to_json
 
-from journey.adapters.aws.codecs.attributes import n, plain, s, ttl_of
+from journey.adapters.aws.codecs.attributes import n, plain, s
 from journey.detection.signals import StruggleSignal
 
 
@@ -16,7 +18,7 @@ def signal_key(signal: StruggleSignal) -> str:
     return f"{signal.featureId}#{signal.detectedAt:013d}#{signal.signalType.value}"
 
 
-def signal_item(signal: StruggleSignal, ttl_days: int) -> dict[str, Any]:
+def signal_item(signal: StruggleSignal, expires_at: int) -> dict[str, Any]:
     return {
         "userId": s(signal.userId),
         "sk": s(signal_key(signal)),
@@ -27,7 +29,7 @@ def signal_item(signal: StruggleSignal, ttl_days: int) -> dict[str, Any]:
         "signalId": s(signal.signalId),
         "rule": s(signal.rule),
         "ctx": s(to_json(signal.context, fallback=str).decode()),
-        "ttl": n(ttl_of(signal.detectedAt, ttl_days)),
+        "ttl": n(expires_at),
     }
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from journey.adapters.aws.codecs.attributes import plain, ttl_of
+from journey.adapters.aws.codecs.attributes import plain
 from journey.users.codec import decode_state, encode_state
 from journey.users.state import UserState
 
 STATE_ATTRIBUTE = "st"
 
 
-def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
+def state_item(state: UserState, expires_at: int) -> dict[str, Any]:
+    """``expires_at``: the ``ttl`` attribute, epoch seconds (the store computes it from processing
+    time: an event's own time may be years old or in the future)."""
     last = state.last_event_at
     return {
         "userId": {"S": state.userId},
@@ -20,7 +22,7 @@ def state_item(state: UserState, ttl_days: int) -> dict[str, Any]:
         "exitRiskScore": {"N": str(state.risk_score)},
         "riskBand": {"S": state.risk_band},
         "lastActiveAt": {"N": str(last)},
-        "ttl": {"N": str(ttl_of(last, ttl_days))},
+        "ttl": {"N": str(expires_at)},
     }
 
 
