@@ -115,8 +115,8 @@ class MemoryDynamoDB:
         for table, requests in RequestItems.items():  # AWS checks everything first: one bad item rejects the call
             seen = set()
             for request in requests:
-                item = request["PutRequest"]["Item"]
-                problem = item_problem(item, self.key_schema[table])
+                item = request["PutRequest"]["Item"] if "PutRequest" in request else request["DeleteRequest"]["Key"]
+                problem = key_problem(item, self.key_schema[table]) or item_problem(item, self.key_schema[table])
                 if problem:
                     raise validation_error("BatchWriteItem", problem)
                 key = self._key(table, item)
@@ -128,6 +128,10 @@ class MemoryDynamoDB:
             raise validation_error("BatchWriteItem", f"the request is {total:,} bytes, BatchWriteItem allows 16 MB")
         for table, requests in RequestItems.items():
             for request in requests:
+                if "DeleteRequest" in request:
+                    self.meter.write_units += 1
+                    self.tables[table].pop(self._key(table, request["DeleteRequest"]["Key"]), None)
+                    continue
                 item = request["PutRequest"]["Item"]
                 self.meter.write_units += write_units(item)
                 self.meter.items_written += 1

@@ -41,6 +41,8 @@ DECISION_FIELDS = (
     "signalType",
     "channel",
     "heldOut",
+    "status",
+    "reason",
     "decidedBy",
     "decidedAt",
     "delivery",

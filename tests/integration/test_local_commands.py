@@ -47,9 +47,13 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
         "signalType",
         "channel",
         "heldOut",
+        "status",
+        "reason",
         "decidedBy",
         "decidedAt",
     }
+    assert {d["status"] for d in decisions} <= {"sent", "held_out", "suppressed", "stale"}
+    assert all(d.get("delivery") for d in decisions if d["status"] == "sent")  # every send in a known state
     assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
     report = (tmp_path / "report.html").read_text()
     assert report.count("<svg") == 6 and "Summary" in report

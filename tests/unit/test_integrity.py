@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from journey.adapters.aws.codecs.journal import journaled_event_ids
-from journey.adapters.aws.codecs.user_state import state_from_item
-from journey.adapters.aws.limits import ITEM_BYTES, PARTITION_KEY_BYTES, SORT_KEY_BYTES, item_size
+from journey.adapters.aws.codecs.user_state import state_from_item, state_item
+from journey.adapters.aws.limits import ITEM_BYTES, PARTITION_KEY_BYTES, SORT_KEY_BYTES
 from journey.app.stream_batch import process_batch
 from journey.events.records import read_record
 from journey.interventions.catalog import DEFAULT_CATALOG
@@ -41,7 +41,9 @@ def records(*payloads, arrival_ms=NOW_MS, shard="shardId-000000000000", sequence
 
 
 def run(aws, items, shard="shardId-000000000000", settings=SETTINGS):
-    return process_batch(items, aws.ports, settings, DEFAULT_CATALOG, f"{shard}/{items[0].sequence}-{items[-1].sequence}")
+    """Processed shortly after NOW_MS (the processing clock; the store's TTL clock stays the real one)."""
+    key = f"{shard}/{items[0].sequence}-{items[-1].sequence}"
+    return process_batch(items, aws.ports, settings, DEFAULT_CATALOG, key, clock=lambda: NOW_MS / 1000 + 5)
 
 
 def rage(user, t, **extra):
@@ -59,6 +61,16 @@ def journaled(aws, user=None):
 
 def signals_of(aws, user):
     return [item for (owner, _), item in aws.dynamodb.tables["StruggleSignals"].items() if owner == user]
+
+
+def item_size(item):
+    """An upper bound of DynamoDB's item size, computed here (not by the code under test): UTF-8 bytes
+    of every name and string, and a number's digits as if they were bytes."""
+    total = 0
+    for name, value in item.items():
+        ((kind, raw),) = value.items()
+        total += len(name.encode()) + (len(str(raw).encode()) if kind in ("S", "N") else 1)
+    return total
 
 
 def assert_within_aws_limits(aws):
@@ -145,7 +157,7 @@ def test_a_user_whose_data_the_store_refuses_is_quarantined_and_everyone_else_go
 def test_an_event_from_the_future_is_clamped_to_its_arrival_and_detection_goes_on():
     aws = memory_aws()
     t = NOW_MS - 40 * DAY
-    first = run(aws, records(event(user="u1", t=4_070_908_800_000, feature="home", _arrival=t)))  # stamped 2099
+    first = run(aws, records({**event(user="u1", t=4_070_908_800_000, feature="home"), "_arrival": t}))  # stamped 2099
     assert first.future_dated == 1
     second = run(aws, records(*[{**e, "_arrival": t + 60_000} for e in rage("u1", t + 60_000)]))
     third = run(aws, records(*[{**e, "_arrival": NOW_MS} for e in rage("u1", NOW_MS, feature="search")]))
@@ -160,9 +172,6 @@ def test_a_state_already_poisoned_by_a_future_event_is_repaired():
     key = ("u1",)
     state = state_from_item(aws.dynamodb.tables["UserState"][key])
     state.last_event_at = 4_070_908_800_000  # as a release before the bound left it
-    aws.dynamodb.tables["UserState"][key] = {**aws.dynamodb.tables["UserState"][key]}
-    from journey.adapters.aws.codecs.user_state import state_item
-
     aws.dynamodb.tables["UserState"][key] = state_item(state, 0)
     assert run(aws, records(*rage("u1", NOW_MS + 1000), arrival_ms=NOW_MS + 2000)).signals
 
@@ -355,8 +364,8 @@ def test_a_retry_cut_after_a_crash_between_journal_and_state_journals_each_event
     batch = records(again, e1, e2, sequences=["2", "3", "4"])
     store, real_write = aws.ports.store, aws.ports.store._write
 
-    def crash_after_journal(requests):
-        real_write([(table, item) for table, item in requests if table == "UserEvents"])
+    def crash_after_journal(requests, refused=None):
+        real_write([(table, item) for table, item in requests if table == "UserEvents"], refused)
         raise RuntimeError("sandbox ended between the journal and the state")
 
     store._write = crash_after_journal
@@ -366,3 +375,42 @@ def test_a_retry_cut_after_a_crash_between_journal_and_state_journals_each_event
     run(aws, batch[:1])  # the duplicate alone
     run(aws, batch[1:])
     assert sorted(journaled(aws)) == sorted([first["eventId"], e1["eventId"], e2["eventId"]])
+
+
+def test_a_user_refused_in_a_later_write_is_set_aside_whole_and_a_redrive_applies_their_records():
+    """Many users, so the batch takes several BatchWriteItem calls, and DynamoDB refuses one user's
+    journal item: nothing of hers but the ledger stays written (her sends went out and are recorded),
+    and her quarantined records, put back on the stream, are applied and journaled once."""
+    aws = memory_aws()
+    real_write = aws.dynamodb.batch_write_item
+
+    def refuse_her_journal(RequestItems):
+        puts = [r["PutRequest"]["Item"] for r in RequestItems.get("UserEvents", []) if "PutRequest" in r]
+        if any(item["userId"]["S"] == "mallory" for item in puts):
+            raise validation_error("BatchWriteItem", "Item size has exceeded the maximum allowed size")
+        return real_write(RequestItems=RequestItems)
+
+    aws.dynamodb.batch_write_item = refuse_her_journal
+    users = [f"user-{n:02d}" for n in range(30)] + ["mallory"]
+    batch = records(*[e for n, user in enumerate(users) for e in rage(user, NOW_MS - 9000 + n)])
+    result = run(aws, batch)
+    assert set(result.unstorable_users) == {"mallory"} and not result.failed_sequences
+    tables = aws.dynamodb.tables
+    assert ("mallory",) not in tables["UserState"] and not journaled(aws, "mallory") and not signals_of(aws, "mallory")
+    (ledger,) = [i for (u, _), i in tables["Interventions"].items() if u == "mallory"]
+    assert ledger["delivery"]["S"] == "delivered"  # her send went out, and the ledger says so
+    assert len(tables["UserState"]) == 30 and len(journaled(aws)) == 90
+    aws.dynamodb.batch_write_item = real_write  # the fix is deployed: redrive her records as new ones
+    kept = [json.loads(body) for body in aws.s3.objects.values()]
+    again = run(aws, [read_record(next_sequence(), q["partitionKey"], q["data"], NOW_MS / 1000, 65_536) for q in kept])
+    assert again.applied == 3 and len(journaled(aws, "mallory")) == 3 and signals_of(aws, "mallory")
+    assert not again.delivered  # already delivered: not sent twice
+
+
+def test_an_old_batch_redriven_later_does_not_move_a_users_clock_back():
+    aws = memory_aws()
+    old = records(*rage("u1", NOW_MS - 2 * 3_600_000), arrival_ms=NOW_MS - 2 * 3_600_000)  # given up two hours ago
+    run(aws, records(*rage("u1", NOW_MS - 60_000, feature="search")))
+    before = state_from_item(aws.dynamodb.tables["UserState"][("u1",)]).last_event_at
+    run(aws, old)
+    assert state_from_item(aws.dynamodb.tables["UserState"][("u1",)]).last_event_at == before

@@ -19,10 +19,6 @@ from journey.users.state import UserState
 log = logging.getLogger(__name__)
 
 CRASH_WINDOW = "outcome unknown: found pending on a replay (the sandbox ended between sending and recording); not sent again"
-# A replay that finds a send settled rewrites its ledger item; the ledger read returns the state only,
-# so the reason an earlier attempt recorded is replaced by one of these.
-EARLIER_UNKNOWN = "outcome unknown, recorded by an earlier attempt; not sent again"
-EARLIER_UNDELIVERABLE = "permanent failure recorded by an earlier attempt; not sent again"
 
 
 @dataclass
@@ -61,10 +57,6 @@ def deliver(sends: list[Decision], states: dict[str, UserState], ports: Ports) -
             continue
         sending.delivery[iid] = known
         sending.settled_before.add(iid)  # rewriting it would only lose the reason it was recorded with
-        if known is Delivery.UNCONFIRMED:
-            sending.errors[iid] = EARLIER_UNKNOWN
-        elif known is Delivery.UNDELIVERABLE:
-            sending.errors[iid] = EARLIER_UNDELIVERABLE
     if not to_deliver:
         return sending
     try:

@@ -190,6 +190,7 @@ def process_batch(
         return result
 
     states = ports.store.load_states(list(grouped))
+    now_ms = int(clock() * 1000)
     window_ms = detection_window_ms(settings.detection)
     skew = settings.clock.max_future_skew_ms
     for user_id, records in grouped.items():
@@ -200,12 +201,11 @@ def process_batch(
         result.duplicates += admitted.duplicates
         work.records = admitted.fresh
         work.changed = admitted.redelivered < len(records)
-        newest_arrival = int(max(r.arrival for r in records) * 1000)
-        if newest_arrival and state.last_event_at > newest_arrival + skew:
+        if state.last_event_at > now_ms + skew:
             # written before event times were bounded by arrival: one event from the future would
             # otherwise make every later one "late" and switch detection off for this user
-            log.warning("user %r: newest event time %d was ahead of arrival; reset", user_id, state.last_event_at)
-            state.last_event_at = newest_arrival
+            log.warning("user %r: newest event time %d was ahead of the present; reset", user_id, state.last_event_at)
+            state.last_event_at = now_ms
             work.changed = True
         result.late += apply_events(work, settings, catalog, window_ms)
         result.applied += len(work.records)
@@ -276,13 +276,14 @@ def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -
         event = item.event
         arrival_ms = int(item.arrival * 1000)
         if arrival_ms and event.timestamp > arrival_ms + skew_ms:
+            if not result.future_dated:  # one line per batch, with the first example: a flood must not flood the logs
+                log.warning(
+                    "events stamped after their arrival are clamped to it; first: event %r of user %r, %d ms ahead",
+                    event.eventId,
+                    event.userId,
+                    event.timestamp - arrival_ms,
+                )
             result.future_dated += 1
-            log.warning(
-                "event %r of user %r is stamped %d ms after its arrival; clamped to the arrival time",
-                event.eventId,
-                event.userId,
-                event.timestamp - arrival_ms,
-            )
             item = item._replace(event=event.model_copy(update={"timestamp": arrival_ms}))
         user_id = item.event.userId
         if item.partition_key != user_id and item.partition_key:

@@ -16,6 +16,7 @@ class Accepted(NamedTuple):
     sequence: str
     arrival: float  # approximateArrivalTimestamp, epoch seconds
     partition_key: str = ""
+    data: str = ""  # the record's data exactly as it arrived (base64), to quarantine it unchanged if need be
 
 
 class Quarantined(NamedTuple):
@@ -48,11 +49,11 @@ def read_record(
     decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
     if isinstance(decoded, Rejection):
         return Quarantined(decoded, sequence, partition_key, data, arrival)
-    return Accepted(decoded, sequence, arrival, partition_key)
+    return Accepted(decoded, sequence, arrival, partition_key, data)
 
 
 def quarantine_accepted(record: Accepted, rejection: Rejection) -> Quarantined:
-    """An accepted record set aside after all (the store refused its user's data): kept as its
-    canonical event, which redrives through the native format."""
-    data = base64.b64encode(record.event.model_dump_json(exclude_none=True).encode()).decode()
+    """An accepted record set aside after all (the store refused its user's data): kept as it
+    arrived (else as its canonical event, which redrives through the native format)."""
+    data = record.data or base64.b64encode(record.event.model_dump_json(exclude_none=True).encode()).decode()
     return Quarantined(rejection, record.sequence, record.partition_key, data, record.arrival)

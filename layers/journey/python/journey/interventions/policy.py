@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.interventions.catalog import CatalogEntry, Channel
 from journey.settings import PolicySettings
-from journey.users.state import COOLDOWNS_CAP, UserState, evict_oldest
+from journey.users.state import COOLDOWNS_CAP, OPEN_EPISODES_CAP, UserState, evict_oldest
 
 IN_APP_ACTIVE_MS = 300_000
 
@@ -193,4 +193,6 @@ def decide(
         made.interventionId,
         int(made.outcome is Outcome.HELD_OUT),
     ]
+    if len(state.open_episodes) > OPEN_EPISODES_CAP:
+        evict_oldest(state.open_episodes, lambda episode: episode[2])
     return made

@@ -21,8 +21,9 @@ RECENT_IDS = 24
 # state however a retry cuts the batches. Past the cap the entry with the oldest time goes:
 LAST_FIRED_CAP = 32  # a struggle signal on an evicted feature may be reported again sooner
 COOLDOWNS_CAP = 32  # a send on an evicted feature's cooldown is still bounded by the frequency cap
-OPEN_FLOWS_CAP = 8  # an evicted open flow is no longer watched for abandonment
-SHARD_CHECKPOINTS_CAP = 16  # shards a user's records came from (resharding retires old ones)
+OPEN_FLOWS_CAP = 8  # an evicted open flow is no longer watched for abandonment (the first started goes)
+OPEN_EPISODES_CAP = 4  # an evicted episode's outcome is no longer measured
+SHARD_CHECKPOINTS_CAP = 16  # shards a user's records came from (resharding retires old ones; the least recently advanced goes)
 
 
 def evict_oldest(entries: dict[str, Any], time_of: Callable[[Any], int]) -> None:

@@ -155,26 +155,50 @@ class DynamoJourneyStore:
         return requests
 
     def persist(self, writes: Writes) -> dict[str, str]:
-        """Write the batch. A user whose items DynamoDB would refuse (a key or an item over its
-        limit) is left out whole and returned with the reason, so one user's data never fails the
-        others' writes (AWS rejects a BatchWriteItem whole for one bad item)."""
+        """Write the batch. A user whose items DynamoDB refuses (a key or an item over its limit) is
+        set aside and returned with the reason, so one user's data never fails the others' writes
+        (AWS rejects a BatchWriteItem whole for one bad item). In three phases: the ledger for
+        everyone (what was sent must be recorded, and ledger items are bounded by construction),
+        then signals, outcomes and journal, then states, only for users nothing was refused of: a
+        user set aside keeps the state they had, so a redrive of their records applies them."""
         requests = self.requests(writes)
         refused: dict[str, str] = {}
         for table, item in requests:
             problem = item_problem(item, self._key_names[table])
             if problem:
                 refused.setdefault(item["userId"]["S"], f"{table}: {problem}")
-        if refused:
-            requests = [(table, item) for table, item in requests if item["userId"]["S"] not in refused]
-        refused.update(self._write(requests))
+        t = self.tables
+        ledger = [(table, item) for table, item in requests if table == t.interventions]
+        states = [(table, item) for table, item in requests if table == t.state]
+        others = [(table, item) for table, item in requests if table not in (t.interventions, t.state)]
+        others.sort(key=lambda request: request[1]["userId"]["S"])  # a user's items together, in as few calls as can be
+        self._write([r for r in ledger if r[1]["userId"]["S"] not in refused], refused)
+        self._write([r for r in others if r[1]["userId"]["S"] not in refused], refused)
+        self._write([r for r in states if r[1]["userId"]["S"] not in refused], refused)
+        if refused:  # take back what was written of them: a redrive must find them as they were
+            self._delete([(table, item) for table, item in others if item["userId"]["S"] in refused])
         return refused
 
-    def _write(self, requests: list[tuple[str, dict]]) -> dict[str, str]:
-        """BatchWriteItem in chunks of 25. When DynamoDB refuses a chunk for what is in it
-        (ValidationException, which a check before writing did not foresee), each user's items of
-        the chunk are written alone, so only the users it refuses are returned (userId -> reason)."""
-        refused: dict[str, str] = {}
+    def _delete(self, requests: list[tuple[str, dict]]) -> None:
         for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+            request: dict[str, list] = {}
+            for table, item in chunk:
+                key = {name: item[name] for name in self._key_names[table]}
+                request.setdefault(table, []).append({"DeleteRequest": {"Key": key}})
+            self._send(request)
+
+    def _write(self, requests: list[tuple[str, dict]], refused: dict[str, str] | None = None) -> dict[str, str]:
+        """BatchWriteItem in chunks of 25, skipping the items of users in ``refused``. When DynamoDB
+        refuses a chunk for what is in it (ValidationException, which the check before writing did not
+        foresee), each user's items of the chunk are written alone; the users it refuses are added to
+        ``refused`` (userId -> reason), and their later items are not written."""
+        refused = {} if refused is None else refused
+        pending = list(requests)
+        while pending:
+            chunk = [r for r in pending[:BATCH_WRITE_LIMIT] if r[1]["userId"]["S"] not in refused]
+            pending = pending[BATCH_WRITE_LIMIT:]
+            if not chunk:
+                continue
             try:
                 self._write_chunk(chunk)
             except ClientError as exc:
@@ -191,12 +215,17 @@ class DynamoJourneyStore:
                             raise
                         refused[user_id] = str(user_exc)[:500]
                         log.warning("DynamoDB refused the items of user %r: %s", user_id, user_exc)
+            pending = [r for r in pending if r[1]["userId"]["S"] not in refused]
         return refused
 
     def _write_chunk(self, chunk: list[tuple[str, dict]]) -> None:
         request: dict[str, list] = {}
         for table, item in chunk:
             request.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        self._send(request)
+
+    def _send(self, request: dict[str, list]) -> None:
+        """One BatchWriteItem, its unprocessed items retried with backoff."""
         for attempt in range(MAX_ROUNDS):
             try:
                 response = self.ddb.batch_write_item(RequestItems=request)
