@@ -439,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
             "decisions_differing": len(decision_mismatch),
             "sends_missing": len(missing_sends),
             "sends_unconfirmed": len(unconfirmed),
+            "sends_unconfirmed_by_reason": dict(
+                Counter((decisions[k].get("deliveryError") or "pending")[:60] for k in unconfirmed)
+            ),
         },
         "interventions_sent_twice": len(sent_twice),
         "interventions_sent": sum(received.values()),

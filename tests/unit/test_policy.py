@@ -146,3 +146,12 @@ def test_quiet_hours_hold_in_every_time_zone(zone, minute, kind):
     if in_quiet_hours(now, zone, cfg):
         assert d is None or d.outcome is not Outcome.SEND or d.channel is Channel.IN_APP
         assert 0 <= (local_hour(now, zone) - cfg.quiet_hours_start) % 24 < (cfg.quiet_hours_end - cfg.quiet_hours_start) % 24
+
+
+def test_a_suppression_names_each_blocker_once():
+    from journey.interventions.catalog import CatalogEntry
+
+    catalog = (CatalogEntry("nudge", SignalType.ERROR_PATTERN, "*", (Channel.PUSH, Channel.SNS), "Help with {feature}."),)
+    night = int(datetime(2026, 11, 2, 3, 0, tzinfo=UTC).timestamp() * 1000)
+    d = decide(signal(t=night), active_user(t=night), NO_HOLDOUT, catalog, night)
+    assert d.outcome is Outcome.SUPPRESSED and d.reason == "quiet_hours"

@@ -176,7 +176,7 @@ def decide(
             break
         blockers.append(blocker)
     if channel is None:
-        return decision(Outcome.SUPPRESSED, None, ",".join(blockers) or "no_channel")
+        return decision(Outcome.SUPPRESSED, None, ",".join(dict.fromkeys(blockers)) or "no_channel")
 
     state.feature_cooldowns[signal.featureId] = now
     if len(state.feature_cooldowns) > COOLDOWNS_CAP:
