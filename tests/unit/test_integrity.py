@@ -414,3 +414,11 @@ def test_an_old_batch_redriven_later_does_not_move_a_users_clock_back():
     before = state_from_item(aws.dynamodb.tables["UserState"][("u1",)]).last_event_at
     run(aws, old)
     assert state_from_item(aws.dynamodb.tables["UserState"][("u1",)]).last_event_at == before
+
+
+def test_a_partition_key_mismatch_is_logged_once_per_batch_with_an_example(caplog):
+    aws = memory_aws()
+    with caplog.at_level("WARNING", logger="journey.app.stream_batch"):
+        run(aws, records(*rage("u1", NOW_MS - 1000), partition_key="u1-tablet"))
+    lines = [r.getMessage() for r in caplog.records if "partition key" in r.getMessage()]
+    assert lines == ["records keyed by something other than their user id; first: partition key 'u1-tablet', user 'u1'"]

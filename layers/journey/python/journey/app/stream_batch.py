@@ -287,6 +287,12 @@ def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -
             item = item._replace(event=event.model_copy(update={"timestamp": arrival_ms}))
         user_id = item.event.userId
         if item.partition_key != user_id and item.partition_key:
+            if not result.partition_key_mismatch:  # one line per batch, with the first example
+                log.warning(
+                    "records keyed by something other than their user id; first: partition key %r, user %r",
+                    item.partition_key[:80],
+                    user_id,
+                )
             result.partition_key_mismatch += 1
         user_records = grouped.get(user_id)
         if user_records is None:
