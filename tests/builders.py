@@ -7,8 +7,13 @@ import json
 import time
 from itertools import count
 
+from journey.app.stream_batch import BatchResult, process_batch
+from journey.detection.signals import Severity, SignalType
 from journey.events.decoding import decode_event
 from journey.events.model import UserEvent
+from journey.events.records import ReadRecord
+from journey.interventions.catalog import DEFAULT_CATALOG, Channel
+from journey.interventions.policy import Decision, Outcome
 
 T0 = 1_793_491_200_000  # 2026-11-01T00:00:00Z (a Sunday; 00:00 UTC)
 _ids = count(1)
@@ -82,3 +87,56 @@ def kinesis_record(
 
 def kinesis_event(*records: dict) -> dict:
     return {"Records": list(records)}
+
+
+def send_decision(
+    n: int = 1, channel: Channel = Channel.PUSH, user: str = "u1", intervention_id: str | None = None, decided_at: int = 1
+) -> Decision:
+    """A decision to send (an abandonment reminder on ``booking``)."""
+    return Decision(
+        intervention_id or f"i-{n}",
+        user,
+        f"s-{n}",
+        SignalType.ABANDONMENT,
+        "booking",
+        Severity.MEDIUM,
+        "resume_reminder",
+        Outcome.SEND,
+        channel,
+        "policy_passed",
+        "rule:resume_reminder",
+        decided_at,
+        "Your progress in booking is saved.",
+        f"e{n}",
+    )
+
+
+def run_like_kinesis(ports, records: list[ReadRecord], settings, max_attempts: int = 4) -> list[BatchResult | None]:
+    """Invoke; a function error retries the whole batch, reported item failures retry it from the
+    lowest failed record (ReportBatchItemFailures). Returns each attempt's result (None: it raised)."""
+    results: list[BatchResult | None] = []
+    pending = records
+    for _ in range(max_attempts):
+        try:
+            result = process_batch(pending, ports, settings, DEFAULT_CATALOG, "shard/batch")
+        except Exception:  # noqa: BLE001 - a function error: Lambda retries the batch
+            results.append(None)
+            continue
+        results.append(result)
+        if not result.failed_sequences:
+            break
+        lowest = min(result.failed_sequences, key=int)
+        pending = pending[[r.sequence for r in pending].index(lowest) :]
+    return results
+
+
+def use_fake_aws_credentials(monkeypatch, region: str = "us-east-1", **extra: str) -> None:
+    """Credentials and region for moto's in-process mock (never a real account), no endpoint override."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

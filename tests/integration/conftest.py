@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from localrt.provision import function_environment, provision
 from localrt.template import load_template
+from tests.builders import use_fake_aws_credentials
 
 REGION = "us-east-1"
 
@@ -29,15 +30,7 @@ def _clear_caches() -> None:
 @pytest.fixture
 def deployed(monkeypatch):
     """The stack's resources in moto, and the real handler configured as the template configures it."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_fake_aws_credentials(monkeypatch, REGION, POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="Test")
     _clear_caches()
     with mock_aws():
         template = load_template()

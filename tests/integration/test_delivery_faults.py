@@ -18,17 +18,15 @@ from journey.adapters.aws.notifier import ChannelNotifier
 from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
 from journey.app.delivery import deliver
 from journey.app.ports import Ports, Writes
-from journey.app.stream_batch import process_batch
-from journey.detection.signals import Severity, SignalType
 from journey.events.records import read_record
-from journey.interventions.catalog import DEFAULT_CATALOG, Channel
 from journey.interventions.ledger import Delivery
-from journey.interventions.policy import Decision, Outcome
+from journey.interventions.policy import Decision
 from journey.resources import TABLES
 from journey.settings import PolicySettings, Settings
 from journey.users.state import UserState
 from localrt.faults import FaultInjector, FaultPlan, disabled_endpoint, failing_publish, rejected_publish
-from tests.builders import T0, next_sequence, tap
+from tests.builders import T0, next_sequence, send_decision, tap
+from tests.builders import run_like_kinesis as retried_like_kinesis
 
 pytestmark = pytest.mark.network_local
 
@@ -109,20 +107,7 @@ def batch(users=USERS):
 
 
 def run_like_kinesis(aws: Aws, records, max_attempts=4):
-    """A function error retries the whole batch; reported item failures retry from the lowest one."""
-    results, pending = [], records
-    for _ in range(max_attempts):
-        try:
-            result = process_batch(pending, aws.ports, SETTINGS, DEFAULT_CATALOG, "shard/batch")
-        except Exception:  # noqa: BLE001 - a function error: Lambda retries the batch
-            results.append(None)
-            continue
-        results.append(result)
-        if not result.failed_sequences:
-            break
-        lowest = min(result.failed_sequences, key=int)
-        pending = pending[[r.sequence for r in pending].index(lowest) :]
-    return results
+    return retried_like_kinesis(aws.ports, records, SETTINGS, max_attempts)
 
 
 def test_a_400_on_the_second_publish_settles_five_sends_undeliverable_with_the_reason(endpoint):
@@ -159,22 +144,7 @@ def test_a_transient_error_on_the_second_publish_is_retried_on_replay_and_delive
 
 
 def push_decision(n: int) -> Decision:
-    return Decision(
-        f"i-push-{n}",
-        f"p{n}",
-        f"s-{n}",
-        SignalType.ABANDONMENT,
-        "booking",
-        Severity.MEDIUM,
-        "resume_reminder",
-        Outcome.SEND,
-        Channel.PUSH,
-        "policy_passed",
-        "rule:resume_reminder",
-        T0,
-        "Your progress in booking is saved.",
-        f"e{n}",
-    )
+    return send_decision(n, user=f"p{n}", intervention_id=f"i-push-{n}", decided_at=T0)
 
 
 def test_a_push_to_a_disabled_endpoint_is_undeliverable_and_says_the_topic_announced_it(endpoint):

@@ -9,30 +9,14 @@ from journey.adapters.aws.clients import Failure, failure_of
 from journey.adapters.aws.eum import EndUserMessagingPush
 from journey.adapters.aws.notifier import ChannelNotifier
 from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
-from journey.detection.signals import Severity, SignalType
 from journey.interventions.catalog import Channel
-from journey.interventions.policy import Decision, Outcome
+from tests.builders import send_decision
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:interventions"
 
 
 def decision(n=1, channel=Channel.PUSH):
-    return Decision(
-        f"i-{n}",
-        "u1",
-        f"s-{n}",
-        SignalType.ABANDONMENT,
-        "booking",
-        Severity.MEDIUM,
-        "resume_reminder",
-        Outcome.SEND,
-        channel,
-        "policy_passed",
-        "rule:resume_reminder",
-        1,
-        "Your progress in booking is saved.",
-        f"e{n}",
-    )
+    return send_decision(n, channel)
 
 
 def client(service):

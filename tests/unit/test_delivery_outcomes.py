@@ -16,6 +16,7 @@ from journey.settings import PolicySettings, Settings
 from localrt.faults import CallFault, failing_publish, rejected_publish
 from localrt.memory_ports import memory_aws
 from tests.builders import T0, next_sequence, tap
+from tests.builders import run_like_kinesis as retried_like_kinesis
 
 SETTINGS = Settings(policy=PolicySettings(holdout_percent=0))
 USERS = 15  # one rage tap each: 15 sends, published as PublishBatch calls of 10 and 5
@@ -30,21 +31,7 @@ def rage_taps(users=USERS, feature="checkout", t=T0):
 
 
 def run_like_kinesis(aws, batch, max_attempts=4):
-    """Invoke; a function error retries the whole batch, reported item failures retry it from the
-    lowest failed record (ReportBatchItemFailures). Returns each attempt's result (None: it raised)."""
-    results, pending = [], batch
-    for _ in range(max_attempts):
-        try:
-            result = process_batch(pending, aws.ports, SETTINGS, DEFAULT_CATALOG, "shard/batch")
-        except Exception:  # noqa: BLE001 - a function error: Lambda retries the batch
-            results.append(None)
-            continue
-        results.append(result)
-        if not result.failed_sequences:
-            break
-        lowest = min(result.failed_sequences, key=int)
-        pending = pending[[r.sequence for r in pending].index(lowest) :]
-    return results
+    return retried_like_kinesis(aws.ports, batch, SETTINGS, max_attempts)
 
 
 def ledger(aws) -> dict[str, dict]:

@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 
 from ops import redrive
+from tests.builders import use_fake_aws_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,13 +54,7 @@ def test_redrive_help_needs_no_third_party_package_at_all():
 
 
 def test_redrive_quarantine_exits_non_zero_when_a_record_cannot_be_replayed(monkeypatch, capsys):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_fake_aws_credentials(monkeypatch)
 
     def kept(sequence: str, data: str) -> dict:
         return {"sequenceNumber": sequence, "partitionKey": "u1", "code": "unstorable", "reason": "r", "data": data}

@@ -25,7 +25,7 @@ from journey.interventions.catalog import DEFAULT_CATALOG
 from journey.settings import PolicySettings, Settings
 from localrt.memory_aws import MemoryS3, Meter
 from localrt.memory_ports import memory_aws
-from tests.builders import next_sequence
+from tests.builders import next_sequence, use_fake_aws_credentials
 
 BUCKET = "quarantine-bucket"
 SHARD = "shardId-000000000003"
@@ -74,13 +74,7 @@ def s3(request, monkeypatch):
     if request.param == "memory":
         yield FakeS3()
         return
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_fake_aws_credentials(monkeypatch)
     with mock_aws():
         yield MotoS3()
 

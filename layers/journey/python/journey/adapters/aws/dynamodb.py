@@ -193,10 +193,8 @@ class DynamoJourneyStore:
         foresee), each user's items of the chunk are written alone; the users it refuses are added to
         ``refused`` (userId -> reason), and their later items are not written."""
         refused = {} if refused is None else refused
-        pending = list(requests)
-        while pending:
-            chunk = [r for r in pending[:BATCH_WRITE_LIMIT] if r[1]["userId"]["S"] not in refused]
-            pending = pending[BATCH_WRITE_LIMIT:]
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            chunk = [r for r in requests[start : start + BATCH_WRITE_LIMIT] if r[1]["userId"]["S"] not in refused]
             if not chunk:
                 continue
             try:
@@ -215,7 +213,6 @@ class DynamoJourneyStore:
                             raise
                         refused[user_id] = str(user_exc)[:500]
                         log.warning("DynamoDB refused the items of user %r: %s", user_id, user_exc)
-            pending = [r for r in pending if r[1]["userId"]["S"] not in refused]
         return refused
 
     def _write_chunk(self, chunk: list[tuple[str, dict]]) -> None:
@@ -229,13 +226,11 @@ class DynamoJourneyStore:
         for attempt in range(MAX_ROUNDS):
             try:
                 response = self.ddb.batch_write_item(RequestItems=request)
-            except ClientError as exc:
+            except Exception as exc:
                 transient = as_transient(exc)
-                if transient is exc:
+                if transient is exc:  # not a retryable error: as it is (a ValidationException is isolated above)
                     raise
                 raise transient from exc
-            except Exception as exc:
-                raise as_transient(exc) from exc
             request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
             if not request:
                 return
