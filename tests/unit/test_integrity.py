@@ -96,9 +96,7 @@ def test_a_long_multibyte_name_is_stored_and_loses_no_other_users_events(name):
     batch = records(
         *rage("alice", NOW_MS - 5000),
         *rage("mallory", NOW_MS - 4000, feature=name[:128]),
-        event("screen_view", user="mallory", t=NOW_MS - 3000, screen=name),
-        event("screen_view", user="mallory", t=NOW_MS - 2900, screen=name),
-        event("screen_view", user="mallory", t=NOW_MS - 2800, screen=name),
+        *[event("screen_view", user="mallory", t=NOW_MS - 3000 + i * 100, screen=(name, "home")[i % 2]) for i in range(5)],
         *rage("bob", NOW_MS - 3000),
     )
     result = run(aws, batch)

@@ -14,29 +14,95 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DetectionSettings(BaseModel):
-    """Struggle detection thresholds (see docs/configuration.md for where each default comes from)."""
+    """Struggle detection thresholds. docs/detection.md gives each rule, its defaults and their sources."""
 
-    rage_tap_count: int = Field(3, ge=2, le=20, description="taps that make a rage tap (PostHog: 3)")
-    rage_tap_interval_ms: int = Field(1000, ge=50, le=10_000, description="max gap between consecutive taps")
-    rage_tap_radius_px: float = Field(30.0, gt=0, le=500, description="max distance between consecutive taps")
+    # rage taps and clicks (PostHog 3 within 1 s each; Amplitude 4 in 1 s; Datadog > 3 in 1 s; Conviva 3 in 2 s)
+    rage_tap_count: int = Field(3, ge=2, le=20, description="presses on one target that make a rage tap")
+    rage_tap_interval_ms: int = Field(1000, ge=50, le=10_000, description="max gap between consecutive presses")
+    rage_tap_radius_px: float = Field(
+        30.0, gt=0, le=500, description="mouse (web): max distance between presses with no target id"
+    )
+    rage_tap_touch_radius_px: float = Field(
+        60.0,
+        gt=0,
+        le=500,
+        description="touch (iOS, Android): max distance between taps with no target id (fingers spread ~44-48 pt)",
+    )
     rage_tap_excluded_targets: tuple[str, ...] = (
         "toggle",
-        "switch",
-        "stepper",
         "checkbox",
+        "radio",
+        "stepper",
         "slider",
-        "text_selection",
+        "carousel",
         "keyboard",
+        "text_field",
+        "text_selection",
+        "video_control",
+        "map",
+        "story",
     )
-    repeated_attempts_min: int = Field(2, ge=2, le=50, description="attemptCount that flags a repeated attempt")
+    rage_tap_repeatable_words: tuple[str, ...] = (
+        "next",
+        "prev",
+        "previous",
+        "forward",
+        "fwd",
+        "rewind",
+        "skip",
+        "seek",
+        "increment",
+        "decrement",
+        "increase",
+        "decrease",
+        "plus",
+        "minus",
+        "qty",
+        "quantity",
+        "stepper",
+        "carousel",
+        "slide",
+        "story",
+        "stories",
+        "like",
+        "heart",
+        "key",
+        "digit",
+        "pin",
+        "keypad",
+        "numpad",
+        "volume",
+        "zoom",
+        "load more",
+        "show more",
+        "see more",
+        "view more",
+    )
+    # repeated attempts: submit ▸ failure cycles, or the app's own attemptCount
+    repeated_attempts_failures: int = Field(2, ge=2, le=50, description="failed attempts at one task that make a signal")
+    attempt_failure_window_ms: int = Field(
+        30_000, ge=1000, le=600_000, description="an error this soon after a submit is its failure"
+    )
+    attempt_memory_ms: int = Field(600_000, ge=10_000, le=86_400_000, description="failed attempts older than this are forgotten")
+    # errors
     error_repeat_count: int = Field(2, ge=2, le=20, description="errors on one feature that make a pattern")
     error_repeat_window_ms: int = Field(60_000, ge=1000, le=3_600_000)
     error_then_background_ms: int = Field(10_000, ge=500, le=300_000, description="error then background (Conviva)")
-    screen_loop_visits: int = Field(3, ge=2, le=20)
-    screen_loop_window_ms: int = Field(15_000, ge=1000, le=600_000)
-    flow_timeout_ms: int = Field(600_000, ge=10_000, le=86_400_000, description="open flow older than this is abandoned")
-    help_screens: tuple[str, ...] = ("help", "faq", "support", "contact", "chat", "troubleshoot")
-    help_search_terms: tuple[str, ...] = ("help", "how do i", "how to", "can't", "cannot", "not working", "error")
+    # screen loops: going in circles between two or three screens
+    loop_two_screen_views: int = Field(5, ge=4, le=20, description="views alternating between two screens (A B A B A)")
+    loop_two_screen_window_ms: int = Field(25_000, ge=1000, le=600_000)
+    loop_three_screen_views: int = Field(6, ge=6, le=30, description="views circling three screens (A B C A B C)")
+    loop_three_screen_window_ms: int = Field(90_000, ge=1000, le=600_000)
+    # abandonment
+    abandonment_grace_ms: int = Field(
+        180_000, ge=0, le=86_400_000, description="a user who leaves mid-flow and is back within this is not abandoning"
+    )
+    flow_timeout_ms: int = Field(
+        600_000, ge=10_000, le=86_400_000, description="an open flow with no activity this long is abandoned"
+    )
+    # help seeking: phrases added to (or taken out of) the built-in lexicon (journey.detection.help), per deployment
+    help_phrases: tuple[str, ...] = ()
+    help_not_phrases: tuple[str, ...] = ()
     critical_features: tuple[str, ...] = ("checkout", "payment", "login", "signup")
     severity_recent_window_ms: int = Field(300_000, ge=1000, description="signals this recent escalate severity")
     late_event_tolerance_ms: int = Field(

@@ -94,7 +94,9 @@ def detection_window_ms(cfg) -> int:
     change what is detected."""
     rule_window = max(
         cfg.error_repeat_window_ms,
-        cfg.screen_loop_window_ms,
+        cfg.loop_two_screen_window_ms,
+        cfg.loop_three_screen_window_ms,
+        cfg.attempt_memory_ms,
         cfg.rage_tap_interval_ms * cfg.rage_tap_count,
         cfg.error_then_background_ms,
         REFRACTORY_MS,

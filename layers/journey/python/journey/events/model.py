@@ -7,10 +7,11 @@ import json
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from journey.events.identity import normalize_user_id
+from journey.events.vocabulary import canonical_action, canonical_event_type, canonical_target_type
 from journey.kernel.ids import bounded_key
 
 MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01
@@ -59,6 +60,22 @@ class EventType(str, Enum):
     HELP_REQUEST = "help_request"
     APP_LIFECYCLE = "app_lifecycle"
     SEARCH = "search"
+    TIMER = "timer"  # a command from the deadline timer: "it is now T; declare what is due" (not user activity)
+
+
+_EVENT_TYPES = frozenset(kind.value for kind in EventType)
+
+
+def _event_type(value: Any) -> Any:
+    """A known spelling of an event type (``screenView``, ``Page_View``) read as its canonical name."""
+    if type(value) is str and value not in _EVENT_TYPES:
+        return canonical_event_type(value)
+    return value
+
+
+# Words of the vocabulary (journey.events.vocabulary, docs/events.md), read in their canonical spelling.
+Action = Annotated[str, StringConstraints(max_length=64), AfterValidator(canonical_action)]
+TargetType = Annotated[str, StringConstraints(max_length=64), AfterValidator(canonical_target_type)]
 
 
 class Platform(str, Enum):
@@ -96,10 +113,10 @@ class _Bounded(BaseModel):
 
 class EventData(_Bounded):
     feature: Name | None = None
-    action: Annotated[str, StringConstraints(max_length=64)] | None = None
+    action: Action | None = None
     screen: Text | None = None
     target: Name | None = None
-    targetType: Annotated[str, StringConstraints(max_length=64)] | None = None
+    targetType: TargetType | None = None
     x: float | None = Field(None, ge=-100_000, le=100_000)
     y: float | None = Field(None, ge=-100_000, le=100_000)
     videoId: Name | None = None
@@ -147,7 +164,7 @@ class UserEvent(BaseModel):
     __pydantic_extra__: dict[str, ExtraValue]
 
     eventId: Id
-    eventType: EventType
+    eventType: Annotated[EventType, BeforeValidator(_event_type)]
     userId: UserId
     sessionId: Id
     timestamp: StrictInt = Field(ge=MIN_TIMESTAMP_MS, le=MAX_TIMESTAMP_MS, description="epoch milliseconds")

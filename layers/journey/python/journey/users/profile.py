@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from journey.events.model import EventType, UserEvent
+from journey.events.vocabulary import SUCCESSES
 from journey.kernel.clock import DAY_MS
 from journey.kernel.ids import short_id
 from journey.users.state import UserState
 
-SUCCESS_ACTIONS = frozenset({"complete", "completed", "success", "succeeded", "submit_success"})
+SUCCESS_ACTIONS = SUCCESSES  # every spelling of success reads as "complete" (journey.events.vocabulary)
 
 
 def update_profile(event: UserEvent, state: UserState) -> None:
-    """Fold one event into the user's profile features (pure state update, no I/O)."""
+    """Fold one event into the user's profile features (pure state update, no I/O). A timer command
+    is not the user's activity: it changes nothing here."""
+    if event.eventType is EventType.TIMER:
+        return
     now = event.timestamp
     session = short_id(event.sessionId)
     if session != state.session:

@@ -74,6 +74,9 @@ class UserState:
     risk_band: str = "LOW"
     risk_contributors: list[list[Any]] = field(default_factory=list)  # [[feature name, points], ...]
     shard_checkpoints: dict[str, str] = field(default_factory=dict)  # shard id -> highest sequence number applied from it
+    away_since: int = 0  # when the user left the app (background, session end, tab hidden); 0 while they are in it
+    deadline: int = 0  # when something is due if nothing else happens (an abandonment to declare); 0: nothing due
+    attempts: dict[str, list[int]] = field(default_factory=dict)  # feature -> [last submit time, failed attempts since]
 
     # --- exactly-once --------------------------------------------------------------------
     def checkpoint(self, shard: str) -> str:
