@@ -98,6 +98,14 @@ def interventions_by_channel(decisions: list[dict]) -> str:
     return _svg(fig)
 
 
+def signal_outcomes(signals: list[dict]) -> str:
+    fig, ax = _figure("What became of the signals")
+    counts = Counter(s.get("outcome") or "undecided" for s in signals).most_common(10)
+    ax.barh([name for name, _ in reversed(counts)], [n for _, n in reversed(counts)], color=PALETTE[3])
+    ax.tick_params(axis="y", labelsize=7)
+    return _svg(fig)
+
+
 def latency_histogram(latencies: list[float]) -> str:
     fig, ax = _figure("Latency: event put → intervention delivered (ms)")
     if latencies:
@@ -135,6 +143,7 @@ def write_report(
         hot_spots(signals),
         risk_distribution(risk, labels),
         interventions_by_channel(decisions),
+        signal_outcomes(signals),
         latency_histogram(latencies),
         outcomes_chart(summary.get("uplift_by_signal_type", {})),
     ]

@@ -19,7 +19,7 @@ from localrt.evaluation import percentile, uplift_by_signal_type
 from localrt.report import write_report
 from localrt.runtime import LocalRuntime
 
-SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt")
+SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt", "rule", "outcome")
 # function metrics the summary table already shows in other words; any other nonzero one gets its own row
 SHOWN_METRICS = frozenset(
     {
@@ -168,6 +168,8 @@ def pipeline_summary(
         "duplicates_dropped": totals["duplicates"],
         "rejected_by_reason": totals["rejected"],
         "signals_by_type": dict(sorted(Counter(s["signalType"] for s in signals).items())),
+        "signals_by_outcome": signals_by_outcome(signals),
+        "unknown_vocabulary": metrics.get("UnknownVocabulary"),  # actions / target types no vocabulary word matched
         "interventions_by_channel": dict(sorted(Counter(d["channel"] for d in decisions if d.get("status") == "sent").items())),
         "held_out": sum(1 for d in decisions if d.get("status") == "held_out"),
         **delivery_summary(decisions),
@@ -186,6 +188,12 @@ def pipeline_summary(
         "on_failure_messages": rt.on_failure_messages(),
         "put_records": {"calls": rt.put_stats.put_calls, "records_retried": rt.put_stats.records_retried},
     }
+
+
+def signals_by_outcome(signals: list[dict]) -> dict[str, int]:
+    """How many signals ended each way (sent, held_out, suppressed:<reason>, stale, below_action_threshold,
+    no_intervention), most frequent first: every signal has one."""
+    return dict(Counter(s.get("outcome") or "undecided" for s in signals).most_common())
 
 
 def drain_sqs_into(receiver: DeliveryReceiver, quiet_s: float = 2.0, timeout_s: float = 20.0) -> None:
@@ -246,6 +254,7 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
         ),
         ("duplicates dropped", f"{summary['duplicates_dropped']:,}"),
         ("signals by type", ", ".join(f"{k} {v:,}" for k, v in summary["signals_by_type"].items())),
+        ("what became of the signals", ", ".join(f"{k} {v:,}" for k, v in summary.get("signals_by_outcome", {}).items())),
         ("interventions by channel", ", ".join(f"{k} {v:,}" for k, v in summary["interventions_by_channel"].items())),
         ("held out (control group)", f"{summary['held_out']:,}"),
         ("sends by delivery state", ", ".join(f"{k} {v:,}" for k, v in summary.get("sends_by_delivery", {}).items())),

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from journey.app.delivery import deliver
 from journey.app.ports import Ports, QuarantineIncomplete, Writes
@@ -27,17 +27,21 @@ from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
 from journey.events.decoding import Rejection, RejectionCode
+from journey.events.model import EventType
 from journey.events.records import Accepted, Quarantined, ReadRecord, quarantine_accepted
+from journey.events.vocabulary import unknown_terms
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome, resolution_window
-from journey.interventions.policy import Decision, Outcome, decide
+from journey.interventions.policy import Decision, Outcome, decide, signal_outcome
 from journey.risk.points import score_exit_risk
 from journey.settings import Settings
 from journey.users.profile import resolves_episode, update_profile
 from journey.users.state import UserState
 
 log = logging.getLogger(__name__)
+# event types whose action is a vocabulary word (help requests and client-reported signals name their own)
+WORDED = frozenset({EventType.FEATURE_INTERACTION, EventType.APP_LIFECYCLE, EventType.VIDEO_ENGAGEMENT})
 
 
 @dataclass
@@ -51,6 +55,7 @@ class BatchResult:
     stale: int = 0  # decisions not acted on: the event was already old when it arrived
     partition_key_mismatch: int = 0  # records whose partition key is not their user id
     unstorable_users: dict[str, str] = field(default_factory=dict)  # userId -> why the store refused their data
+    unknown_vocabulary: Counter = field(default_factory=Counter)  # (field, word) -> events using a word the vocabulary lacks
     unconfirmed: int = 0  # sends a replay found pending: a crash came between publishing and recording
     undeliverable: int = 0  # sends a channel refused for good (recorded with the reason, never retried)
     rejected: Counter = field(default_factory=Counter)
@@ -147,9 +152,9 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         found = detect(event, state, detection)
         if found:
             for signal in found:
-                signals.append(signal)
                 arrived_at = int(record.arrival * 1000)
                 decision = decide(signal, state, policy, catalog, now=event.timestamp, arrived_at=arrived_at)
+                signals.append(replace(signal, outcome=signal_outcome(signal, decision, catalog)))
                 if decision is not None:
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
@@ -287,6 +292,10 @@ def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -
                 )
             result.future_dated += 1
             item = item._replace(event=event.model_copy(update={"timestamp": arrival_ms}))
+        data = event.eventData
+        if data.action is not None or data.targetType is not None:
+            for term in unknown_terms(data.action if event.eventType in WORDED else None, data.targetType):
+                result.unknown_vocabulary[term] += 1
         user_id = item.event.userId
         if item.partition_key != user_id and item.partition_key:
             if not result.partition_key_mismatch:  # one line per batch, with the first example

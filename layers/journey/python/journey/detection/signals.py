@@ -46,6 +46,9 @@ class StruggleSignal:
     triggerEventId: str
     rule: str
     context: dict[str, Any] = field(default_factory=dict)
+    # what became of it (DESIGN.md rule 5): sent, held_out, suppressed:<reason>, stale,
+    # below_action_threshold, no_intervention; "" until decided
+    outcome: str = ""
 
     @cached_property
     def signalId(self) -> str:
@@ -62,4 +65,5 @@ class StruggleSignal:
             "detectedAt": self.detectedAt,
             "signalId": self.signalId,
             "rule": self.rule,
+            "outcome": self.outcome,
         }

@@ -67,6 +67,15 @@ class Decision:
         }
 
 
+def signal_outcome(signal: StruggleSignal, decision: Decision | None, catalog: tuple[CatalogEntry, ...]) -> str:
+    """What became of a signal, in one word (or ``suppressed:<reason>``), recorded with it."""
+    if decision is None:
+        return "below_action_threshold" if any(e.matches(signal) for e in catalog) else "no_intervention"
+    if decision.outcome is Outcome.SUPPRESSED:
+        return f"suppressed:{decision.reason}"
+    return decision.outcome.value
+
+
 def in_holdout(user_id: str, signal_type: SignalType, percent: float, salt: str) -> bool:
     """Deterministic control-group membership per signal type: same user, same answer, every time."""
     digest = hashlib.blake2b(f"{salt}|{signal_type.value}|{user_id}".encode(), digest_size=8).digest()

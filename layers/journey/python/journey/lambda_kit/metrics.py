@@ -22,6 +22,7 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="StaleDecisions", unit=MetricUnit.Count, value=result.stale)
     metrics.add_metric(name="PartitionKeyMismatch", unit=MetricUnit.Count, value=result.partition_key_mismatch)
     metrics.add_metric(name="UnstorableUsers", unit=MetricUnit.Count, value=len(result.unstorable_users))
+    metrics.add_metric(name="UnknownVocabulary", unit=MetricUnit.Count, value=sum(result.unknown_vocabulary.values()))
     metrics.add_metric(name="RecordsFailedTransiently", unit=MetricUnit.Count, value=len(result.failed_sequences))
     for code, count in result.rejected.items():
         metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)
@@ -56,7 +57,9 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "stale": result.stale,
             "partition_key_mismatch": result.partition_key_mismatch,
             "unstorable_users": result.unstorable_users,
+            "unknown_vocabulary": {f"{field}={word}": n for (field, word), n in result.unknown_vocabulary.most_common(10)},
             "signals": len(result.signals),
+            "signals_by_outcome": dict(Counter(s.outcome for s in result.signals)),
             "sent": len(result.delivered),
             "unconfirmed": result.unconfirmed,
             "undeliverable": result.undeliverable,

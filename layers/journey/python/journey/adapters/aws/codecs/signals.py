@@ -28,6 +28,7 @@ def signal_item(signal: StruggleSignal, expires_at: int) -> dict[str, Any]:
         "severity": s(signal.severity.value),
         "signalId": s(signal.signalId),
         "rule": s(signal.rule),
+        "outcome": s(signal.outcome or "undecided"),
         "ctx": s(to_json(signal.context, fallback=str).decode()),
         "ttl": n(expires_at),
     }
