@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth lint test test-slow demo replay bench chaos load samples clean deploy
+.PHONY: install layers synth lint test test-slow demo replay evaluate bench chaos load samples clean deploy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ demo: synth
 replay: synth
 	$(PY) -m localrt.replay --file "$(FILE)" --format "$(FORMAT)" $(if $(OUT),--out "$(OUT)") \
 		$(if $(filter 1,$(SORT)),--sort) $(if $(filter 1,$(FORCE)),--force)
+
+# Struggle detection scored on a labelled suite: SUITE=dir (events.jsonl + labels.jsonl); by default the
+# project's field suite (tests/field), built into out/field/suite. Exit 1 when a target is missed.
+evaluate: install
+	$(if $(SUITE),,$(PY) -m tests.field.build_suite --out out/field/suite)
+	$(PY) -m localrt.evaluate --suite "$(or $(SUITE),out/field/suite)"
 
 bench: install
 	$(PY) -m localrt.bench
