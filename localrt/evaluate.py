@@ -143,7 +143,9 @@ class Replay:
     def run_batch(self, batch: list[ReadRecord]) -> None:
         if not batch:
             return
-        result = process_batch(batch, self.aws.ports, self.settings, self.catalog, "shardId-000000000000/eval", clock=lambda: batch[-1].arrival)
+        result = process_batch(
+            batch, self.aws.ports, self.settings, self.catalog, "shardId-000000000000/eval", clock=lambda: batch[-1].arrival
+        )
         self.signals += [s.as_record() for s in result.signals]
         self.rejected.update(result.rejected)
         self.unknown.update(result.unknown_vocabulary)
@@ -200,7 +202,9 @@ def score(signals: list[dict], episodes: list[Episode]) -> dict:
         else:
             fp[kind] += 1
             where = next((e for e in covering if e.label != "ambiguous"), None)
-            false_positives.append({**signal, "episode": where.episodeId if where else None, "class": where.cls if where else "ordinary use"})
+            false_positives.append(
+                {**signal, "episode": where.episodeId if where else None, "class": where.cls if where else "ordinary use"}
+            )
     positives = [e for e in episodes if e.label == "positive"]
     hard = [e for e in episodes if e.label == "hard_negative"]
     found = [e for e in positives if any(s["signalType"] == e.signalType for s in e.matched)]
@@ -240,8 +244,14 @@ def score(signals: list[dict], episodes: list[Episode]) -> dict:
 
 
 def _episode_row(e: Episode) -> dict:
-    return {"episodeId": e.episodeId, "userId": e.userId, "class": e.cls, "signalType": e.signalType, "note": e.note,
-            "fired": sorted({s["signalType"] for s in e.matched})}
+    return {
+        "episodeId": e.episodeId,
+        "userId": e.userId,
+        "class": e.cls,
+        "signalType": e.signalType,
+        "note": e.note,
+        "fired": sorted({s["signalType"] for s in e.matched}),
+    }
 
 
 def meets_targets(report: dict) -> list[str]:
@@ -274,9 +284,16 @@ def print_report(console: Console, report: dict, suite: Path) -> None:
             str(row["false_positives"]),
             f"{row['hard_negatives_fired']} / {row['hard_negatives']}",
         )
-    table.add_row("overall", f"{report['precision']:.3f}", f"{report['recall']:.3f}", str(report["episodes"].get("positive", 0)),
-                  str(report["signals"]), str(sum(r["false_positives"] for r in report["per_type"].values())),
-                  f"{report['hard_negatives_fired']:.1%}", style="bold")
+    table.add_row(
+        "overall",
+        f"{report['precision']:.3f}",
+        f"{report['recall']:.3f}",
+        str(report["episodes"].get("positive", 0)),
+        str(report["signals"]),
+        str(sum(r["false_positives"] for r in report["per_type"].values())),
+        f"{report['hard_negatives_fired']:.1%}",
+        style="bold",
+    )
     console.print(table)
 
 
@@ -293,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     rows = load_events(events_path)
     episodes = load_episodes(labels_path)
-    console.print(f"replaying {len(rows):,} events of {len({e.userId for e in episodes}):,} labelled users, {len(episodes):,} episodes")
+    console.print(
+        f"replaying {len(rows):,} events of {len({e.userId for e in episodes}):,} labelled users, {len(episodes):,} episodes"
+    )
     replay = Replay(Settings())
     replay.replay(rows, console)
     report = score(replay.signals, episodes)
@@ -317,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     if misses:
         console.print("[red]below target:[/red] " + "; ".join(misses))
         return 1
-    console.print("[green]every target met[/green] (precision and recall ≥ 0.95 overall, ≥ 0.90 per type, hard negatives fired ≤ 2%)")
+    console.print(
+        "[green]every target met[/green] (precision and recall ≥ 0.95 overall, ≥ 0.90 per type, hard negatives fired ≤ 2%)"
+    )
     return 0
 
 

@@ -110,7 +110,9 @@ def test_one_screen_viewed_again_and_again_is_not_a_circle():
 # --- abandonment --------------------------------------------------------------------------------
 def test_backgrounding_mid_flow_is_abandonment_once_the_grace_period_is_over():
     state = UserState(userId="u1")
-    left = run(event(feature="booking", action="start", t=T0), event("app_lifecycle", action="background", t=T0 + 30_000), state=state)
+    left = run(
+        event(feature="booking", action="start", t=T0), event("app_lifecycle", action="background", t=T0 + 30_000), state=state
+    )
     assert left == [] and state.deadline == T0 + 30_000 + CFG.abandonment_grace_ms
     signals = run(event("timer", action="deadline", t=state.deadline), state=state)
     assert types(signals) == [SignalType.ABANDONMENT]

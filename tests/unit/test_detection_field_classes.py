@@ -161,3 +161,22 @@ def test_one_retry_is_not_repeated_attempts():
         event(feature="login", action="complete", t=T0 + 9800),
     ]
     assert run(*once) == []
+
+
+def test_field_review_findings():
+    """Cases a reviewer of the simulator's behaviours found: each as a person would judge it."""
+    from journey.users.state import UserState
+
+    # a dead Next button inside checkout is rage; a carousel's next arrow outside a flow is not
+    state = UserState(userId="u1")
+    run(event(feature="checkout", action="start", t=T0), state=state)
+    assert types(run(*[press(T0 + 1000 + i * 300, "checkout_next") for i in range(3)], state=state)) == [SignalType.RAGE_TAP]
+    assert run(*[press(T0 + i * 300, "next", feature="gallery") for i in range(5)]) == []
+    # shopping searches are not help
+    for query in ("lumbar support pillow", "arch support insoles", "aide soignante", "roadside assistance"):
+        assert run(event("search", query=query, t=T0)) == [], query
+    # the signal that killed the app names a crash
+    assert types(run(event("error", feature="feed", errorType="EXC_BAD_ACCESS", t=T0))) == [SignalType.ERROR_PATTERN]
+    # attempts counted again from 1 are a new run of the task
+    runs = [event(feature="upload", action="submit", attemptCount=n, t=T0 + i * 70_000) for i, n in enumerate((1, 2, 3, 1, 2, 3))]
+    assert types(run(*runs)) == [SignalType.REPEATED_ATTEMPTS] * 2

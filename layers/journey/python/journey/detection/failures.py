@@ -22,8 +22,35 @@ from journey.kernel.ids import bounded_key
 from journey.settings import DetectionSettings
 from journey.users.state import UserState
 
-CRASH_WORDS = frozenset({"crash", "crashed", "fatal", "anr", "oom", "freeze", "frozen", "hang", "unresponsive"})
-CRASH_PHRASES = (("not", "responding"), ("white", "screen"), ("blank", "screen"), ("out", "of", "memory"), ("force", "close"))
+# the app died: crash reports name it, or the signal that killed it (iOS EXC_BAD_ACCESS, SIGABRT...)
+CRASH_WORDS = frozenset(
+    {
+        "crash",
+        "crashed",
+        "fatal",
+        "anr",
+        "oom",
+        "freeze",
+        "frozen",
+        "hang",
+        "unresponsive",
+        "sigabrt",
+        "sigsegv",
+        "sigbus",
+        "sigill",
+        "sigkill",
+        "sigtrap",
+    }
+)
+CRASH_PHRASES = (
+    ("not", "responding"),
+    ("white", "screen"),
+    ("blank", "screen"),
+    ("out", "of", "memory"),
+    ("force", "close"),
+    ("exc", "bad", "access"),
+    ("exc", "crash"),
+)
 SYSTEM_WORDS = frozenset(
     {
         "timeout",
@@ -117,6 +144,8 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
     failures = entry[1] if entry else 0
     reported = failures
     if data.attemptCount is not None:
+        if data.attemptCount <= 1:
+            failures = reported = 0  # a first attempt: the task begins again
         failures = max(failures, data.attemptCount - 1)  # attempt n: n - 1 before it did not succeed
     if action == "fail":
         failures += 1

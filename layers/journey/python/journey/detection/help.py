@@ -200,10 +200,17 @@ def _matches(lexicon: Lexicon, text: str, phrases: frozenset[tuple[str, ...]]) -
     )
 
 
+# Place names that are also everyday words in searches ("lumbar support pillow", "aide soignante",
+# "roadside assistance"): a screen so named is a help place, a search containing them is not help.
+NOT_ALONE_IN_SEARCHES = frozenset({"support", "aide", "assistance", "atendimento", "soporte", "suporte"})
+
+
 @lru_cache(maxsize=16)
 def lexicon(extra: tuple[str, ...] = (), not_help: tuple[str, ...] = ()) -> Lexicon:
     places = tuple(p for group in HELP_PLACES.values() for p in group) + extra
-    queries = places + tuple(q for group in HELP_QUERIES.values() for q in group)
+    queries = tuple(p for p in places if p not in NOT_ALONE_IN_SEARCHES) + tuple(
+        q for group in HELP_QUERIES.values() for q in group
+    )
     negatives = phrase_set(NOT_HELP + not_help)
     return Lexicon(phrase_set(places) - negatives, phrase_set(queries) - negatives, negatives)
 

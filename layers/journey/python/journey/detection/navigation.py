@@ -35,7 +35,8 @@ def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSetting
     screen = screen_name(event)
     views = state.screens
     if views and views[-1][1] == screen:
-        return NONE  # the same screen again (a duplicate view, a reload): not a step
+        views[-1][0] = event.timestamp  # the same screen again (a duplicate view, a reload): not a step; its latest view counts
+        return NONE
     views.append([event.timestamp, screen])
     keep = max(cfg.loop_two_screen_views, cfg.loop_three_screen_views)
     if len(views) > keep:

@@ -57,7 +57,7 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
         return NONE
     target = bounded_key(data.target) if data.target else ""
     if (data.targetType and data.targetType in cfg.rage_tap_excluded_targets) or (
-        target and _repeatable(target, cfg.rage_tap_repeatable_words)
+        target and _repeatable(target, cfg.rage_tap_repeatable_words) and not _steps_a_flow(target, event, state, cfg)
     ):
         state.taps.clear()  # toggles, steppers, carousels, keypads... are pressed repeatedly on purpose
         return NONE
@@ -101,6 +101,17 @@ def _state_mark(event: UserEvent) -> str:
     if event.eventData.videoId:
         values.append(event.eventData.videoId)
     return "|".join(values)[:64]
+
+
+FLOW_STEP_WORDS = frozenset({"next", "continue", "forward"})
+
+
+def _steps_a_flow(target: str, event: UserEvent, state: UserState, cfg: DetectionSettings) -> bool:
+    """A "next" button inside an open flow (checkout, signup) moves the flow on; pressed again and again
+    with nothing happening, it is a dead button, not a carousel's arrow."""
+    if event.feature not in state.open_flows:
+        return False
+    return not _repeatable(target, tuple(w for w in cfg.rage_tap_repeatable_words if w not in FLOW_STEP_WORDS))
 
 
 def _repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
