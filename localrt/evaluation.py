@@ -10,13 +10,32 @@ from localrt.simulator import Episode
 
 MATCH_BEFORE_MS = 1_000
 MATCH_AFTER_MS = 15_000
+ABANDONMENT_MATCH_AFTER_MS = 900_000  # abandonment is declared after a 180 s grace or a 10 min timeout, by a per-minute timer
+
+
+def match_window(episode: Episode, signal_type: str | None = None) -> tuple[int, int]:
+    """The times (inclusive) at which a signal of ``signal_type`` names ``episode``: from a second before
+    its first event to 15 s after its last; for an abandonment signal on an abandonment episode, to
+    15 min after its last (the rule waits for the user to stay away, then a timer declares it)."""
+    late = episode.kind == "abandonment" and signal_type == "abandonment"
+    return episode.start - MATCH_BEFORE_MS, episode.end + (ABANDONMENT_MATCH_AFTER_MS if late else MATCH_AFTER_MS)
 
 
 def match_signals(signals: list[dict], episodes: list[Episode]) -> tuple[float, float, list[dict], list[Episode]]:
-    """A signal is a true positive when it names a labelled episode's user and feature and falls in its
-    time span (plus a little slack); an episode is found when any signal matches it.
+    """Score signals against labelled episodes.
 
-    Returns precision, recall, the false positives and the missed episodes.
+    Rule: a signal matches an episode of the same user and feature when its ``detectedAt`` falls in
+    the episode's window (:func:`match_window`): from 1 s before the episode's first event to 15 s
+    after its last, whatever the signal's type (one episode may show as more than one kind of
+    struggle: a crash that is also the user leaving); an abandonment episode is also matched by an
+    *abandonment* signal up to 15 min after its last event, because detection declares abandonment
+    only once the user has been away for the grace period (180 s) or silent for the flow timeout
+    (10 min), by a timer that runs every minute. Only abandonment signals get the long window, so a
+    signal of another kind on the same feature later on is not excused by it.
+
+    A signal that matches at least one episode is a true positive, any other a false positive (a hard
+    negative that fired, or struggle where none was played); an episode is found when any signal
+    matches it. Returns precision, recall, the false positives and the missed episodes.
     """
     by_key: dict[tuple[str, str], list[Episode]] = defaultdict(list)
     for episode in episodes:
@@ -24,11 +43,12 @@ def match_signals(signals: list[dict], episodes: list[Episode]) -> tuple[float, 
     found: set[Episode] = set()
     false_positives = []
     for signal in signals:
-        hits = [
-            e
-            for e in by_key.get((signal["userId"], signal["featureId"]), [])
-            if e.start - MATCH_BEFORE_MS <= signal["detectedAt"] <= e.end + MATCH_AFTER_MS
-        ]
+        at, kind = signal["detectedAt"], signal.get("signalType")
+        hits = []
+        for e in by_key.get((signal["userId"], signal["featureId"]), []):
+            low, high = match_window(e, kind)
+            if low <= at <= high:
+                hits.append(e)
         if hits:
             found.update(hits)
         else:
