@@ -12,8 +12,8 @@ minute of the suite's time the deadline timer runs (the same use case and index 
 scheduled function), so abandonment is declared at its timeout as it is deployed.
 
 Scoring: a signal matches an episode of its user when its time falls in the episode's span (1 s
-before its start to ``slack`` after its end: 15 min for abandonment, which is declared after a grace
-period or a timeout; 30 s for the rest). A signal in a positive episode of its own type is a true
+before its start to a slack after its end that depends on the signal's type: 15 min for an
+abandonment, which is declared after a grace period or a timeout; 30 s for the rest). A signal in a positive episode of its own type is a true
 positive; one in an ambiguous episode is not scored; every other signal (wrong type, a hard
 negative, ordinary use) is a false positive. Recall is the share of positive episodes with at least
 one true positive; "hard negatives fired" the share of hard negatives with any signal.
@@ -63,8 +63,11 @@ class Episode:
     note: str = ""
     matched: list[dict] = field(default_factory=list)
 
-    def covers(self, t: int) -> bool:
-        return self.start - BEFORE_MS <= t <= self.end + SLACK_MS.get(self.signalType, DEFAULT_SLACK_MS)
+    def covers(self, signal: dict) -> bool:
+        """Whether the signal falls in this episode's span; the slack after its end depends on the
+        signal's type (an abandonment is declared after a grace period or a timeout, the rest at once)."""
+        slack = SLACK_MS.get(signal["signalType"], DEFAULT_SLACK_MS)
+        return self.start - BEFORE_MS <= signal["detectedAt"] <= self.end + slack
 
 
 class CollectedCommands:
@@ -192,7 +195,7 @@ def score(signals: list[dict], episodes: list[Episode]) -> dict:
     false_positives: list[dict] = []
     for signal in signals:
         kind = signal["signalType"]
-        covering = [e for e in by_user.get(signal["userId"], ()) if e.covers(signal["detectedAt"])]
+        covering = [e for e in by_user.get(signal["userId"], ()) if e.covers(signal)]
         for episode in covering:
             episode.matched.append(signal)
         if any(e.label == "positive" and e.signalType == kind for e in covering):

@@ -488,7 +488,7 @@ class UserScript:
     def _episode_touch_close(self, feature: str) -> tuple[list[dict], bool]:
         r = self.rng
         step = lambda: (r.randint(-8, 8), r.randint(-8, 8))  # noqa: E731
-        return self._rage(feature, f"{feature}_submit", r.randint(3, 6), (120, 400), step), False
+        return self._rage(feature, f"{feature}_submit", r.randint(3, 6), (200, 450), step), False
 
     def _episode_touch_spread(self, feature: str) -> tuple[list[dict], bool]:
         """A finger jabbing one button, landing 20-50 px from the last tap each time (the app names the target)."""
@@ -515,8 +515,8 @@ class UserScript:
         step = lambda: (r.randint(-jitter, jitter), r.randint(-jitter, jitter))  # noqa: E731
         if r.random() < 0.7:
             target, kind = r.choice(DEAD_ELEMENTS)
-            return self._rage(feature, f"{feature}_{target}", r.randint(3, 5), (200, 450), step, target_type=kind), False
-        return self._rage(feature, None, r.randint(3, 5), (200, 450), step), False
+            return self._rage(feature, f"{feature}_{target}", r.randint(3, 5), (300, 520), step, target_type=kind), False
+        return self._rage(feature, None, r.randint(3, 5), (300, 520), step), False
 
     # repeated attempts
     def _episode_attempt_count(self, feature: str) -> tuple[list[dict], bool]:

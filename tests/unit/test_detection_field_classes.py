@@ -180,3 +180,46 @@ def test_field_review_findings():
     # attempts counted again from 1 are a new run of the task
     runs = [event(feature="upload", action="submit", attemptCount=n, t=T0 + i * 70_000) for i, n in enumerate((1, 2, 3, 1, 2, 3))]
     assert types(run(*runs)) == [SignalType.REPEATED_ATTEMPTS] * 2
+
+
+def test_field_suite_findings():
+    """What the first run on the field suite got wrong, each as a person would judge it."""
+    from journey.users.state import UserState
+
+    # a triple tap on text selects it; on a dead label, slower taps are rage
+    selecting = [press(T0 + t, "booking_reference", targetType="android.widget.TextView") for t in (0, 222, 400)]
+    assert run(*selecting, press(T0 + 1200, "copy")) == []
+    dead_label = [press(T0 + t, "follower_count", targetType="p") for t in (0, 364, 683)]
+    assert types(run(*dead_label)) == [SignalType.RAGE_TAP]
+    assert types(run(*[press(T0 + t, "pay") for t in (0, 150, 300, 450)])) == [SignalType.RAGE_TAP]  # fast, but a fourth press
+    # going round a tab bar is moving between sections, not a loop
+    tabs = []
+    for i, (tab, page) in enumerate([("tabInsights", "/insights"), ("tabCards", "/cards"), ("tabAccounts", "/")] * 3):
+        tabs += [
+            press(T0 + i * 9000, tab, action="click", targetType="a", device=WEB),
+            event("page_view", screen=page, t=T0 + i * 9000 + 600),
+        ]
+    assert run(*tabs) == []
+    # a page about supporting a creator is not help
+    assert run(event("page_view", screen="/creator-support", t=T0)) == []
+    # a refusal of the user's attempt that the app numbers is a failed attempt, whatever it is called
+    refused = []
+    for n in (1, 2, 3):
+        refused += [
+            event(feature="booking", action="submit", attemptCount=n, t=T0 + n * 14_000),
+            event("error", feature="booking", errorType="fare_unavailable", attemptCount=n, t=T0 + n * 14_000 + 1500),
+        ]
+    assert set(types(run(*refused))) == {SignalType.REPEATED_ATTEMPTS}
+    # failing at a flow and leaving it is one episode: repeated attempts, not abandonment as well
+    state = UserState(userId="u1")
+    story = [event(feature="login", action="start", t=T0)]
+    for i in range(3):
+        story += [
+            event(feature="login", action="submit", t=T0 + 1000 + i * 10_000),
+            event("error", feature="login", errorType="invalid_credentials", t=T0 + 1500 + i * 10_000),
+        ]
+    story += [
+        event("app_lifecycle", action="background", t=T0 + 40_000),
+        event("timer", action="deadline", t=T0 + 40_000 + 600_000),
+    ]
+    assert set(types(run(*story, state=state))) == {SignalType.REPEATED_ATTEMPTS}

@@ -19,6 +19,18 @@ class DetectionSettings(BaseModel):
     # rage taps and clicks (PostHog 3 within 1 s each; Amplitude 4 in 1 s; Datadog > 3 in 1 s; Conviva 3 in 2 s)
     rage_tap_count: int = Field(3, ge=2, le=20, description="presses on one target that make a rage tap")
     rage_tap_interval_ms: int = Field(1000, ge=50, le=10_000, description="max gap between consecutive presses")
+    rage_tap_gesture_gap_ms: int = Field(
+        200,
+        ge=0,
+        le=1000,
+        description="presses closer than this are a multi-tap gesture (triple-tap to select text): one more press makes rage",
+    )
+    rage_tap_text_gesture_gap_ms: int = Field(
+        300,
+        ge=0,
+        le=1000,
+        description="the same on text (a label): a triple tap there selects a paragraph (Android's double-tap timeout: 300 ms)",
+    )
     rage_tap_radius_px: float = Field(
         30.0, gt=0, le=500, description="mouse (web): max distance between presses with no target id"
     )

@@ -60,7 +60,6 @@ SYSTEM_WORDS = frozenset(
         "connection",
         "connectivity",
         "server",
-        "unavailable",
         "internal",
         "exception",
         "gateway",
@@ -100,8 +99,12 @@ def _has(name: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(name[i : i + size] == phrase for i in range(len(name) - size + 1))
 
 
+SYSTEM_PHRASES = (("service", "unavailable"), ("temporarily", "unavailable"), ("no", "internet"))
+
+
 def is_system_error(error_type: str | None) -> bool:
-    return bool(SYSTEM_WORDS.intersection(words(error_type or "")))
+    name = words(error_type or "")
+    return bool(SYSTEM_WORDS.intersection(name)) or any(_has(name, phrase) for phrase in SYSTEM_PHRASES)
 
 
 def error_feature(event: UserEvent, state: UserState) -> str:
@@ -110,8 +113,10 @@ def error_feature(event: UserEvent, state: UserState) -> str:
 
 def failed_attempt_of(event: UserEvent, state: UserState, cfg: DetectionSettings) -> str | None:
     """The feature whose latest submit this error is the failure of, or None (not an attempt's failure)."""
-    if event.eventType is not EventType.ERROR or is_crash(event) or is_system_error(event.eventData.errorType):
+    if event.eventType is not EventType.ERROR or is_crash(event):
         return None
+    if is_system_error(event.eventData.errorType) and event.eventData.attemptCount is None:
+        return None  # a network or server failure, not the user's attempt (unless the app says it answers one)
     now = event.timestamp
     candidates = [event.feature] if event.eventData.feature else list(state.attempts)
     for feature in reversed(candidates):
@@ -132,7 +137,7 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
         entry = attempts[feature]
         entry[1] += 1
         entry[2] = entry[0]  # this submit has failed (a second error for it is not a second failure)
-        return _found(feature, entry[1], cfg, "failed_submits")
+        return _found(feature, entry[1], cfg, "failed_submits", state)
     if kind is not EventType.FEATURE_INTERACTION:
         return NONE
     data = event.eventData
@@ -158,13 +163,15 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
         if len(attempts) > ATTEMPTS_CAP:
             del attempts[next(iter(attempts))]
     if failures > reported:
-        return _found(feature, failures, cfg, "attempt_count" if data.attemptCount is not None else "failed_submits")
+        return _found(feature, failures, cfg, "attempt_count" if data.attemptCount is not None else "failed_submits", state)
     return NONE
 
 
-def _found(feature: str, failures: int, cfg: DetectionSettings, rule: str) -> Sequence[Finding]:
+def _found(feature: str, failures: int, cfg: DetectionSettings, rule: str, state: UserState) -> Sequence[Finding]:
     if failures < cfg.repeated_attempts_failures:
         return NONE
+    # one episode, one signal: the flow's struggle is reported, its giving up is not a second signal
+    state.open_flows.pop(feature, None)
     severity = Severity.HIGH if failures >= cfg.repeated_attempts_failures + 2 else Severity.MEDIUM
     return [(SignalType.REPEATED_ATTEMPTS, feature, severity, {"failedAttempts": failures, "rule": rule})]
 

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 
 from journey.detection.findings import NONE, Finding
 from journey.detection.signals import Severity, SignalType
+from journey.detection.words import words
 from journey.events.model import EventType, UserEvent
+from journey.events.vocabulary import PRESSES
 from journey.kernel.ids import bounded_key
 from journey.settings import DetectionSettings
 from journey.users.state import UserState
@@ -30,6 +32,10 @@ def screen_name(event: UserEvent) -> str:
 
 
 def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
+    if event.eventType is EventType.FEATURE_INTERACTION:
+        if state.screens and is_tab_press(event):
+            state.screens.clear()  # a tab bar takes the user to a section on purpose: a fresh start, not a step of a circle
+        return NONE
     if event.eventType not in VIEWS:
         return NONE
     screen = screen_name(event)
@@ -57,6 +63,13 @@ def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSetting
                 )
             ]
     return NONE
+
+
+def is_tab_press(event: UserEvent) -> bool:
+    data = event.eventData
+    if data.action not in PRESSES:
+        return False
+    return data.targetType == "tab" or (bool(data.target) and "tab" in words(data.target or ""))
 
 
 def _circles(views: list[list], period: int) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from journey.detection.findings import NONE, Finding
@@ -74,12 +75,27 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
     taps.append([event.timestamp, data.x, data.y, target or event.feature, mark])
     found: Sequence[Finding] = NONE
     count = len(taps)
-    if count >= cfg.rage_tap_count and count in (cfg.rage_tap_count, cfg.rage_tap_count + 2):
+    gap = cfg.rage_tap_text_gesture_gap_ms if data.targetType in TEXT_TARGETS else cfg.rage_tap_gesture_gap_ms
+    if count == cfg.rage_tap_count and _gesture(taps, cfg.rage_tap_count, gap):
+        return NONE  # a triple tap that selects text or zooms: rage only if the presses go on
+    if count >= cfg.rage_tap_count and (
+        count in (cfg.rage_tap_count, cfg.rage_tap_count + 2) or _gesture(taps[:-1], cfg.rage_tap_count, gap)
+    ):
         severity = Severity.HIGH if count >= cfg.rage_tap_count + 2 else Severity.MEDIUM
         found = [(SignalType.RAGE_TAP, event.feature, severity, {"taps": count, "target": target or None})]
     if count > cfg.rage_tap_count + 2:
         del taps[0]
     return found
+
+
+TEXT_TARGETS = frozenset({"label", "text_selection"})
+
+
+def _gesture(taps: list[list[Any]], count: int, gap_ms: int) -> bool:
+    """The first ``count`` presses came as fast as a multi-tap gesture (every gap under ``gap_ms``):
+    a triple tap selects a paragraph of text or zooms."""
+    first = taps[:count]
+    return len(first) == count and all(b[0] - a[0] < gap_ms for a, b in pairwise(first))
 
 
 def _same_target(event: UserEvent, target: str, last: list[Any], cfg: DetectionSettings) -> bool:

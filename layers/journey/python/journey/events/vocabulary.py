@@ -101,6 +101,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "remove": ("removed", "delete", "deleted"),
     "save": ("saved", "bookmark"),
     "refresh": ("pulltorefresh", "reload"),
+    "load": ("loaded", "loadmore"),
     "back": ("goback", "navigateback"),
     "toggle": ("switch", "switched", "check", "uncheck"),
     "open_chat": ("openchat", "chat", "livechat"),
@@ -141,8 +142,30 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     "radio": ("radiobutton", "inputradio"),
     "stepper": ("numberpicker", "quantitystepper", "spinbutton", "inputnumber"),
     "slider": ("seekbar", "appcompatseekbar", "range", "rangeslider", "inputrange"),
-    "carousel": ("viewpager", "viewpager2", "pageviewcontroller", "pagecontrol", "swiper", "slideshow", "gallery"),
-    "tab": ("tabbar", "tabbaritem", "tablayout", "tabitem", "bottomnavigationview", "bottomnav", "segmentedcontrol"),
+    "carousel": (
+        "viewpager",
+        "viewpager2",
+        "horizontalpager",
+        "pageviewcontroller",
+        "pagecontrol",
+        "swiper",
+        "slideshow",
+        "gallery",
+    ),
+    "tab": (
+        "tabbar",
+        "tabbaritem",
+        "tabbarbutton",
+        "tablayout",
+        "tabitem",
+        "bottomnavigationview",
+        "bottomnavigationitemview",
+        "bottomnav",
+        "navigationbaritem",
+        "navigationbaritemview",
+        "navigationrailitem",
+        "segmentedcontrol",
+    ),
     "keyboard": ("keypad", "key", "numpad", "pinpad", "keyboardkey", "dialpad"),
     "text_field": (
         "textfield",
@@ -160,12 +183,12 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     "video_control": ("videocontrol", "playercontrol", "mediacontrol", "playbackcontrol", "video"),
     "image": ("imageview", "img", "picture", "photo"),
     "map": ("mapview", "mkmapview"),
-    "list_item": ("listitem", "cell", "tableviewcell", "collectionviewcell", "row"),
+    "list_item": ("listitem", "cell", "tableviewcell", "collectionviewcell", "row", "recyclerview", "lazycolumn", "li"),
     "dropdown": ("select", "spinner", "picker", "menu"),
     "icon": (),
-    "label": ("textview", "span", "text", "div"),
+    "label": ("textview", "span", "text", "div", "p"),
     "card": (),
-    "story": ("stories",),
+    "story": ("stories", "storyview"),
 }
 # Controls pressed again and again on purpose (DESIGN.md: steppers, toggles, carousels, keyboards,
 # media skip controls and text selection are the rage rule's known false positives).
@@ -238,7 +261,7 @@ def canonical_target_type(word: str) -> str:
         found = _TARGET_INDEX.get(key[2:])  # UIKit: UISwitch, UIStepper, UISlider, UIButton
     if found is None and key.startswith("mdc"):
         found = _TARGET_INDEX.get(key[3:])
-    return found or snake(word) or word
+    return found or snake(raw) or word
 
 
 @lru_cache(maxsize=256)
