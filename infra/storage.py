@@ -1,4 +1,5 @@
-"""Where the orchestrator keeps things: DynamoDB tables and the quarantine bucket."""
+"""Where the orchestrator keeps things: DynamoDB tables (with the signals' feature index and the state's
+sparse due index) and the quarantine bucket."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from journey.resources import FEATURE_STRUGGLE_INDEX, STRUGGLE_SIGNALS, TABLES, TTL_ATTRIBUTE, TableSpec
+from journey.resources import DUE_INDEX, FEATURE_STRUGGLE_INDEX, STRUGGLE_SIGNALS, TABLES, TTL_ATTRIBUTE, USER_STATE, TableSpec
 
 
 def _key(name: str) -> dynamodb.Attribute:
@@ -42,6 +43,13 @@ class JourneyStorage(Construct):
             sort_key=dynamodb.Attribute(name="detectedAt", type=dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["signalType", "severity"],
+        )
+        # sparse: only users with something due carry its keys (the deadline timer queries it per shard)
+        self.tables[USER_STATE.logical_id].add_global_secondary_index(
+            index_name=DUE_INDEX.name,
+            partition_key=_key(DUE_INDEX.partition_key),
+            sort_key=dynamodb.Attribute(name=DUE_INDEX.sort_key, type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
 
         self.access_logs = s3.Bucket(

@@ -20,6 +20,10 @@ and .../services-kinesis-batchfailurereporting.html):
 * after ``MaximumRetryAttempts`` retries, or once a record is older than ``MaximumRecordAgeInSeconds``,
   the batch is given up and only its metadata goes to the on-failure destination.
 
+The mapping also keeps the stream's clock as the function sees it, the newest arrival of any record
+it has delivered (``newest_arrival_s``), and reports each batch's newest to ``on_delivered`` before
+the batch stops counting as pending: the local runtime runs the deadline timer's schedule on it.
+
 Invocations are serialized through one lock: the handler's Powertools Logger and Metrics are
 process-wide, as they are per sandbox in Lambda, and one process plays every sandbox here. The
 lanes still interleave their batches, so ordering and retry semantics are those of parallel
@@ -157,6 +161,16 @@ def lane_of(partition_key: str, lanes: int) -> int:
     return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:8], "big") % lanes
 
 
+def arrival_of(record: dict) -> float:
+    """A record's arrival as the function is shown it (epoch seconds): its simulated arrival when it was
+    put with one, else Kinesis's (moto's wall clock)."""
+    simulated = record.get(SIMULATED_ARRIVAL)
+    if simulated is not None:
+        return float(simulated)
+    arrival = record["ApproximateArrivalTimestamp"]
+    return arrival.timestamp() if isinstance(arrival, datetime) else float(arrival)
+
+
 class _Lane:
     """Records of some partition keys waiting to be batched, in shard order."""
 
@@ -206,6 +220,7 @@ class EventSourceMapping:
         region: str,
         invoke_lock: threading.Lock | None = None,
         arrivals: SimulatedArrivals | None = None,
+        on_delivered: Callable[[float], None] | None = None,
     ):
         self.spec = spec
         self.kinesis = kinesis
@@ -219,6 +234,11 @@ class EventSourceMapping:
         self.region = region
         self.invoke_lock = invoke_lock or threading.Lock()
         self.arrivals = arrivals
+        # the stream's clock as the function sees it: the newest arrival (epoch seconds) of any record
+        # delivered so far, simulated where the record was put with one; ``on_delivered`` hears each
+        # batch's newest (the local runtime's schedule emulation runs the deadline timer on it)
+        self.newest_arrival_s: float | None = None
+        self.on_delivered = on_delivered
         self.stats = MappingStats()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
@@ -310,6 +330,12 @@ class EventSourceMapping:
             if not batch:
                 continue
             self._deliver(shard_id, batch)
+            newest = max(arrival_of(record) for record in batch)
+            with self._stats_lock:
+                if self.newest_arrival_s is None or newest > self.newest_arrival_s:
+                    self.newest_arrival_s = newest
+            if self.on_delivered is not None:  # before the batch stops counting as pending: no drain in between
+                self.on_delivered(newest)
             with self._stats_lock:
                 self.pending[shard_id] -= len(batch)
 

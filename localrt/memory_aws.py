@@ -5,12 +5,16 @@ Used by the benchmark (calls and DynamoDB write units are counted, not timed) an
 BatchWriteItem refuses more than 25 items (moto accepts 26) and rejects the whole call when one
 item breaks a limit (a key over its bytes, an item over 400 KB, a duplicate key, over 16 MB in all:
 :mod:`journey.adapters.aws.limits`), BatchGetItem more than 100 keys, PublishBatch more than 10
-entries, WriteRecords more than 100 records.
+entries, WriteRecords more than 100 records. ``Query`` (the deadline timer's, on the state table's
+sparse due index; the base tables too) follows DynamoDB: key conditions only, ascending sort-key order,
+``Limit`` and ``ExclusiveStartKey``/``LastEvaluatedKey`` paging, a keys-only index projection.
 """
 
 from __future__ import annotations
 
 import math
+import operator
+import re
 import threading
 import time
 from collections import Counter
@@ -26,6 +30,16 @@ from journey.adapters.aws.limits import (
     item_size,
     key_problem,
 )
+from journey.resources import DUE_INDEX, USER_STATE
+
+# table -> index name -> (partition key, sort key): the deployed keys-only indexes the fakes answer Query on
+DEFAULT_INDEXES: dict[str, dict[str, tuple[str, str]]] = {
+    USER_STATE.logical_id: {DUE_INDEX.name: (DUE_INDEX.partition_key, DUE_INDEX.sort_key)},
+}
+QUERY_PAGE_BYTES = 1024 * 1024  # a Query returns at most 1 MB of items per call
+_COMPARISONS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_CLAUSE = re.compile(r"^\s*([#\w.-]+)\s*(=|<=|<|>=|>)\s*(:\w+)\s*$")
+_BETWEEN = re.compile(r"^\s*([#\w.-]+)\s+BETWEEN\s+(:\w+)\s+AND\s+(:\w+)\s*$", re.IGNORECASE)
 
 
 def write_units(item: dict[str, dict]) -> int:
@@ -78,11 +92,19 @@ class MemoryDynamoDB:
     """Items of the tables in ``retain`` are kept for reads; the others are only counted (the
     processor never reads them back, and keeping them would bloat the measured process's heap)."""
 
-    def __init__(self, meter: Meter, key_schema: dict[str, tuple[str, ...]], retain: set[str] | None = None):
+    def __init__(
+        self,
+        meter: Meter,
+        key_schema: dict[str, tuple[str, ...]],
+        retain: set[str] | None = None,
+        indexes: dict[str, dict[str, tuple[str, str]]] | None = None,
+    ):
         self.meter = meter
         self.key_schema = key_schema  # table -> key attribute names
         self.retain = set(key_schema) if retain is None else retain
         self.tables: dict[str, dict[tuple, dict]] = {name: {} for name in key_schema}
+        source = DEFAULT_INDEXES if indexes is None else indexes
+        self.indexes = {table: dict(found) for table, found in source.items() if table in key_schema}
 
     def _key(self, table: str, item: dict) -> tuple:
         return tuple(item[name]["S"] for name in self.key_schema[table])
@@ -138,6 +160,109 @@ class MemoryDynamoDB:
                 if table in self.retain:
                     self.tables[table][self._key(table, item)] = item
         return {"UnprocessedItems": {}}
+
+    @metered
+    def query(
+        self,
+        TableName: str,
+        KeyConditionExpression: str,
+        ExpressionAttributeValues: dict[str, dict],
+        IndexName: str | None = None,
+        ExpressionAttributeNames: dict[str, str] | None = None,
+        Limit: int | None = None,
+        ExclusiveStartKey: dict[str, dict] | None = None,
+        ScanIndexForward: bool = True,
+        **unsupported: Any,
+    ) -> dict:
+        self.meter.calls["dynamodb.Query"] += 1
+        if unsupported:
+            raise NotImplementedError(f"MemoryDynamoDB.query does not support {sorted(unsupported)}")
+        table_keys = self.key_schema[TableName]
+        if IndexName is None:
+            partition, sort = table_keys[0], (table_keys[1] if len(table_keys) > 1 else None)
+        elif IndexName in self.indexes.get(TableName, {}):
+            partition, sort = self.indexes[TableName][IndexName]
+        else:
+            raise validation_error("Query", f"The table does not have the specified index: {IndexName}")
+        if Limit is not None and Limit < 1:
+            raise validation_error("Query", "Limit must be at least 1")
+        conditions = _key_conditions(KeyConditionExpression, ExpressionAttributeNames or {}, ExpressionAttributeValues)
+        if conditions.get(partition, (None,))[0] != "=":
+            raise validation_error("Query", f"Query condition missed key schema element: {partition}")
+        if set(conditions) - {partition, sort}:
+            raise validation_error("Query", f"Query key condition not supported on {sorted(set(conditions) - {partition, sort})}")
+
+        def matches(item: dict) -> bool:
+            return all(name in item and _holds(item[name], test) for name, test in conditions.items())
+
+        found = [item for item in self.tables[TableName].values() if partition in item and (sort is None or sort in item)]
+        found = [item for item in found if matches(item)]
+        key_names = (*table_keys, *((partition, sort) if IndexName else ()))
+        order = lambda item: (_sortable(item[sort]) if sort else 0, self._key(TableName, item))  # noqa: E731
+        found.sort(key=order, reverse=not ScanIndexForward)
+        if ExclusiveStartKey is not None:
+            start = order(ExclusiveStartKey)
+            found = [item for item in found if (order(item) < start if not ScanIndexForward else order(item) > start)]
+        page, size = [], 0
+        for item in found:
+            if (Limit is not None and len(page) >= Limit) or size >= QUERY_PAGE_BYTES:
+                break
+            page.append(item)
+            size += item_size(item)
+        stopped = (Limit is not None and len(page) >= Limit) or size >= QUERY_PAGE_BYTES
+        projected = [{name: item[name] for name in key_names if name in item} if IndexName else dict(item) for item in page]
+        response: dict[str, Any] = {"Items": projected, "Count": len(projected), "ScannedCount": len(projected)}
+        if page and stopped:  # as DynamoDB: a page cut by Limit has a next key, even when nothing follows
+            response["LastEvaluatedKey"] = {name: page[-1][name] for name in key_names}
+        return response
+
+
+def _key_conditions(expression: str, names: dict[str, str], values: dict[str, dict]) -> dict[str, tuple]:
+    """attribute -> ("=" | "<" | ... , value) or ("BETWEEN", low, high), from a key condition expression."""
+
+    def name_of(token: str) -> str:
+        if token.startswith("#"):
+            if token not in names:
+                raise validation_error("Query", f"An expression attribute name used in the document path is not defined: {token}")
+            return names[token]
+        return token
+
+    def value_of(token: str) -> dict:
+        if token not in values:
+            raise validation_error("Query", f"An expression attribute value used in expression is not defined: {token}")
+        return values[token]
+
+    conditions: dict[str, tuple] = {}
+    parts = re.split(r"\s+AND\s+", expression.strip(), flags=re.IGNORECASE)
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        if re.search(r"\sBETWEEN\s", part, re.IGNORECASE) and index + 1 < len(parts):
+            part = f"{part} AND {parts[index + 1]}"
+            index += 1
+        index += 1
+        between = _BETWEEN.match(part)
+        clause = _CLAUSE.match(part)
+        if between:
+            conditions[name_of(between[1])] = ("BETWEEN", value_of(between[2]), value_of(between[3]))
+        elif clause:
+            conditions[name_of(clause[1])] = (clause[2], value_of(clause[3]))
+        else:
+            raise validation_error("Query", f"Invalid KeyConditionExpression (not supported by the fake): {part.strip()!r}")
+    return conditions
+
+
+def _sortable(value: dict) -> Any:
+    ((kind, raw),) = value.items()
+    return float(raw) if kind == "N" else raw
+
+
+def _holds(value: dict, test: tuple) -> bool:
+    if test[0] == "BETWEEN":
+        return _sortable(test[1]) <= _sortable(value) <= _sortable(test[2])
+    if value.keys() != test[1].keys():
+        return False  # a different type never matches
+    return _COMPARISONS[test[0]](_sortable(value), _sortable(test[1]))
 
 
 class MemorySNS:

@@ -1,6 +1,6 @@
 """Creates, on the embedded moto server, the resources the synthesized template declares.
 
-Key schemas, indexes, TTL attributes, stream mode, queues, topics, buckets and the Timestream
+Key schemas, indexes (the signals' feature index, the state's sparse due index), TTL attributes, stream mode, queues, topics, buckets and the Timestream
 database and table all come from the template; names are the template's where it sets one and
 the logical id where CloudFormation would generate one. References in the function's
 environment are resolved to those names, so the handler runs with the configuration it gets
@@ -134,6 +134,7 @@ def provision(template: Template, session, region: str, endpoint_url: str | None
         "AWS::Timestream::Table",
         "AWS::Lambda::Function",
         "AWS::Lambda::EventSourceMapping",  # emulated by localrt.esm
+        "AWS::Scheduler::Schedule",  # emulated by localrt.runtime (the deadline timer's schedule)
     }
     out.skipped = sorted({r["Type"] for r in res.values()} - handled)
     return out

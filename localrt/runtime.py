@@ -6,6 +6,9 @@ Two clocks (../shared/DESIGN.md, rule 2): the function trusts each record's
 time (the demo plays 14 days of November 2026 in six minutes; a replay plays a file's own dates), so a
 record may be put with a simulated arrival, which the event source mapping presents instead
 (:class:`localrt.esm.SimulatedArrivals`). :class:`SimulatorClock` gives the simulator's records theirs.
+
+The deadline timer (``functions/deadline_timer``), which EventBridge Scheduler invokes every minute in
+AWS, runs on the stream's simulated clock here (:class:`DeadlineSchedule`, docs/local-runtime.md).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -31,9 +35,9 @@ from moto.server import ThreadedMotoServer
 
 from journey.resources import TABLES
 from localrt import moto_patches
-from localrt.esm import EventSourceMapping, LambdaContext, SimulatedArrivals
+from localrt.esm import EventSourceMapping, LambdaContext, SandboxEnded, SimulatedArrivals
 from localrt.provision import Provisioned, function_environment, provision
-from localrt.template import Template, load_template
+from localrt.template import FunctionSpec, Template, load_template
 
 REGION = "us-east-1"
 PUT_RECORDS_LIMIT = 500
@@ -134,6 +138,151 @@ class PutStats:
     put_times: dict[str, float] = field(default_factory=dict)  # partition-key-independent: eventId -> wall time
     # (partition key, sequence number) -> wall time, filled when set to a dict (load measures latency with it)
     record_put_times: dict[tuple[str, str], float] | None = None
+    timer_commands: int = 0  # records the deadline timer appended (also counted in records_sent: they are on the stream)
+
+
+SCHEDULE_ENV = "LOCALRT_SCHEDULE"  # minute (default) | end | off
+SCHEDULE_MODES = ("minute", "end", "off")
+RUN_ON_MS = 16 * 60_000  # how far the clock runs on once the input is exhausted and drained
+MIN_INTERVAL_S = 0.5  # wall-clock seconds between two scheduled runs at least (simulated time runs fast)
+RUN_SHARE = 0.2  # and the timer takes at most about this share of the wall clock (a run holds the invoke lock)
+log = logging.getLogger(__name__)
+
+
+class DeadlineSchedule:
+    """The deadline timer's schedule (EventBridge Scheduler, ``rate(1 minute)``) on the stream's clock.
+
+    In AWS the schedule fires on the wall clock; here the stream plays simulated time, so the clock is
+    the newest arrival the stream processor has been delivered (:attr:`localrt.esm.EventSourceMapping.
+    newest_arrival_s`, simulated where records were put with one). Modes:
+
+    * ``minute``: whenever that clock enters a minute it has not run in, the timer runs once with the
+      scheduled time = that newest arrival (one run for a jump of many minutes: the runs between would
+      find the same users). Runs are at least ``min_interval_s`` of wall time apart, and further when
+      a run is slow (moto answers each of the 8 index queries by scanning the table: with thousands of
+      users a run takes a good fraction of a second) so that the timer takes at most ``RUN_SHARE`` of
+      the wall clock. Simulated time runs fast (the demo plays about an hour per wall-clock second), so
+      a deadline may be declared some simulated minutes late, never early;
+    * ``end``: only the run-on below;
+    * ``off``: never (``LocalRuntime.run_deadline_timer`` still runs it on demand).
+
+    Run-on (``minute`` and ``end``): once the input is exhausted and the stream drained
+    (:meth:`LocalRuntime.wait_until_drained`), the clock runs on: the timer runs at the newest arrival
+    plus ``run_on_ms`` (16 minutes), so flows left open at the end of a run are declared; the runtime
+    then waits until drained again. Once per newest arrival: waiting again with nothing new delivered
+    does not move the clock again. The clock never goes back: a run at or before the last run's
+    scheduled time is skipped.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[int], dict],
+        mode: str = "minute",
+        rate_ms: int = 60_000,
+        run_on_ms: int = RUN_ON_MS,
+        min_interval_s: float = MIN_INTERVAL_S,
+    ):
+        if mode not in SCHEDULE_MODES:
+            raise ValueError(f"schedule mode must be one of {SCHEDULE_MODES}, got {mode!r}")
+        self._run = run
+        self.mode = mode
+        self.rate_ms = rate_ms
+        self.run_on_ms = run_on_ms
+        self.min_interval_s = min_interval_s
+        self.newest_ms: int | None = None  # the clock: newest arrival delivered
+        self.last_scheduled_ms: int | None = None
+        self.run_on_at: int | None = None  # scheduled time of the last run-on
+        self.runs: list[dict] = []  # each run's scheduled time and what the handler returned (or its error)
+        self._changed = threading.Condition()
+        self._one_run = threading.Lock()
+        self._busy = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def observe(self, arrival_s: float) -> None:
+        """A batch was delivered; ``arrival_s`` is its newest record's arrival (epoch seconds)."""
+        arrival_ms = int(arrival_s * 1000)
+        with self._changed:
+            if self.newest_ms is None or arrival_ms > self.newest_ms:
+                self.newest_ms = arrival_ms
+                self._changed.notify_all()
+
+    def _minute_due(self) -> bool:
+        """(Holding ``_changed``.) The clock has entered a minute the timer has not run in."""
+        if self.mode != "minute" or self.newest_ms is None:
+            return False
+        return self.last_scheduled_ms is None or self.newest_ms // self.rate_ms > self.last_scheduled_ms // self.rate_ms
+
+    def idle(self) -> bool:
+        """No run in progress and none due: what the timer would append is on the stream already."""
+        with self._changed:
+            return not self._busy and not self._minute_due()
+
+    def start(self) -> None:
+        if self.mode == "minute" and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="deadline-schedule", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with self._changed:
+                while not self._stop.is_set() and not self._minute_due():
+                    self._changed.wait(0.5)
+                if self._stop.is_set():
+                    return
+                scheduled = self.newest_ms
+            started = time.monotonic()
+            if scheduled is not None:
+                self.run(scheduled)
+            took = time.monotonic() - started
+            self._stop.wait(max(self.min_interval_s, took * (1 - RUN_SHARE) / RUN_SHARE))
+
+    def run(self, scheduled_ms: int) -> dict | None:
+        """Run the timer at ``scheduled_ms`` unless the clock has been there already; the handler's
+        answer (None when skipped; ``{"error": ...}`` when it raised: the next run finds the same users)."""
+        with self._one_run:
+            with self._changed:
+                if self.last_scheduled_ms is not None and scheduled_ms <= self.last_scheduled_ms:
+                    return None
+                self._busy = True
+            try:
+                result = self._run(scheduled_ms)
+            except (Exception, SandboxEnded) as exc:  # noqa: BLE001 - a failed run (or its sandbox ending) is one failed run
+                log.warning("deadline timer run at %d failed: %s: %s", scheduled_ms, type(exc).__name__, exc)
+                result = {"error": f"{type(exc).__name__}: {exc}"}
+            finally:
+                with self._changed:
+                    self.last_scheduled_ms = scheduled_ms
+                    self._busy = False
+                    self._changed.notify_all()
+            self.runs.append({"scheduled_ms": scheduled_ms, **result})
+            return result
+
+    def run_on(self) -> dict | None:
+        """The input is exhausted and drained: run at the newest arrival plus ``run_on_ms``, once per
+        newest arrival. None when nothing ran."""
+        with self._changed:
+            if self.mode == "off" or self.newest_ms is None:
+                return None
+            if self.run_on_at is not None and self.newest_ms <= self.run_on_at:
+                return None
+            self.run_on_at = scheduled = self.newest_ms + self.run_on_ms
+        return self.run(scheduled)
+
+
+def schedule_mode(value: str | None = None) -> str:
+    """The mode asked for (argument, else ``LOCALRT_SCHEDULE``, else ``minute``)."""
+    mode = (value or os.environ.get(SCHEDULE_ENV) or "minute").strip().lower()
+    if mode not in SCHEDULE_MODES:
+        raise ValueError(f"{SCHEDULE_ENV} must be one of {', '.join(SCHEDULE_MODES)}, got {mode!r}")
+    return mode
 
 
 class MotoProcess:
@@ -172,15 +321,38 @@ class MotoProcess:
             self.process.kill()
 
 
+def _command_time(record: dict) -> float:
+    """A timer command's own time (epoch seconds), from the record about to be put; 0 if unreadable."""
+    try:
+        return float(json.loads(record["Data"])["timestamp"]) / 1000
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
 class LocalRuntime:
     """Use as a context manager; see :func:`local_runtime`.
 
     ``moto="process"`` runs moto's server in a child process (the demo: both cores busy);
     ``moto="thread"`` runs it in-process with ThreadedMotoServer (tests: quicker to start).
+    ``schedule`` is the deadline timer's schedule emulation (:class:`DeadlineSchedule`): ``"minute"``,
+    ``"end"`` or ``"off"`` (default: ``LOCALRT_SCHEDULE``, else ``"minute"``).
     """
 
-    def __init__(self, template: Template, function_log: Path, extra_env: dict[str, str] | None = None, moto: str = "thread"):
+    def __init__(
+        self,
+        template: Template,
+        function_log: Path,
+        extra_env: dict[str, str] | None = None,
+        moto: str = "thread",
+        schedule: str | None = None,
+    ):
         self.moto = moto
+        self.schedule_mode = schedule_mode(schedule)
+        self.deadline_schedule: DeadlineSchedule | None = None
+        self.timer_handler = None
+        self.timer_function: FunctionSpec | None = None
+        self._timer_commands: tuple[int, float] | None = None  # (thread, arrival) while a timer run puts
+        self._hooked_kinesis = None
         self.template = template
         self.function_log = function_log
         self.extra_env = extra_env or {}
@@ -222,6 +394,7 @@ class LocalRuntime:
         env = function_environment(self.template, self.provisioned, mapping_spec.function)
         self._set_env({**env, **self.extra_env})
         self.handler = self._load_handler(function.code_path, function.handler)
+        self._load_deadline_timer(env)
         self._capture_function_output()
 
         self.stream_name = self.provisioned.names[mapping_spec.stream]
@@ -247,6 +420,7 @@ class LocalRuntime:
             ),
             region=REGION,
             arrivals=self.arrivals,
+            on_delivered=self.deadline_schedule.observe if self.deadline_schedule else None,
         )
         self.mappings.append(mapping)
         return self
@@ -254,6 +428,91 @@ class LocalRuntime:
     def start_polling(self) -> None:
         for mapping in self.mappings:
             mapping.start()
+        if self.deadline_schedule is not None:
+            self.deadline_schedule.start()
+
+    # --- the deadline timer ------------------------------------------------------------------------
+    def _load_deadline_timer(self, processor_env: dict[str, str]) -> None:
+        """The function the template's schedule invokes, in this process beside the processor: its
+        environment joins the process's (one process plays both functions' sandboxes)."""
+        if not self.template.schedules:
+            return
+        spec = self.template.schedules[0]
+        self.timer_function = self.template.functions[spec.function]
+        env = function_environment(self.template, self.provisioned, spec.function)
+        clashes = sorted(name for name in env.keys() & processor_env.keys() if env[name] != processor_env[name])
+        if clashes:
+            raise RuntimeError(f"the deadline timer and the processor need different values of {clashes} in one process")
+        self._set_env({name: value for name, value in env.items() if name not in self.extra_env})
+        module_spec = importlib.util.spec_from_file_location(
+            "local_function_deadline_timer", self.timer_function.code_path / f"{self.timer_function.handler.rsplit('.', 1)[0]}.py"
+        )
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        self.timer_handler = getattr(module, self.timer_function.handler.rsplit(".", 1)[1])
+        self.deadline_schedule = DeadlineSchedule(
+            lambda scheduled_ms: self.run_deadline_timer(scheduled_ms), self.schedule_mode, rate_ms=spec.rate_ms or 60_000
+        )
+
+    def run_deadline_timer(self, now_ms: int) -> dict:
+        """Invoke the real deadline timer handler as the schedule does: input ``{"scheduledTime": <now,
+        ISO 8601 in whole seconds, as Scheduler gives it>}``. Its commands arrive at that time (the
+        processor sees it as their ``approximateArrivalTimestamp``). Serialized with the processor's
+        invocations (Powertools' metrics are process-wide). Returns what the handler returned."""
+        if self.timer_handler is None or self.timer_function is None:
+            raise RuntimeError("the template declares no schedule: no deadline timer to run")
+        scheduled_s = now_ms // 1000
+        event = {"scheduledTime": datetime.fromtimestamp(scheduled_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self._hook_command_stream()
+        function = self.timer_function
+        context = LambdaContext(
+            function_name=function.logical_id,
+            invoked_function_arn=self.provisioned.arns[function.logical_id],
+            memory_limit_in_mb=function.memory_mb,
+            timeout_s=function.timeout_s,
+        )
+        with self.mappings[0].invoke_lock, self.arrivals.putting():
+            context._deadline = time.time() + context.timeout_s
+            self._timer_commands = (threading.get_ident(), float(scheduled_s))
+            try:
+                result = self.timer_handler(event, context)
+            finally:
+                self._timer_commands = None
+        return result or {}
+
+    def _hook_command_stream(self) -> None:
+        """Watch the timer's own Kinesis client (botocore event hooks): each record it puts is handed
+        to the event source mapping with the run's scheduled time as its arrival, and counted."""
+        from journey.adapters.aws.clients import client
+
+        kinesis = client("kinesis")
+        if kinesis is self._hooked_kinesis:
+            return
+        kinesis.meta.events.register("provide-client-params.kinesis.PutRecords", self._note_commands)
+        kinesis.meta.events.register("after-call.kinesis.PutRecords", self._register_commands)
+        self._hooked_kinesis = kinesis
+
+    def _note_commands(self, params: dict, context: dict, **_) -> None:
+        if self._timer_commands is not None and self._timer_commands[0] == threading.get_ident():
+            context["localrt_command_keys"] = [
+                (record["PartitionKey"], _command_time(record)) for record in params.get("Records", [])
+            ]
+
+    def _register_commands(self, parsed: dict, context: dict, **_) -> None:
+        keys = context.pop("localrt_command_keys", None)
+        if keys is None or self._timer_commands is None:
+            return
+        run_arrival = self._timer_commands[1]
+        # each command arrives when it fell due in its user's own time (the simulator's clocks are per
+        # user, so the run's one scheduled time is many users' future), never after the run itself
+        accepted = [
+            (key, result["SequenceNumber"], min(run_arrival, due) if due else run_arrival)
+            for (key, due), result in zip(keys, parsed.get("Records") or [], strict=False)
+            if result.get("SequenceNumber") and not result.get("ErrorCode")
+        ]
+        self.arrivals.given(accepted)
+        self.put_stats.records_sent += len(accepted)
+        self.put_stats.timer_commands += len(accepted)
 
     def subscribe_queue(self, name: str = "interventions-subscriber") -> str:
         """An SQS queue subscribed to the interventions topic (how a back end would receive them)."""
@@ -340,12 +599,25 @@ class LocalRuntime:
         if self._log_handle and not self._log_handle.closed:
             self._log_handle.flush()
 
-    def wait_until_drained(self, timeout_s: float = 120.0, settle_s: float = 2.5) -> bool:
-        """True once every shard poller has been idle for ``settle_s`` (all records processed)."""
+    def wait_until_drained(self, timeout_s: float = 120.0, settle_s: float = 2.5, run_on: bool = True) -> bool:
+        """True once every shard poller has been idle for ``settle_s`` (all records processed) and the
+        deadline timer's schedule has nothing running or due. Then, unless ``run_on`` is False or the
+        schedule is off, the clock runs on (:meth:`DeadlineSchedule.run_on`): the timer runs at the
+        newest arrival plus 16 minutes, and when it appended commands, this waits for them too."""
         deadline = time.time() + timeout_s
+        if not self._wait_idle(deadline, settle_s):
+            return False
+        if run_on and self.deadline_schedule is not None:
+            result = self.deadline_schedule.run_on()
+            if result and result.get("commands"):
+                return self._wait_idle(deadline, settle_s)
+        return True
+
+    def _wait_idle(self, deadline: float, settle_s: float) -> bool:
         idle_since = None
+        schedule = self.deadline_schedule
         while time.time() < deadline:
-            if all(m.all_idle() for m in self.mappings):
+            if all(m.all_idle() for m in self.mappings) and (schedule is None or schedule.idle()):
                 idle_since = idle_since or time.time()
                 if time.time() - idle_since >= settle_s:
                     return True
@@ -390,6 +662,8 @@ class LocalRuntime:
 
     # --- teardown ------------------------------------------------------------------------------
     def stop(self) -> None:
+        if self.deadline_schedule is not None:
+            self.deadline_schedule.stop()
         for mapping in self.mappings:
             mapping.stop()
         if self._saved_stdout is not None:
@@ -413,19 +687,24 @@ class LocalRuntime:
 def _reset_cached_wiring() -> None:
     """Forget clients bound to this runtime's endpoint so a later runtime gets fresh ones."""
     from journey.adapters.aws.clients import client
-    from journey.adapters.aws.factories import aws_ports
+    from journey.adapters.aws.factories import aws_ports, timer_ports
     from journey.settings import load_settings
 
     client.cache_clear()
     aws_ports.cache_clear()
+    timer_ports.cache_clear()
     load_settings.cache_clear()
 
 
 @contextmanager
 def local_runtime(
-    function_log: Path, extra_env: dict[str, str] | None = None, template: Template | None = None, moto: str = "thread"
+    function_log: Path,
+    extra_env: dict[str, str] | None = None,
+    template: Template | None = None,
+    moto: str = "thread",
+    schedule: str | None = None,
 ) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(template or load_template(), function_log, extra_env, moto)
+    runtime = LocalRuntime(template or load_template(), function_log, extra_env, moto, schedule)
     try:
         runtime.start()
         yield runtime

@@ -31,6 +31,27 @@ class EventSourceMappingSpec:
 
 
 @dataclass
+class ScheduleSpec:
+    """An EventBridge Scheduler schedule that invokes one of the template's functions."""
+
+    logical_id: str
+    function: str  # logical id of the target function
+    expression: str  # rate(...) / cron(...) / at(...)
+    input: str | None  # the target input, context attributes (<aws.scheduler.scheduled-time>) unreplaced
+    flexible_window: str  # "OFF" or "FLEXIBLE"
+
+    @property
+    def rate_ms(self) -> int | None:
+        """The period of a ``rate(n unit)`` expression in ms; None for cron and at expressions."""
+        expression = self.expression.strip()
+        if not (expression.startswith("rate(") and expression.endswith(")")):
+            return None
+        value, unit = expression[5:-1].split()
+        per = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}[unit.rstrip("s")]
+        return int(value) * per
+
+
+@dataclass
 class FunctionSpec:
     logical_id: str
     handler: str
@@ -47,6 +68,7 @@ class Template:
     assembly: Path
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     mappings: list[EventSourceMappingSpec] = field(default_factory=list)
+    schedules: list[ScheduleSpec] = field(default_factory=list)
 
     def of_type(self, cfn_type: str) -> dict[str, dict]:
         return {lid: r for lid, r in self.resources.items() if r["Type"] == cfn_type}
@@ -92,6 +114,18 @@ def load_template(assembly: Path = DEFAULT_ASSEMBLY) -> Template:
                 report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                 starting_position=props.get("StartingPosition", "LATEST"),
                 on_failure_queue=_ref_id(on_failure) if on_failure else None,
+            )
+        )
+    for lid, resource in template.of_type("AWS::Scheduler::Schedule").items():
+        props = resource["Properties"]
+        target = props["Target"]
+        template.schedules.append(
+            ScheduleSpec(
+                logical_id=lid,
+                function=_ref_id(target["Arn"]),
+                expression=props["ScheduleExpression"],
+                input=target.get("Input"),
+                flexible_window=props.get("FlexibleTimeWindow", {}).get("Mode", "OFF"),
             )
         )
     if not template.mappings:

@@ -13,7 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.function import JourneyFunction, Observability
-from journey.resources import TABLES, Env
+from journey.resources import TABLES, USER_STATE, Env
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 OBSERVABILITY = Observability("svc", "Namespace")
@@ -33,20 +33,37 @@ def _logs_statements(template: Template) -> list[dict]:
     ]
 
 
-def test_the_log_group_is_encrypted_with_the_data_key_and_kept_a_month(template):
+def _function(template: Template, logical_prefix: str) -> tuple[str, dict]:
+    (found,) = [(lid, r) for lid, r in template.find_resources("AWS::Lambda::Function").items() if lid.startswith(logical_prefix)]
+    return found
+
+
+PROCESSOR = "ProcessingStreamProcessor"
+TIMER = "DeadlinesDeadlineTimer"
+
+
+def test_each_log_group_is_encrypted_with_the_data_key_and_kept_a_month(template):
     (key_id, _key) = _only(template, "AWS::KMS::Key")
-    (log_group_id, log_group) = _only(template, "AWS::Logs::LogGroup")
-    (_fn_id, function) = _only(template, "AWS::Lambda::Function")
-    props = log_group["Properties"]
-    assert props["RetentionInDays"] == 30
-    assert props["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
-    # the key lets CloudWatch Logs (of the stack's region) use it for this log group only
-    (statement,) = _logs_statements(template)
-    assert statement["Effect"] == "Allow"
-    assert "logs." in str(statement["Principal"]["Service"]) and "AWS::Region" in str(statement["Principal"]["Service"])
-    arn_parts = statement["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1]
-    assert arn_parts[-1].endswith(f":log-group:{props['LogGroupName']}")
+    log_groups = template.find_resources("AWS::Logs::LogGroup")
+    functions = template.find_resources("AWS::Lambda::Function")
+    assert len(log_groups) == len(functions) == 2  # the stream processor and the deadline timer
+    statements = _logs_statements(template)
+    assert len(statements) == len(log_groups)  # one key policy statement per log group
+    for function in functions.values():
+        log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        props = log_groups[log_group_id]["Properties"]
+        assert props["RetentionInDays"] == 30
+        assert props["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        # the key lets CloudWatch Logs (of the stack's region) use it for this log group only
+        (statement,) = [
+            s
+            for s in statements
+            if s["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1].endswith(
+                f":log-group:{props['LogGroupName']}"
+            )
+        ]
+        assert statement["Effect"] == "Allow"
+        assert "logs." in str(statement["Principal"]["Service"]) and "AWS::Region" in str(statement["Principal"]["Service"])
 
 
 def _function_stack(outdir: Path) -> tuple[App, Stack]:
@@ -103,7 +120,7 @@ def test_the_environment_cannot_override_the_observability_settings(tmp_path):
 
 
 def test_the_processor_environment_is_named_by_journey_resources(template):
-    (_fn_id, function) = _only(template, "AWS::Lambda::Function")
+    (_fn_id, function) = _function(template, PROCESSOR)
     variables = function["Properties"]["Environment"]["Variables"]
     env_names = {value for name, value in vars(Env).items() if not name.startswith("_")}
     assert {spec.env for spec in TABLES} <= variables.keys()
@@ -132,3 +149,13 @@ def test_infra_imports_nothing_from_journey_but_journey_resources():
     assert any(imported.values()), "infra/ should build tables and environments from journey.resources"
     offending = {module: names for module, names in imported.items() if set(names) - {"journey.resources"}}
     assert not offending, offending
+
+
+def test_the_timer_environment_is_named_by_journey_resources(template):
+    (_fn_id, function) = _function(template, TIMER)
+    variables = function["Properties"]["Environment"]["Variables"]
+    env_names = {value for name, value in vars(Env).items() if not name.startswith("_")}
+    assert variables.keys() <= {USER_STATE.env} | env_names | OBSERVABILITY.environment().keys()
+    assert variables[USER_STATE.env]["Ref"].startswith(f"Storage{USER_STATE.logical_id}")  # the state table, nothing else
+    assert variables[Env.EVENT_STREAM_NAME]["Ref"].startswith("ProcessingEventStream")
+    assert int(variables[Env.TIMER_MAX_USERS]) == 10_000

@@ -1,6 +1,10 @@
 """The synthesized template has the properties the design relies on."""
 
+import json
+
 from aws_cdk.assertions import Match
+
+from journey.resources import DUE_INDEX, USER_STATE
 
 
 def resources(template, kind):
@@ -56,8 +60,8 @@ def test_processor_runs_with_both_layers_tracing_and_its_configuration(template)
         },
     )
     assert len(resources(template, "AWS::Lambda::LayerVersion")) == 2
-    (function,) = resources(template, "AWS::Lambda::Function").values()
-    assert len(function["Properties"]["Layers"]) == 2
+    functions = resources(template, "AWS::Lambda::Function").values()
+    assert len(functions) == 2 and all(len(f["Properties"]["Layers"]) == 2 for f in functions)
 
 
 def test_tables_have_pitr_encryption_and_ttl(template):
@@ -156,14 +160,30 @@ def test_timestream_is_on_by_default_and_removable(template, template_without_ti
     )
 
 
+def _statements_of(template, role_prefix: str) -> list[dict]:
+    return [
+        s
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if any(role["Ref"].startswith(role_prefix) for role in p["Properties"]["Roles"])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements) -> list[str]:
+    return [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+
+
 def test_function_permissions_are_least_privilege(template):
     statements = [
         s for p in resources(template, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    actions = [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    actions = _actions(statements)
     assert not any(a == "*" or a.endswith(":*") for a in actions), actions
-    dynamodb = {a for a in actions if a.startswith("dynamodb:")}
+    dynamodb = {a for a in _actions(_statements_of(template, "ProcessingStreamProcessor")) if a.startswith("dynamodb:")}
     assert dynamodb == {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}
+    writes = {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    others = [s for s in statements if s not in _statements_of(template, "ProcessingStreamProcessor")]
+    assert not writes & set(_actions(others)), "only the stream processor writes items (DESIGN.md rule 1)"
     wildcard_resources = [s for s in statements if s["Resource"] == "*"]
     assert {a for s in wildcard_resources for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])} <= {
         "xray:PutTraceSegments",
@@ -232,3 +252,63 @@ def test_end_user_messaging_push_is_scoped_to_its_application(tmp_path):
     assert "apps/app123/messages" in str(send["Resource"])
     with pytest.raises(ValueError, match="eumApplicationId"):
         synthesize(tmp_path / "eum-missing", pushProvider="eum")
+
+
+# --- the deadline timer ---------------------------------------------------------------------------------
+def test_the_state_table_has_a_sparse_keys_only_due_index(template):
+    (table,) = [
+        t for lid, t in resources(template, "AWS::DynamoDB::Table").items() if lid.startswith(f"Storage{USER_STATE.logical_id}")
+    ]
+    props = table["Properties"]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index == {
+        "IndexName": DUE_INDEX.name,
+        "KeySchema": [
+            {"AttributeName": DUE_INDEX.partition_key, "KeyType": "HASH"},
+            {"AttributeName": DUE_INDEX.sort_key, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    types = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+    assert types == {USER_STATE.partition_key: "S", DUE_INDEX.partition_key: "S", DUE_INDEX.sort_key: "N"}
+
+
+def test_a_schedule_invokes_the_timer_every_minute_with_its_scheduled_time(template):
+    (schedule,) = resources(template, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 minute)"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert props["State"] == "ENABLED"
+    target = props["Target"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("DeadlinesDeadlineTimer")
+    assert json.loads(target["Input"]) == {"scheduledTime": "<aws.scheduler.scheduled-time>"}
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    role = resources(template, "AWS::IAM::Role")[role_id]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    (invoke,) = _statements_of(template, role_id)  # the schedule's role may invoke the timer, and nothing else
+    assert invoke["Action"] == "lambda:InvokeFunction" and invoke["Effect"] == "Allow"
+    assert invoke["Resource"] == target["Arn"]
+
+
+def test_the_timer_may_query_the_due_index_and_put_records_on_the_stream_only(template):
+    statements = [s for s in _statements_of(template, "DeadlinesDeadlineTimer") if not s["Action"][0].startswith("xray:")]
+    by_action = {a: s for s in statements for a in _actions([s])}
+    assert set(by_action) == {"dynamodb:Query", "kinesis:PutRecords", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"}
+    query = by_action["dynamodb:Query"]["Resource"]["Fn::Join"][1]
+    assert query[0]["Fn::GetAtt"][0].startswith("StorageUserState") and query[1] == "/index/DueIndex"
+    assert by_action["kinesis:PutRecords"]["Resource"]["Fn::GetAtt"][0].startswith("ProcessingEventStream")
+    assert by_action["kms:GenerateDataKey"]["Resource"]["Fn::GetAtt"][0].startswith("DataKey")
+    config = resources(template, "AWS::Lambda::EventInvokeConfig")
+    assert [c["Properties"]["MaximumRetryAttempts"] for c in config.values()] == [0]  # the next run is the retry
+
+
+def test_the_timer_alarms_point_at_the_runbook(template):
+    descriptions = {
+        a["Properties"].get("MetricName"): a["Properties"]["AlarmDescription"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+    }
+    assert {"TimerCommandFailures", "Errors", "Invocations"} <= descriptions.keys()
+    assert "(runbook: deadline timer)" in descriptions["TimerCommandFailures"]

@@ -46,6 +46,27 @@ TABLES: tuple[TableSpec, ...] = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTE
 FEATURE_STRUGGLE_INDEX = "FeatureStruggleIndex"
 
 
+@dataclass(frozen=True, slots=True)
+class DueIndexSpec:
+    """The state table's sparse index of users with something due (the deadline timer reads it).
+
+    A state item carries ``dueAt`` (N, epoch ms) and ``dueShard`` (S, ``due#<n>``, n a stable hash of
+    the user id modulo ``shards``) only while its state has a deadline, so only those users are in
+    the index; the shards spread it over partitions (one ``dueShard`` value would be one hot key)."""
+
+    name: str
+    partition_key: str  # string: "due#<n>"
+    sort_key: str  # number: epoch ms
+    shards: int
+    shard_prefix: str = "due#"
+
+    def shard_values(self) -> tuple[str, ...]:
+        return tuple(f"{self.shard_prefix}{n}" for n in range(self.shards))
+
+
+DUE_INDEX = DueIndexSpec("DueIndex", "dueShard", "dueAt", shards=8)  # on USER_STATE, keys only
+
+
 class Env:
     """Names of the environment variables the functions read (values set by ``infra/``)."""
 
@@ -59,3 +80,5 @@ class Env:
     TIMESTREAM_ENABLED = "JOURNEY_SWITCHES__TIMESTREAM_ENABLED"
     PUSH_PROVIDER = "JOURNEY_SWITCHES__PUSH_PROVIDER"
     TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
+    EVENT_STREAM_NAME = "EVENT_STREAM_NAME"  # the stream commands are appended to (the deadline timer)
+    TIMER_MAX_USERS = "JOURNEY_TIMER__MAX_USERS_PER_RUN"  # users the deadline timer wakes per run at most

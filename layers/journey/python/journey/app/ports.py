@@ -94,3 +94,31 @@ class Ports:
     notifier: Notifier
     quarantine: QuarantineStore
     analytics: AnalyticsSink | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueUser:
+    """A user whose state says something is due: ``due_at`` is the deadline (epoch ms) as indexed."""
+
+    user_id: str
+    due_at: int
+
+
+class DueUsers(Protocol):
+    def due(self, now_ms: int, limit: int) -> list[DueUser]:
+        """Users whose deadline is at or before ``now_ms``, at most ``limit`` of them (the longest
+        overdue first within each part of the index), each once. Transient failures raise."""
+
+
+class CommandStream(Protocol):
+    def append(self, events: list[dict]) -> list[str]:
+        """Append each command event to its user's stream (partition key = ``userId``), retrying the
+        records the stream refused; return the user ids whose command could still not be appended."""
+
+
+@dataclass
+class TimerPorts:
+    """What the deadline timer talks to, wired by the adapters' factories."""
+
+    due_users: DueUsers
+    commands: CommandStream

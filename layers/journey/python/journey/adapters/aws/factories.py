@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from journey.app.ports import Ports
+from journey.app.ports import Ports, TimerPorts
 from journey.settings import load_settings
 
 
@@ -30,3 +30,12 @@ def aws_ports() -> Ports:
         quarantine=S3Quarantine(),
         analytics=analytics,
     )
+
+
+@lru_cache(maxsize=1)
+def timer_ports() -> TimerPorts:
+    """The deadline timer's ports: the state table's due index, and the event stream for its commands."""
+    from journey.adapters.aws.deadlines import DynamoDueUsers
+    from journey.adapters.aws.kinesis import KinesisCommandStream
+
+    return TimerPorts(due_users=DynamoDueUsers(), commands=KinesisCommandStream())
