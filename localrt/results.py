@@ -155,9 +155,10 @@ def pipeline_summary(
 ) -> dict:
     """The fields every run reports (demo and replay)."""
     totals = rt.collector.totals()
-    processed = totals["applied"] + totals["duplicates"]
+    commands = rt.put_stats.timer_commands  # on the stream, applied (or dropped as repeats) like events, but not events
+    processed = totals["applied"] + totals["duplicates"] - commands
     rejected = len(rt.quarantined())
-    sent = rt.put_stats.records_sent
+    sent = rt.put_stats.records_sent - commands
     rt.flush_function_log()
     metrics = function_metrics(rt.function_log)
     return {
@@ -166,6 +167,7 @@ def pipeline_summary(
         "events_rejected": rejected,
         "events_lost": sent - processed - rejected,
         "duplicates_dropped": totals["duplicates"],
+        "timer_commands": commands,  # the deadline timer's, appended to users' streams
         "rejected_by_reason": totals["rejected"],
         "signals_by_type": dict(sorted(Counter(s["signalType"] for s in signals).items())),
         "signals_by_outcome": signals_by_outcome(signals),

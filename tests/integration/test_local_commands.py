@@ -38,7 +38,8 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     assert summary["struggle_precision"] >= 0.9 and summary["struggle_recall"] >= 0.9
     assert set(summary["latency_ms"]) >= {"p50", "p95"}
     signals = lines(tmp_path / "signals.jsonl")
-    assert signals and set(signals[0]) == {"userId", "featureId", "signalType", "severity", "detectedAt"}
+    assert signals and set(signals[0]) == {"userId", "featureId", "signalType", "severity", "detectedAt", "rule", "outcome"}
+    assert sum(summary["signals_by_outcome"].values()) == len(signals)  # every signal's fate is counted
     assert sum(summary["signals_by_type"].values()) == len(signals)
     decisions = lines(tmp_path / "interventions.jsonl")
     assert decisions and set(decisions[0]) >= {  # the README's fields (delivery state and error may follow)
@@ -56,7 +57,7 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     assert all(d.get("delivery") for d in decisions if d["status"] == "sent")  # every send in a known state
     assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
     report = (tmp_path / "report.html").read_text()
-    assert report.count("<svg") == 6 and "Summary" in report
+    assert report.count("<svg") == 7 and "Summary" in report  # seven charts: what became of the signals is one
 
 
 def test_replay_reports_each_bad_line_and_processes_the_rest(tmp_path):

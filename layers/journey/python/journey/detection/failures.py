@@ -143,10 +143,10 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
     data = event.eventData
     action = data.action
     feature = event.feature
-    entry = attempts.get(feature)
-    if entry and now - entry[0] > cfg.attempt_memory_ms:
-        entry = None
-    failures = entry[1] if entry else 0
+    known = attempts.get(feature)
+    if known and now - known[0] > cfg.attempt_memory_ms:
+        known = None
+    failures = known[1] if known else 0
     reported = failures
     if data.attemptCount is not None:
         if data.attemptCount <= 1:
@@ -157,7 +157,7 @@ def detect_repeated_attempts(event: UserEvent, state: UserState, cfg: DetectionS
     if action in SUCCESSES or action == "cancel":
         attempts.pop(feature, None)
     elif action in ("submit", "retry", "fail") or data.attemptCount is not None:
-        failed_at = now if action == "fail" else (entry[2] if entry else 0)
+        failed_at = now if action == "fail" else (known[2] if known else 0)
         attempts.pop(feature, None)
         attempts[feature] = [now, failures, failed_at]
         if len(attempts) > ATTEMPTS_CAP:

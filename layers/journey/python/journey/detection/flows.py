@@ -21,6 +21,8 @@ from journey.events.vocabulary import LEAVES, SUCCESSES
 from journey.settings import DetectionSettings
 from journey.users.state import OPEN_FLOWS_CAP, UserState
 
+MINUTE_MS = 60_000
+
 
 def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
     kind = event.eventType
@@ -57,11 +59,12 @@ def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSetting
 
 
 def _deadline(state: UserState, cfg: DetectionSettings) -> int:
+    """When the open flows are abandoned if nothing else happens, rounded up to the minute (the timer
+    runs every minute; the index entry then moves once a minute at most, not with every event)."""
     if not state.open_flows:
         return 0
-    if state.away_since:
-        return state.away_since + cfg.abandonment_grace_ms
-    return state.last_event_at + cfg.flow_timeout_ms
+    due = state.away_since + cfg.abandonment_grace_ms if state.away_since else state.last_event_at + cfg.flow_timeout_ms
+    return -(-due // MINUTE_MS) * MINUTE_MS
 
 
 def _declare(state: UserState, now: int) -> list[Finding]:

@@ -10,6 +10,7 @@ by a tag manager, or a reload, is not a step of a circle. Browsing different ite
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from journey.detection.findings import NONE, Finding
 from journey.detection.signals import Severity, SignalType
@@ -72,7 +73,7 @@ def is_tab_press(event: UserEvent) -> bool:
     return data.targetType == "tab" or (bool(data.target) and "tab" in words(data.target or ""))
 
 
-def _circles(views: list[list], period: int) -> bool:
+def _circles(views: list[list[Any]], period: int) -> bool:
     """The views repeat a cycle of ``period`` distinct screens."""
     names = [v[1] for v in views]
     cycle = names[:period]

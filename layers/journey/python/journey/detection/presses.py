@@ -105,7 +105,8 @@ def _same_target(event: UserEvent, target: str, last: list[Any], cfg: DetectionS
     if last[1] is None or last[2] is None or last[3] != event.feature:
         return False
     radius = cfg.rage_tap_radius_px if event.deviceInfo.platform is Platform.WEB else cfg.rage_tap_touch_radius_px
-    return math.hypot(data.x - last[1], data.y - last[2]) <= radius  # type: ignore[operator]
+    x, y = data.x or 0.0, data.y or 0.0  # both present: a press without a target needs a position to be counted
+    return math.hypot(x - last[1], y - last[2]) <= radius
 
 
 def _state_mark(event: UserEvent) -> str:

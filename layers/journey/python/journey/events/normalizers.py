@@ -31,7 +31,14 @@ def detect_format(payload: dict[str, Any]) -> str:
     )
 
 
+# Commands the system itself appends to a user's stream (the deadline timer's): always native, whatever
+# format the apps' events on the stream are in.
+COMMAND_TYPES = frozenset({"timer"})
+
+
 def normalize(payload: dict[str, Any], fmt: str | None = None) -> dict[str, Any]:
+    if fmt and payload.get("eventType") in COMMAND_TYPES:
+        fmt = NATIVE
     fmt = fmt or detect_format(payload)
     return _NORMALIZERS[fmt](payload)
 

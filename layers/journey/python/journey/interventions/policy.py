@@ -73,7 +73,7 @@ def signal_outcome(signal: StruggleSignal, decision: Decision | None, catalog: t
         return "below_action_threshold" if any(e.matches(signal) for e in catalog) else "no_intervention"
     if decision.outcome is Outcome.SUPPRESSED:
         return f"suppressed:{decision.reason}"
-    return decision.outcome.value
+    return str(decision.outcome.value)
 
 
 def in_holdout(user_id: str, signal_type: SignalType, percent: float, salt: str) -> bool:
