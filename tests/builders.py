@@ -31,6 +31,20 @@ def event(event_type: str = "feature_interaction", user: str = "u1", t: int = T0
     }
 
 
+def timer(t: int, user: str = "u1") -> dict:
+    """The deadline timer's command for ``user`` at ``t`` (its id is derived, as the timer's is)."""
+    from journey.events.commands import TIMER_ACTION, TIMER_SESSION, timer_command_id
+
+    return {
+        "eventId": timer_command_id(user, t),
+        "eventType": "timer",
+        "userId": user,
+        "sessionId": TIMER_SESSION,
+        "timestamp": t,
+        "eventData": {"action": TIMER_ACTION},
+    }
+
+
 def tap(
     t: int, x: float = 100, y: float = 200, user: str = "u1", feature: str = "checkout", target: str = "pay", **extra
 ) -> dict:

@@ -5,7 +5,7 @@ from journey.detection.signals import Severity, SignalType
 from journey.settings import DetectionSettings
 from journey.users.profile import update_profile
 from journey.users.state import UserState
-from tests.builders import T0, canonical, event, tap
+from tests.builders import T0, canonical, event, tap, timer
 
 CFG = DetectionSettings()
 
@@ -115,7 +115,7 @@ def test_backgrounding_mid_flow_is_abandonment_once_the_grace_period_is_over():
     )
     due = T0 + 30_000 + CFG.abandonment_grace_ms
     assert left == [] and state.deadline == -(-due // 60_000) * 60_000  # rounded up to the timer's minute
-    signals = run(event("timer", action="deadline", t=state.deadline), state=state)
+    signals = run(timer(state.deadline), state=state)
     assert types(signals) == [SignalType.ABANDONMENT]
     assert signals[0].rule == "left_mid_flow" and state.deadline == 0 and not state.open_flows
 

@@ -3,7 +3,7 @@ on real users' data"): what a person watching the session would say, not what a 
 
 from journey.detection.signals import SignalType
 from journey.settings import DetectionSettings
-from tests.builders import T0, event
+from tests.builders import T0, event, timer
 from tests.unit.test_detection import run, types
 
 WEB = {"platform": "Web"}
@@ -63,8 +63,8 @@ def test_brief_exits_are_not_abandonment():
     away = event("app_lifecycle", action="background", t=T0 + 40_000)
     back = event("app_lifecycle", action="foreground", t=T0 + 61_000)  # 21 s to fetch the SMS code
     done = event(feature="signup", action="complete", t=T0 + 90_000)
-    timer = event("timer", action="deadline", t=T0 + 40_000 + DetectionSettings().abandonment_grace_ms + 60_000)
-    assert run(started, away, back, done, timer) == []
+    later = timer(T0 + 40_000 + DetectionSettings().abandonment_grace_ms + 60_000)
+    assert run(started, away, back, done, later) == []
 
 
 def test_tab_closed_mid_flow_is_abandonment_at_the_timeout():
@@ -78,8 +78,8 @@ def test_tab_closed_mid_flow_is_abandonment_at_the_timeout():
     )
     due = T0 + 30_000 + cfg.flow_timeout_ms
     assert state.deadline == -(-due // 60_000) * 60_000  # nothing more comes from a closed tab; the timer's minute
-    assert run(event("timer", action="deadline", t=state.deadline - 60_000), state=state) == []  # not yet
-    signals = run(event("timer", action="deadline", t=state.deadline + 30_000), state=state)
+    assert run(timer(state.deadline - 60_000), state=state) == []  # not yet
+    signals = run(timer(state.deadline + 30_000), state=state)
     assert types(signals) == [SignalType.ABANDONMENT] and signals[0].rule == "flow_timed_out"
     assert signals[0].detectedAt - state.last_event_at < cfg.flow_timeout_ms + 120_000  # at the timeout, not the next session
 
@@ -221,6 +221,6 @@ def test_field_suite_findings():
         ]
     story += [
         event("app_lifecycle", action="background", t=T0 + 40_000),
-        event("timer", action="deadline", t=T0 + 40_000 + 600_000),
+        timer(T0 + 40_000 + 600_000),
     ]
     assert set(types(run(*story, state=state))) == {SignalType.REPEATED_ATTEMPTS}

@@ -27,7 +27,7 @@ from journey.users.profile import update_profile
 from journey.users.state import UserState
 from localrt import simulator as sim
 from localrt.evaluation import ABANDONMENT_MATCH_AFTER_MS, MATCH_AFTER_MS, match_signals, match_window
-from tests.builders import T0, canonical
+from tests.builders import T0, canonical, timer
 
 CFG = DetectionSettings()
 MINUTE_MS = 60_000
@@ -79,14 +79,7 @@ LANGUAGES = ("en", "es", "de", "fr", "pt")
 
 # --- playing simulated users through detection ----------------------------------------------------
 def timer_command(user_id: str, at: int) -> dict:
-    return {
-        "eventId": f"timer-{user_id}-{at}",
-        "eventType": "timer",
-        "userId": user_id,
-        "sessionId": "timer",
-        "timestamp": at,
-        "eventData": {"action": "deadline"},
-    }
+    return timer(at, user_id)
 
 
 def next_timer_run(deadline: int) -> int:

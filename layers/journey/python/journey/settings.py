@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DetectionSettings(BaseModel):
-    """Struggle detection thresholds. docs/detection.md gives each rule, its defaults and their sources."""
+    """Struggle detection thresholds. docs/detection.md gives each rule, its defaults and their sources.
+
+    An unknown name is an error, not ignored: a setting that was renamed or removed (the earlier
+    ``SCREEN_LOOP_VISITS``, ``HELP_SCREENS``, ``REPEATED_ATTEMPTS_MIN``...) must not silently do nothing."""
+
+    model_config = ConfigDict(extra="forbid")
 
     # rage taps and clicks (PostHog 3 within 1 s each; Amplitude 4 in 1 s; Datadog > 3 in 1 s; Conviva 3 in 2 s)
     rage_tap_count: int = Field(3, ge=2, le=20, description="presses on one target that make a rage tap")

@@ -13,15 +13,13 @@ processor drops; a new deadline gives a new id.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from journey.app.ports import DueUser, TimerPorts
+from journey.events.commands import TIMER_ACTION, TIMER_SESSION, timer_command_id
 from journey.events.model import EventType
 
 DEFAULT_LIMIT = 10_000  # users woken per run at most; the rest are found by the next run, a minute later
-TIMER_SESSION = "timer"
-TIMER_ACTION = "deadline"
 
 
 @dataclass
@@ -40,10 +38,7 @@ class WakeReport:
         return self.found >= self.limit
 
 
-def command_id(user_id: str, deadline: int) -> str:
-    """The timer command's event id: the same for the same (user, deadline), whichever run appends it."""
-    digest = hashlib.blake2b(f"{user_id}|{deadline}".encode(), digest_size=10).hexdigest()
-    return f"timer-{digest}"
+command_id = timer_command_id  # the id rule lives with the command's shape (journey.events.commands)
 
 
 def timer_command(due: DueUser, scheduled_ms: int) -> dict:
@@ -56,7 +51,7 @@ def timer_command(due: DueUser, scheduled_ms: int) -> dict:
         "eventType": EventType.TIMER.value,
         "userId": due.user_id,
         "sessionId": TIMER_SESSION,
-        "timestamp": min(due.due_at, scheduled_ms),
+        "timestamp": due.due_at,  # found due: at or before the run's scheduled time
         "eventData": {"action": TIMER_ACTION},
     }
 

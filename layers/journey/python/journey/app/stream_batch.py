@@ -149,10 +149,10 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         if is_late:
             late += 1
             continue
-        found = detect(event, state, detection)
+        arrived_at = int(record.arrival * 1000)
+        found = detect(event, state, detection, arrived_at)
         if found:
             for signal in found:
-                arrived_at = int(record.arrival * 1000)
                 decision = decide(signal, state, policy, catalog, now=event.timestamp, arrived_at=arrived_at)
                 signals.append(replace(signal, outcome=signal_outcome(signal, decision, catalog)))
                 if decision is not None:
@@ -164,7 +164,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             now,
             policy.frequency_window_ms,
             policy.feature_cooldown_ms,
-            lambda signal_type: resolution_window(signal_type, policy),
+            lambda signal_type: resolution_window(signal_type, policy) + tolerance,  # a late success may still resolve it
             detection_window_ms(detection) if window_ms is None else window_ms,
         )
         risk = score_exit_risk(state, now, settings.risk)
@@ -262,7 +262,12 @@ def process_batch(
     ]
 
     if ports.analytics is not None:
-        by_type = Counter((r.event.feature, r.event.eventType) for w in by_user.values() for r in w.records)
+        by_type = Counter(
+            (r.event.feature, r.event.eventType)
+            for w in by_user.values()
+            for r in w.records
+            if r.event.eventType is not EventType.TIMER
+        )
         feature_counts = {(feature, kind.value): count for (feature, kind), count in by_type.items()}
         try:
             ports.analytics.record(result.signals, result.decisions, feature_counts, int(decided_at * 1000))
@@ -348,5 +353,7 @@ def _set_aside(
         quarantine_accepted(record, Rejection(RejectionCode.UNSTORABLE, refused[user_id]))
         for user_id in refused
         for record in grouped[user_id]
+        if record.event.eventType
+        is not EventType.TIMER  # the timer's commands are not the user's data: redriving them means nothing
     ]
     _quarantine(records, ports, batch_key, result)

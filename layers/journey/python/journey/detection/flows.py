@@ -7,7 +7,9 @@ not abandoning. Past the grace, or after ``flow_timeout_ms`` with no activity at
 sends nothing), the open flows are abandoned. The state's ``deadline`` says when that will be, so the
 deadline timer (a scheduled function) can append a timer command to the user's stream at that moment:
 the signal fires at the timeout, not at the user's next session. An event of the user's that comes
-after the deadline declares it too (when the timer has not yet).
+after the deadline declares it too (when the timer has not yet). Deadlines run on the arrival clock
+(when records reached the stream), as the timer does: a device clock that is minutes slow neither
+shortens the grace period nor times a flow out while the user is in it.
 """
 
 from __future__ import annotations
@@ -24,46 +26,51 @@ from journey.users.state import OPEN_FLOWS_CAP, UserState
 MINUTE_MS = 60_000
 
 
-def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
+def detect_abandonment(event: UserEvent, state: UserState, cfg: DetectionSettings, clock: int) -> Sequence[Finding]:
+    """``clock``: the event's arrival (epoch ms), the clock deadlines run on (a device's own clock may
+    be minutes off; the deadline timer compares with the real time)."""
     kind = event.eventType
     if not state.open_flows and not state.deadline and kind is not EventType.FEATURE_INTERACTION:
         return NONE
+    found = _declare(state, event.timestamp) if state.deadline and clock >= state.deadline else []
+    if kind is EventType.TIMER:
+        if found or not state.open_flows:
+            state.deadline = 0
+        return found  # not the user's activity: nothing else changes
+    data = event.eventData
+    action = data.action
+    feature = event.feature
+    flows = state.open_flows
     now = event.timestamp
-    found = _declare(state, now) if state.deadline and now >= state.deadline else []
-    if kind is not EventType.TIMER:
-        data = event.eventData
-        action = data.action
-        feature = event.feature
-        flows = state.open_flows
-        if kind is EventType.APP_LIFECYCLE and action in LEAVES:
-            if flows and not state.away_since:
-                state.away_since = now
-        else:
-            state.away_since = 0  # any other event of the user's: they are here
-            if kind is EventType.FEATURE_INTERACTION and action == "start":
-                found += [
-                    _abandoned(state, f, now, "flow_timed_out")
-                    for f, t in list(flows.items())
-                    if f != feature and now - t > cfg.flow_timeout_ms
-                ]
-                flows.pop(feature, None)
-                flows[feature] = now
-                if len(flows) > OPEN_FLOWS_CAP:
-                    del flows[next(iter(flows))]
-            elif kind is EventType.FEATURE_INTERACTION and (action in SUCCESSES or action == "cancel"):
-                flows.pop(feature, None)
-            elif feature in flows:
-                flows[feature] = now  # activity in the flow: it is not stale
-    state.deadline = _deadline(state, cfg)
+    if kind is EventType.APP_LIFECYCLE and action in LEAVES:
+        if flows and not state.away_since:
+            state.away_since = clock
+    else:
+        state.away_since = 0  # any other event of the user's: they are here
+        if kind is EventType.FEATURE_INTERACTION and action == "start":
+            found += [
+                _abandoned(state, f, now, "flow_timed_out")
+                for f, t in list(flows.items())
+                if f != feature and now - t > cfg.flow_timeout_ms
+            ]
+            flows.pop(feature, None)
+            flows[feature] = now
+            if len(flows) > OPEN_FLOWS_CAP:
+                del flows[next(iter(flows))]
+        elif kind is EventType.FEATURE_INTERACTION and (action in SUCCESSES or action == "cancel"):
+            flows.pop(feature, None)
+        elif feature in flows:
+            flows[feature] = now  # activity in the flow: it is not stale
+    state.deadline = _deadline(state, clock, cfg)
     return found
 
 
-def _deadline(state: UserState, cfg: DetectionSettings) -> int:
-    """When the open flows are abandoned if nothing else happens, rounded up to the minute (the timer
-    runs every minute; the index entry then moves once a minute at most, not with every event)."""
+def _deadline(state: UserState, clock: int, cfg: DetectionSettings) -> int:
+    """When the open flows are abandoned if nothing else happens (on the arrival clock), rounded up to
+    the minute (the timer runs every minute; the index entry then moves once a minute at most)."""
     if not state.open_flows:
         return 0
-    due = state.away_since + cfg.abandonment_grace_ms if state.away_since else state.last_event_at + cfg.flow_timeout_ms
+    due = state.away_since + cfg.abandonment_grace_ms if state.away_since else clock + cfg.flow_timeout_ms
     return -(-due // MINUTE_MS) * MINUTE_MS
 
 

@@ -138,8 +138,8 @@ def _repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=8192)
 def _names_repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
     name = words(target)
-    if len(name) == 1 and len(name[0]) == 1:
-        return True  # a one-character target: a key of a keypad or keyboard
+    if len(name) == 1 and name[0].isdigit() and len(name[0]) == 1:
+        return True  # a digit: a key of a keypad (a one-letter "X" is more often a close button)
     phrases = _phrases(repeatable_words)
     return contains_phrase(name, phrases, 3)
 

@@ -36,7 +36,6 @@ def detect_client_reported(event: UserEvent, state: UserState, cfg: DetectionSet
 
 
 # Each rule and the event types it reads; ``detect`` runs only the rules an event can trigger.
-_EVERY_EVENT = frozenset(EventType)
 RULES: tuple[tuple[Rule, frozenset[EventType]], ...] = (
     (
         detect_rage_taps,
@@ -54,7 +53,6 @@ RULES: tuple[tuple[Rule, frozenset[EventType]], ...] = (
     (detect_error_patterns, frozenset({EventType.ERROR, EventType.APP_LIFECYCLE})),
     (detect_repeated_attempts, frozenset({EventType.FEATURE_INTERACTION, EventType.ERROR})),
     (detect_screen_loop, frozenset({EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.FEATURE_INTERACTION})),
-    (detect_abandonment, _EVERY_EVENT),  # any event may be the user's return, or come after a deadline
     (detect_help_seeking, frozenset({EventType.HELP_REQUEST, EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.SEARCH})),
     (detect_client_reported, frozenset({EventType.STRUGGLE_SIGNAL})),
 )
@@ -67,33 +65,39 @@ def grade(base: Severity, feature: str, recent: int, cfg: DetectionSettings) -> 
     return base.raised(steps)
 
 
-def detect(event: UserEvent, state: UserState, cfg: DetectionSettings) -> list[StruggleSignal]:
-    """Run every rule on one event; update the state's windows; return the new signals."""
+def detect(event: UserEvent, state: UserState, cfg: DetectionSettings, arrived_at: int = 0) -> list[StruggleSignal]:
+    """Run every rule on one event; update the state's windows; return the new signals.
+
+    ``arrived_at``: when the event's record reached the stream (epoch ms; 0: unknown, the event's own
+    time stands in). Deadlines run on that clock, the one the deadline timer keeps: a phone whose
+    clock is slow must not make a flow fall due before its time (DESIGN.md rule 2)."""
+    findings = [finding for rule in RULES_FOR[event.eventType] for finding in rule(event, state, cfg)]
+    # abandonment last: a rule before it may have closed a flow (repeated attempts report its struggle)
+    findings += detect_abandonment(event, state, cfg, arrived_at or event.timestamp)
     found: list[StruggleSignal] = []
-    for rule in RULES_FOR[event.eventType]:
-        for signal_type, feature, base, context in rule(event, state, cfg):
-            recent = sum(1 for t in state.struggle_times if event.timestamp - t <= cfg.severity_recent_window_ms)
-            severity = grade(base, feature, recent, cfg)
-            key = f"{feature}|{signal_type.value}"
-            last = state.last_fired.get(key)
-            if last is not None and 0 <= event.timestamp - last[0] < REFRACTORY_MS and severity.rank <= last[1]:
-                continue  # the same episode, no worse than already reported
-            state.last_fired[key] = [event.timestamp, severity.rank]
-            if len(state.last_fired) > LAST_FIRED_CAP:
-                evict_oldest(state.last_fired, lambda fired: fired[0])
-            found.append(
-                StruggleSignal(
-                    userId=event.userId,
-                    featureId=feature,
-                    signalType=signal_type,
-                    severity=severity,
-                    detectedAt=event.timestamp,
-                    triggerEventId=event.eventId,
-                    rule=context.pop("rule", signal_type.value),
-                    context=context,
-                )
+    for signal_type, feature, base, context in findings:
+        recent = sum(1 for t in state.struggle_times if event.timestamp - t <= cfg.severity_recent_window_ms)
+        severity = grade(base, feature, recent, cfg)
+        key = f"{feature}|{signal_type.value}"
+        last = state.last_fired.get(key)
+        if last is not None and 0 <= event.timestamp - last[0] < REFRACTORY_MS and severity.rank <= last[1]:
+            continue  # the same episode, no worse than already reported
+        state.last_fired[key] = [event.timestamp, severity.rank]
+        if len(state.last_fired) > LAST_FIRED_CAP:
+            evict_oldest(state.last_fired, lambda fired: fired[0])
+        found.append(
+            StruggleSignal(
+                userId=event.userId,
+                featureId=feature,
+                signalType=signal_type,
+                severity=severity,
+                detectedAt=event.timestamp,
+                triggerEventId=event.eventId,
+                rule=context.pop("rule", signal_type.value),
+                context=context,
             )
-            state.struggle_times.append(event.timestamp)
+        )
+        state.struggle_times.append(event.timestamp)
     if event.eventData.feature:
         current = event.feature
         if current != state.current_feature and not lexicon_of(cfg).names_help_place(current):

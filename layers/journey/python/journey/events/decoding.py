@@ -10,7 +10,8 @@ from enum import Enum
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from journey.events.model import UserEvent, check_unknown_fields
+from journey.events.commands import timer_command_problem
+from journey.events.model import EventType, UserEvent, check_unknown_fields
 from journey.events.normalizers import NATIVE, UnknownFormat, normalize
 
 
@@ -63,8 +64,17 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
             pass
         else:
             if not has_unknown_fields(event):
-                return event
-    return _decode_slowly(raw, fmt)
+                return _checked_command(event)
+    decoded = _decode_slowly(raw, fmt)
+    return _checked_command(decoded) if isinstance(decoded, UserEvent) else decoded
+
+
+def _checked_command(event: UserEvent) -> Decoded:
+    """An event typed as a command is refused unless it is one (an app's own "timer" event)."""
+    if event.eventType is not EventType.TIMER:
+        return event
+    problem = timer_command_problem(event.eventId, event.userId, event.sessionId, event.timestamp)
+    return event if problem is None else Rejection(RejectionCode.SCHEMA, problem)
 
 
 def has_unknown_fields(event: UserEvent) -> bool:

@@ -109,10 +109,26 @@ def _firebase_timezone(device: dict[str, Any]) -> str | None:
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+# GA4's recommended events for flows: (feature, action), so a begin and its completion name one flow
+_FIREBASE_FLOWS: dict[str, tuple[str, str]] = {
+    "begin_checkout": ("checkout", "start"),
+    "add_shipping_info": ("checkout", "step"),
+    "add_payment_info": ("checkout", "step"),
+    "purchase": ("checkout", "complete"),
+    "sign_up": ("signup", "complete"),
+    "login": ("login", "complete"),
+    "tutorial_begin": ("onboarding", "start"),
+    "tutorial_complete": ("onboarding", "complete"),
+}
+
+
 def normalize_firebase(row: dict[str, Any]) -> dict[str, Any]:
     params = _firebase_params(row)
     name = str(row["event_name"])
     event_type, action = _FIREBASE_EVENTS.get(name, ("feature_interaction", name))
+    flow = _FIREBASE_FLOWS.get(name)
+    if flow is not None and not params.get("feature"):
+        params["feature"], action = flow
     try:
         timestamp_ms = int(row["event_timestamp"]) // 1000  # microseconds in the export
     except (TypeError, ValueError) as exc:

@@ -39,7 +39,7 @@ EVENT_TYPE_SYNONYMS: dict[str, str] = {
 ACTIONS: dict[str, tuple[str, ...]] = {
     # presses
     "tap": ("tapped", "touch", "touchup", "press", "pressed", "singletap", "onpress", "buttontap", "buttonpress"),
-    "click": ("clicked", "mouseclick", "onclick", "leftclick", "pointerup"),
+    "click": ("clicked", "mouseclick", "onclick", "leftclick"),
     "double_tap": ("doubletap", "doubleclick", "dblclick"),
     "long_press": ("longpress", "longclick", "hold"),
     "swipe": ("swiped", "fling"),
@@ -57,11 +57,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "submitsuccess",
         "finish",
         "finished",
-        "done",
         "flowcomplete",
         "flowcompleted",
         "purchase",
-        "signup",
         "loginsuccess",
         "paymentsuccess",
     ),
@@ -81,7 +79,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "pagehide",
     ),
     "session_end": ("sessionend", "endsession"),
-    "terminate": ("terminated", "close", "closed", "appclose", "quit", "exit", "unload", "beforeunload", "willterminate"),
+    "terminate": ("terminated", "appclose", "quit", "unload", "beforeunload", "willterminate"),
     "crash": ("crashed", "appcrash", "fatal", "fatalerror", "fatalexception", "anr", "appnotresponding", "forceclose"),
     # video
     "play": ("played", "playing"),
@@ -171,7 +169,6 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
         "textfield",
         "edittext",
         "textinput",
-        "input",
         "textarea",
         "inputtext",
         "inputemail",
@@ -179,8 +176,9 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
         "inputsearch",
         "inputtel",
     ),
+    "input": (),  # an HTML input whose type is not given: a text box or a submit button
     "text_selection": ("selection", "textselection", "selectabletext"),
-    "video_control": ("videocontrol", "playercontrol", "mediacontrol", "playbackcontrol", "video"),
+    "video_control": ("videocontrol", "playercontrol", "mediacontrol", "playbackcontrol"),
     "image": ("imageview", "img", "picture", "photo"),
     "map": ("mapview", "mkmapview"),
     "list_item": ("listitem", "cell", "tableviewcell", "collectionviewcell", "row", "recyclerview", "lazycolumn", "li"),
