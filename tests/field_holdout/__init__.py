@@ -1,0 +1,1 @@
+"""Held-out, human-labelled field suite (measurement only; see README.md)."""
