@@ -98,7 +98,7 @@ def test_two_screens_back_and_forth_five_times_in_twenty_five_seconds():
 
 
 def test_back_and_forth_spread_out_is_not_a_loop():
-    views = [event("screen_view", screen=("plans", "pricing")[i % 2], t=T0 + i * 8000) for i in range(5)]
+    views = [event("screen_view", screen=("plans", "pricing")[i % 2], t=T0 + i * 12_000) for i in range(5)]
     assert run(*views) == []
 
 

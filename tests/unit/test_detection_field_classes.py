@@ -193,14 +193,21 @@ def test_field_suite_findings():
     dead_label = [press(T0 + t, "follower_count", targetType="p") for t in (0, 364, 683)]
     assert types(run(*dead_label)) == [SignalType.RAGE_TAP]
     assert types(run(*[press(T0 + t, "pay") for t in (0, 150, 300, 450)])) == [SignalType.RAGE_TAP]  # fast, but a fourth press
-    # going round a tab bar is moving between sections, not a loop
-    tabs = []
-    for i, (tab, page) in enumerate([("tabInsights", "/insights"), ("tabCards", "/cards"), ("tabAccounts", "/")] * 3):
-        tabs += [
-            press(T0 + i * 9000, tab, action="click", targetType="a", device=WEB),
-            event("page_view", screen=page, t=T0 + i * 9000 + 600),
+    # a loop is within one session: relaunching after a crash and coming back round is not going in circles
+    relaunches = []
+    for n in range(3):
+        relaunches += [
+            event("screen_view", screen=page, session=f"s{n}", t=T0 + n * 20_000 + k * 3000)
+            for k, page in enumerate(("splash", "home"))
         ]
-    assert run(*tabs) == []
+    assert run(*relaunches) == []
+    # a hub and its spokes is a circle; leaving it for a new screen is not a second one
+    hub = ("account", "payment_methods", "account", "trips", "account", "payment_methods", "home")
+    assert types(run(*[event("screen_view", screen=page, t=T0 + k * 6000) for k, page in enumerate(hub)])) == [
+        SignalType.SCREEN_LOOP
+    ]
+    # a help word buried in a longer page name is not a help place
+    assert run(event("page_view", screen="/workouts/lower-back-support-mobility", t=T0)) == []
     # a page about supporting a creator is not help
     assert run(event("page_view", screen="/creator-support", t=T0)) == []
     # a refusal of the user's attempt that the app numbers is a failed attempt, whatever it is called

@@ -170,7 +170,7 @@ def test_an_abandoned_flow_completed_next_day_is_resolved_but_a_rage_tap_is_not(
     aws = memory_aws()
     day = 86_400_000
     run(aws, records(event(feature="booking", action="start", t=T0), event("app_lifecycle", action="background", t=T0 + 20_000)))
-    run(aws, records(*rage("u1", t=T0 + 300_000)))  # back after the grace period: the flow was abandoned
+    run(aws, records(*rage("u1", t=T0 + 20_000 + 11 * 60_000)))  # back after the grace period: the flow was abandoned
     run(
         aws,
         records(

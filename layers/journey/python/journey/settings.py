@@ -61,10 +61,9 @@ class DetectionSettings(BaseModel):
     )
     rage_tap_repeatable_words: tuple[str, ...] = (
         "next",
+        "forward",
         "prev",
         "previous",
-        "forward",
-        "fwd",
         "rewind",
         "skip",
         "seek",
@@ -85,7 +84,6 @@ class DetectionSettings(BaseModel):
         "heart",
         "key",
         "digit",
-        "pin",
         "keypad",
         "numpad",
         "volume",
@@ -107,12 +105,14 @@ class DetectionSettings(BaseModel):
     error_then_background_ms: int = Field(10_000, ge=500, le=300_000, description="error then background (Conviva)")
     # screen loops: going in circles between two or three screens
     loop_two_screen_views: int = Field(5, ge=4, le=20, description="views alternating between two screens (A B A B A)")
-    loop_two_screen_window_ms: int = Field(25_000, ge=1000, le=600_000)
-    loop_three_screen_views: int = Field(6, ge=6, le=30, description="views circling three screens (A B C A B C)")
+    loop_two_screen_window_ms: int = Field(45_000, ge=1000, le=600_000)
+    loop_three_screen_views: int = Field(
+        6, ge=6, le=30, description="views going round three screens, each seen twice (A B C A B C, or a hub: A B A C A B)"
+    )
     loop_three_screen_window_ms: int = Field(90_000, ge=1000, le=600_000)
     # abandonment
     abandonment_grace_ms: int = Field(
-        180_000, ge=0, le=86_400_000, description="a user who leaves mid-flow and is back within this is not abandoning"
+        600_000, ge=0, le=86_400_000, description="a user who leaves mid-flow and is back within this is not abandoning"
     )
     flow_timeout_ms: int = Field(
         600_000, ge=10_000, le=86_400_000, description="an open flow with no activity this long is abandoned"

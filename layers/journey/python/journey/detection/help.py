@@ -191,10 +191,30 @@ class Lexicon:
         self.longest = max(len(p) for p in places | queries | negatives)
 
     def names_help_place(self, name: str) -> bool:
-        return _matches(self, name, self.places)
+        """A screen or page is a help place when a help phrase starts or ends one of its path segments
+        (``/help/articles``, ``AccountHelpScreen``, ``/es/ayuda``), not when one is buried in a longer
+        name (``/workouts/lower-back-support-mobility``)."""
+        return _names_place(self, name)
 
     def asks_for_help(self, query: str) -> bool:
         return _matches(self, query, self.queries)
+
+
+SCREEN_SUFFIXES = frozenset({"screen", "view", "page", "fragment", "activity", "controller", "tab", "modal", "sheet"})
+
+
+@lru_cache(maxsize=16384)
+def _names_place(lexicon: Lexicon, name: str) -> bool:
+    if contains_phrase(words(name), lexicon.negatives, lexicon.longest):
+        return False
+    for segment in name.split("/"):
+        segment_words = words(segment)
+        while segment_words and segment_words[-1] in SCREEN_SUFFIXES:
+            segment_words = segment_words[:-1]
+        for size in range(1, min(lexicon.longest, len(segment_words)) + 1):
+            if segment_words[:size] in lexicon.places or segment_words[-size:] in lexicon.places:
+                return True
+    return False
 
 
 @lru_cache(maxsize=16384)

@@ -1,5 +1,6 @@
 """Screen loops: going in circles, between two screens (cart, delivery options, cart, delivery
-options, cart) or three (A, B, C, A, B, C), within a window that fits real dwell times.
+options, cart) or round three (A, B, C, A, B, C, or a hub and its spokes: account, payment
+methods, account, trips, account, payment methods), within a window that fits real dwell times.
 
 A screen is its name without query string, fragment, trailing slash or case (``/Cart?step=2`` is
 ``/cart``). Consecutive views of one screen are one view: a page view sent twice, by the router and
@@ -14,10 +15,8 @@ from typing import Any
 
 from journey.detection.findings import NONE, Finding
 from journey.detection.signals import Severity, SignalType
-from journey.detection.words import words
 from journey.events.model import EventType, UserEvent
-from journey.events.vocabulary import PRESSES
-from journey.kernel.ids import bounded_key
+from journey.kernel.ids import bounded_key, short_id
 from journey.settings import DetectionSettings
 from journey.users.state import UserState
 
@@ -33,48 +32,46 @@ def screen_name(event: UserEvent) -> str:
 
 
 def detect_screen_loop(event: UserEvent, state: UserState, cfg: DetectionSettings) -> Sequence[Finding]:
-    if event.eventType is EventType.FEATURE_INTERACTION:
-        if state.screens and is_tab_press(event):
-            state.screens.clear()  # a tab bar takes the user to a section on purpose: a fresh start, not a step of a circle
-        return NONE
     if event.eventType not in VIEWS:
         return NONE
     screen = screen_name(event)
     views = state.screens
-    if views and views[-1][1] == screen:
+    session = "@" + short_id(event.sessionId)
+    if views and views[0][1] != session:
+        views.clear()  # a loop is within one session: relaunching after a crash is not going in circles
+    if not views:
+        views.append([event.timestamp, session])  # the first entry names the session
+    views[0][0] = event.timestamp  # (and carries the newest time, so pruning never drops it before the views)
+    if views[-1][1] == screen:
         views[-1][0] = event.timestamp  # the same screen again (a duplicate view, a reload): not a step; its latest view counts
         return NONE
     views.append([event.timestamp, screen])
-    keep = max(cfg.loop_two_screen_views, cfg.loop_three_screen_views)
+    keep = max(cfg.loop_two_screen_views, cfg.loop_three_screen_views) + 1
     if len(views) > keep:
-        del views[: len(views) - keep]
-    for period, count, window in (
+        del views[1 : len(views) - keep + 1]
+    for size, count, window in (
         (2, cfg.loop_two_screen_views, cfg.loop_two_screen_window_ms),
         (3, cfg.loop_three_screen_views, cfg.loop_three_screen_window_ms),
     ):
-        if len(views) >= count and _circles(views[-count:], period) and views[-1][0] - views[-count][0] <= window:
+        recent = views[1:][-count:]
+        if len(recent) == count and recent[-1][0] - recent[0][0] <= window and _circles(recent, size):
             feature = bounded_key(event.eventData.feature) if event.eventData.feature else screen
-            circle = [v[1] for v in views[-period:]]
+            circle = sorted({v[1] for v in recent})
             return [
                 (
                     SignalType.SCREEN_LOOP,
                     feature,
                     Severity.MEDIUM,
-                    {"screens": circle, "views": count, "rule": f"loop_{period}_screens"},
+                    {"screens": circle, "views": count, "rule": f"loop_{size}_screens"},
                 )
             ]
     return NONE
 
 
-def is_tab_press(event: UserEvent) -> bool:
-    data = event.eventData
-    if data.action not in PRESSES:
-        return False
-    return data.targetType == "tab" or (bool(data.target) and "tab" in words(data.target or ""))
-
-
-def _circles(views: list[list[Any]], period: int) -> bool:
-    """The views repeat a cycle of ``period`` distinct screens."""
+def _circles(views: list[list[Any]], size: int) -> bool:
+    """The views go round ``size`` screens, each seen at least twice (A B A B A; A B C A B C; a hub and
+    its spokes, A B A C A B): someone looking for something and not finding it."""
     names = [v[1] for v in views]
-    cycle = names[:period]
-    return len(set(cycle)) == period and all(name == cycle[i % period] for i, name in enumerate(names))
+    seen = {name: names.count(name) for name in set(names)}
+    # coming back to a screen closes a circle; moving on to a new one (leaving the loop) does not
+    return len(seen) == size and sorted(seen.values())[-2] >= 2 and seen[names[-1]] >= 2

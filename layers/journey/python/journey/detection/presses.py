@@ -30,6 +30,14 @@ from journey.users.state import UserState
 
 # Fields an app may put on a press to say what it changed: a new value each press means it worked.
 STATE_FIELDS = (
+    "month",
+    "date",
+    "week",
+    "year",
+    "zoom",
+    "question",
+    "step",
+    "level",
     "value",
     "checked",
     "selected",
@@ -57,14 +65,16 @@ def detect_rage_taps(event: UserEvent, state: UserState, cfg: DetectionSettings)
             state.taps.clear()  # the app responded: the presses so far did something
         return NONE
     target = bounded_key(data.target) if data.target else ""
-    if (data.targetType and data.targetType in cfg.rage_tap_excluded_targets) or (
+    mark = _state_mark(event)
+    repeatable = (data.targetType and data.targetType in cfg.rage_tap_excluded_targets) or (
         target and _repeatable(target, cfg.rage_tap_repeatable_words) and not _steps_a_flow(target, event, state, cfg)
-    ):
+    )
+    if repeatable and not mark:
         state.taps.clear()  # toggles, steppers, carousels, keypads... are pressed repeatedly on purpose
         return NONE
+    # (a repeatable control that reports its value is judged by it: a switch whose value never changes is stuck)
     if not target and (data.x is None or data.y is None):
         return NONE  # neither a target nor a position: nothing says two presses hit the same thing
-    mark = _state_mark(event)
     taps = state.taps
     if taps:
         last = taps[-1]

@@ -52,7 +52,7 @@ RULES: tuple[tuple[Rule, frozenset[EventType]], ...] = (
     # errors before attempts: the error rule asks whether an error is an attempt's failure before the attempts rule counts it
     (detect_error_patterns, frozenset({EventType.ERROR, EventType.APP_LIFECYCLE})),
     (detect_repeated_attempts, frozenset({EventType.FEATURE_INTERACTION, EventType.ERROR})),
-    (detect_screen_loop, frozenset({EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.FEATURE_INTERACTION})),
+    (detect_screen_loop, frozenset({EventType.SCREEN_VIEW, EventType.PAGE_VIEW})),
     (detect_help_seeking, frozenset({EventType.HELP_REQUEST, EventType.SCREEN_VIEW, EventType.PAGE_VIEW, EventType.SEARCH})),
     (detect_client_reported, frozenset({EventType.STRUGGLE_SIGNAL})),
 )

@@ -38,7 +38,7 @@ EVENT_TYPE_SYNONYMS: dict[str, str] = {
 # canonical action -> its other spellings (compared after :func:`fold`: lower case, separators removed)
 ACTIONS: dict[str, tuple[str, ...]] = {
     # presses
-    "tap": ("tapped", "touch", "touchup", "press", "pressed", "singletap", "onpress", "buttontap", "buttonpress"),
+    "tap": ("tapped", "touch", "touchup", "press", "pressed", "singletap", "onpress", "ontap", "buttontap", "buttonpress"),
     "click": ("clicked", "mouseclick", "onclick", "leftclick"),
     "double_tap": ("doubletap", "doubleclick", "dblclick"),
     "long_press": ("longpress", "longclick", "hold"),
@@ -68,23 +68,41 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "retry": ("retried", "tryagain"),
     # lifecycle
     "session_start": ("sessionstart", "appopen", "openapp", "appstart"),
-    "launch": ("relaunch", "coldstart", "applaunch", "launched", "firstopen"),
-    "foreground": ("appforeground", "enterforeground", "didbecomeactive", "visible", "pageshow"),
+    "launch": ("relaunch", "coldstart", "applaunch", "launched", "firstopen", "oncreate"),
+    "foreground": (
+        "appforeground",
+        "enterforeground",
+        "willenterforeground",
+        "didbecomeactive",
+        "scenewillenterforeground",
+        "onstart",
+        "active",
+        "visible",
+        "visibilityvisible",
+        "pageshow",
+    ),
     "background": (
         "appbackground",
         "enterbackground",
         "didenterbackground",
+        "scenedidenterbackground",
+        "onstop",
         "hidden",
         "visibilityhidden",
         "pagehide",
     ),
-    "session_end": ("sessionend", "endsession"),
+    "session_end": ("sessionend", "endsession", "ondestroy"),
     "terminate": ("terminated", "appclose", "quit", "unload", "beforeunload", "willterminate"),
     "crash": ("crashed", "appcrash", "fatal", "fatalerror", "fatalexception", "anr", "appnotresponding", "forceclose"),
     # video
     "play": ("played", "playing"),
-    "pause": ("paused",),  # a video paused; an app paused (Android onPause) when the event is a lifecycle one
-    "resume": ("resumed",),
+    "pause": (
+        "paused",
+        "onpause",
+        "willresignactive",
+        "inactive",
+    ),  # a video paused; an app paused (Android onPause) when the event is a lifecycle one
+    "resume": ("resumed", "onresume"),
     "seek": ("seeked", "scrub"),
     "skip": ("skipped", "skipforward", "skipback"),
     "replay": ("replayed", "rewatch"),
@@ -120,6 +138,7 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
         "imagebutton",
         "materialbutton",
         "appcompatbutton",
+        "appcompatimagebutton",
         "floatingactionbutton",
         "fab",
         "cta",
@@ -153,6 +172,7 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     "tab": (
         "tabbar",
         "tabbaritem",
+        "bottomnavigationbaritem",
         "tabbarbutton",
         "tablayout",
         "tabitem",
@@ -166,6 +186,10 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "keyboard": ("keypad", "key", "numpad", "pinpad", "keyboardkey", "dialpad"),
     "text_field": (
+        "outlinedtextfield",
+        "textinputedittext",
+        "textinputlayout",
+        "textformfield",
         "textfield",
         "edittext",
         "textinput",
@@ -180,10 +204,22 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     "text_selection": ("selection", "textselection", "selectabletext"),
     "video_control": ("videocontrol", "playercontrol", "mediacontrol", "playbackcontrol"),
     "image": ("imageview", "img", "picture", "photo"),
-    "map": ("mapview", "mkmapview"),
-    "list_item": ("listitem", "cell", "tableviewcell", "collectionviewcell", "row", "recyclerview", "lazycolumn", "li"),
+    "map": ("mapview", "mkmapview", "googlemap"),
+    "map_marker": ("marker", "mkannotationview", "annotation", "mapannotation", "mappin"),
+    "list_item": (
+        "listitem",
+        "listtile",
+        "cell",
+        "tableviewcell",
+        "collectionviewcell",
+        "row",
+        "recyclerview",
+        "lazycolumn",
+        "li",
+        "td",
+    ),
     "dropdown": ("select", "spinner", "picker", "menu"),
-    "icon": (),
+    "icon": ("svg",),
     "label": ("textview", "span", "text", "div", "p"),
     "card": (),
     "story": ("stories", "storyview"),
@@ -207,7 +243,9 @@ REPEATABLE_TARGET_TYPES = frozenset(
     }
 )
 
-_PLATFORM_PREFIX = re.compile(r"^(?:android\.widget\.|androidx?\.[\w.]*\.|com\.google\.android\.material\.[\w.]*\.)")
+_PLATFORM_PREFIX = re.compile(
+    r"^(?:[a-z][\w]*\.)+(?=[A-Z])"
+)  # a Java/Kotlin package: android.widget., com.google.android.gms.maps.
 _INPUT_TYPE = re.compile(r"^input\[type=['\"]?(\w+)['\"]?\]$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

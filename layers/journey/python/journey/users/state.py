@@ -76,7 +76,9 @@ class UserState:
     shard_checkpoints: dict[str, str] = field(default_factory=dict)  # shard id -> highest sequence number applied from it
     away_since: int = 0  # when the user left the app (background, session end, tab hidden); 0 while they are in it
     deadline: int = 0  # when something is due if nothing else happens (an abandonment to declare); 0: nothing due
-    attempts: dict[str, list[int]] = field(default_factory=dict)  # feature -> [last submit time, failed attempts, time of the submit that last failed]
+    attempts: dict[str, list[int]] = field(
+        default_factory=dict
+    )  # feature -> [last submit time, failed attempts, time of the submit that last failed]
 
     # --- exactly-once --------------------------------------------------------------------
     def checkpoint(self, shard: str) -> str:
