@@ -231,3 +231,20 @@ def test_field_suite_findings():
         timer(T0 + 40_000 + 600_000),
     ]
     assert set(types(run(*story, state=state))) == {SignalType.REPEATED_ATTEMPTS}
+
+
+def test_held_out_findings():
+    """What the held-out suite's first run found, as classes."""
+    stuck = [press(T0 + i * 600, "freeze_card", targetType="Toggle", isOn=False) for i in range(6)]
+    assert types(run(*stuck)) == [SignalType.RAGE_TAP, SignalType.RAGE_TAP]  # a switch that never flips is stuck
+    flipping = [press(T0 + i * 600, "freeze_card", targetType="Toggle", isOn=i % 2 == 0) for i in range(6)]
+    assert run(*flipping) == []
+    pin = [press(T0 + i * 500, "marker_pickup_pin", targetType="Marker") for i in range(4)]
+    assert types(run(*pin)) == [SignalType.RAGE_TAP]  # a map pin, not a PIN keypad
+    flutter = [press(T0 + i * 400, "match_name", action="onTap", targetType="Text") for i in range(4)]
+    assert types(run(*flutter)) == [SignalType.RAGE_TAP]
+    android_left = [
+        event("error", feature="live_blog", errorType="something_went_wrong", t=T0),
+        event("app_lifecycle", action="ON_STOP", t=T0 + 4000),
+    ]
+    assert types(run(*android_left)) == [SignalType.ERROR_PATTERN]
