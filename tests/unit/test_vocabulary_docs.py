@@ -15,3 +15,10 @@ def test_every_word_and_spelling_is_documented():
             words += [canonical, *spellings]
     missing = [w for w in words if f"`{w}`" not in DOC]
     assert not missing, f"docs/events.md lacks {missing[:10]}"
+
+
+def test_the_documented_repeatable_controls_are_the_settings_default():
+    from journey.settings import DetectionSettings
+
+    marked = {line.split("`")[1] for line in DOC.splitlines() if line.startswith("| `") and line.rstrip().endswith("| yes |")}
+    assert marked == set(DetectionSettings().rage_tap_excluded_targets)

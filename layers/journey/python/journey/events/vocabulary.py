@@ -224,24 +224,8 @@ TARGET_TYPES: dict[str, tuple[str, ...]] = {
     "card": (),
     "story": ("stories", "storyview"),
 }
-# Controls pressed again and again on purpose (DESIGN.md: steppers, toggles, carousels, keyboards,
-# media skip controls and text selection are the rage rule's known false positives).
-REPEATABLE_TARGET_TYPES = frozenset(
-    {
-        "toggle",
-        "checkbox",
-        "radio",
-        "stepper",
-        "slider",
-        "carousel",
-        "keyboard",
-        "text_field",
-        "text_selection",
-        "video_control",
-        "map",
-        "story",
-    }
-)
+# Which of these are pressed again and again on purpose (steppers, toggles, carousels, keyboards...)
+# is a detection setting: JOURNEY_DETECTION__RAGE_TAP_EXCLUDED_TARGETS.
 
 _PLATFORM_PREFIX = re.compile(
     r"^(?:[a-z][\w]*\.)+(?=[A-Z])"
