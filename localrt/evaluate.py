@@ -276,7 +276,7 @@ def meets_targets(report: dict) -> list[str]:
 def print_report(console: Console, report: dict, suite: Path) -> None:
     table = Table(title=f"Struggle detection on {suite}", header_style="bold")
     for column in ("signal type", "precision", "recall", "episodes", "signals", "false pos.", "hard neg. fired"):
-        table.add_column(column, justify="left" if column == "signal type" else "right")
+        table.add_column(column, justify="left" if column == "signal type" else "right", no_wrap=column == "signal type")
     for kind, row in report["per_type"].items():
         table.add_row(
             kind,
