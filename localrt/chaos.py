@@ -255,14 +255,14 @@ def _counters(state: UserState | None) -> dict:
 
 def ledger_counters(unique: list[dict]) -> dict[str, dict]:
     """What the profile counters must read, counted from the producer's own record."""
-    from journey.users.profile import SUCCESS_ACTIONS
+    from journey.events.vocabulary import SUCCESSES
 
     counts: dict[str, Counter] = defaultdict(Counter)
     for e in unique:
         data = e.get("eventData") or {}
         if e["eventType"] == "feature_interaction" and data.get("action") == "start":
             counts[e["userId"]]["flows_started"] += 1
-        if e["eventType"] == "feature_interaction" and data.get("action") in SUCCESS_ACTIONS:
+        if e["eventType"] == "feature_interaction" and data.get("action") in SUCCESSES:
             counts[e["userId"]]["flows_done"] += 1
         if e["eventType"] == "video_engagement" and data.get("completionRate") is not None:
             counts[e["userId"]]["videos_watched"] += 1

@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from journey.adapters.aws.clients import client
 from journey.adapters.aws.codecs.user_state import state_item
-from journey.app.deadlines import command_id
+from journey.events.commands import timer_command_id as command_id
 from journey.resources import DUE_INDEX, USER_STATE, Env
 from journey.users.state import UserState
 from localrt.provision import function_environment, provision

@@ -13,8 +13,9 @@ import pytest
 from journey.adapters.aws.codecs.user_state import due_shard, state_item
 from journey.adapters.aws.deadlines import DynamoDueUsers
 from journey.adapters.aws.kinesis import PUT_RECORDS_BYTES, PUT_RECORDS_LIMIT, KinesisCommandStream
-from journey.app.deadlines import command_id, timer_command, wake_due_users
+from journey.app.deadlines import timer_command, wake_due_users
 from journey.app.ports import DueUser, TimerPorts
+from journey.events.commands import timer_command_id as command_id
 from journey.events.decoding import decode_event
 from journey.events.model import EventType, UserEvent
 from journey.resources import DUE_INDEX, USER_STATE

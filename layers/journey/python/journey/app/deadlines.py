@@ -38,16 +38,13 @@ class WakeReport:
         return self.found >= self.limit
 
 
-command_id = timer_command_id  # the id rule lives with the command's shape (journey.events.commands)
-
-
 def timer_command(due: DueUser, scheduled_ms: int) -> dict:
     """The command as a native event: "your deadline has passed; declare what is due". Its time is the
     deadline itself (at most the run's scheduled time): what is declared, and when, depends only on
     the user's own events, not on which run found them; the record's arrival says when it was appended
     (so a run that comes late, after an outage, is judged stale like any other late event)."""
     return {
-        "eventId": command_id(due.user_id, due.due_at),
+        "eventId": timer_command_id(due.user_id, due.due_at),
         "eventType": EventType.TIMER.value,
         "userId": due.user_id,
         "sessionId": TIMER_SESSION,

@@ -12,10 +12,11 @@ within seconds (Conviva), are an *error pattern*.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from journey.detection.findings import NONE, Finding
 from journey.detection.signals import Severity, SignalType
-from journey.detection.words import words
+from journey.detection.words import contains_phrase, phrase_set, words
 from journey.events.model import EventType, UserEvent
 from journey.events.vocabulary import CRASHES, LEAVES, SUCCESSES
 from journey.kernel.ids import bounded_key
@@ -23,8 +24,8 @@ from journey.settings import DetectionSettings
 from journey.users.state import UserState
 
 # the app died: crash reports name it, or the signal that killed it (iOS EXC_BAD_ACCESS, SIGABRT...)
-CRASH_WORDS = frozenset(
-    {
+CRASH_NAMES = phrase_set(
+    (
         "crash",
         "crashed",
         "fatal",
@@ -40,19 +41,18 @@ CRASH_WORDS = frozenset(
         "sigill",
         "sigkill",
         "sigtrap",
-    }
+        "not responding",
+        "white screen",
+        "blank screen",
+        "out of memory",
+        "force close",
+        "exc bad access",
+        "exc crash",
+    )
 )
-CRASH_PHRASES = (
-    ("not", "responding"),
-    ("white", "screen"),
-    ("blank", "screen"),
-    ("out", "of", "memory"),
-    ("force", "close"),
-    ("exc", "bad", "access"),
-    ("exc", "crash"),
-)
-SYSTEM_WORDS = frozenset(
-    {
+# a network or server failure, not the user's input
+SYSTEM_NAMES = phrase_set(
+    (
         "timeout",
         "timedout",
         "network",
@@ -76,7 +76,10 @@ SYSTEM_WORDS = frozenset(
         "crash",
         "load",
         "loading",
-    }
+        "service unavailable",
+        "temporarily unavailable",
+        "no internet",
+    )
 )
 ATTEMPTS_CAP = 8
 
@@ -90,21 +93,17 @@ def is_crash(event: UserEvent) -> bool:
     extra = data.model_extra
     if extra and extra.get("fatal") is True:
         return True
-    name = words(data.errorType or "")
-    return bool(CRASH_WORDS.intersection(name)) or any(_has(name, phrase) for phrase in CRASH_PHRASES)
-
-
-def _has(name: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    return any(name[i : i + size] == phrase for i in range(len(name) - size + 1))
-
-
-SYSTEM_PHRASES = (("service", "unavailable"), ("temporarily", "unavailable"), ("no", "internet"))
+    return _names(data.errorType or "", CRASH_NAMES)
 
 
 def is_system_error(error_type: str | None) -> bool:
-    name = words(error_type or "")
-    return bool(SYSTEM_WORDS.intersection(name)) or any(_has(name, phrase) for phrase in SYSTEM_PHRASES)
+    return _names(error_type or "", SYSTEM_NAMES)
+
+
+@lru_cache(maxsize=4096)
+def _names(error_type: str, names: frozenset[tuple[str, ...]]) -> bool:
+    """Whether an error type's words contain one of ``names`` (error types repeat: cached)."""
+    return contains_phrase(words(error_type), names, 3)
 
 
 def error_feature(event: UserEvent, state: UserState) -> str:

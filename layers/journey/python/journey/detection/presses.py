@@ -138,15 +138,16 @@ def _steps_a_flow(target: str, event: UserEvent, state: UserState, cfg: Detectio
     with nothing happening, it is a dead button, not a carousel's arrow."""
     if event.feature not in state.open_flows:
         return False
-    return not _repeatable(target, tuple(w for w in cfg.rage_tap_repeatable_words if w not in FLOW_STEP_WORDS))
+    return not _repeatable(target, _without_flow_steps(cfg.rage_tap_repeatable_words))
 
 
-def _repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
-    return _names_repeatable(target, repeatable_words)
+@lru_cache(maxsize=16)
+def _without_flow_steps(repeatable_words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w for w in repeatable_words if w not in FLOW_STEP_WORDS)
 
 
 @lru_cache(maxsize=8192)
-def _names_repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
+def _repeatable(target: str, repeatable_words: tuple[str, ...]) -> bool:
     name = words(target)
     if len(name) == 1 and name[0].isdigit() and len(name[0]) == 1:
         return True  # a digit: a key of a keypad (a one-letter "X" is more often a close button)

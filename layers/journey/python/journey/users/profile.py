@@ -8,8 +8,6 @@ from journey.kernel.clock import DAY_MS
 from journey.kernel.ids import short_id
 from journey.users.state import UserState
 
-SUCCESS_ACTIONS = SUCCESSES  # every spelling of success reads as "complete" (journey.events.vocabulary)
-
 
 def update_profile(event: UserEvent, state: UserState) -> None:
     """Fold one event into the user's profile features (pure state update, no I/O). A timer command
@@ -44,7 +42,7 @@ def update_profile(event: UserEvent, state: UserState) -> None:
         action = data.action
         if action == "start":
             state.flows_started += 1
-        elif action in SUCCESS_ACTIONS:
+        elif action in SUCCESSES:
             state.open_flows.pop(event.feature, None)
             state.flows_done += 1
     elif kind is EventType.VIDEO_ENGAGEMENT and data.completionRate is not None:
@@ -59,4 +57,4 @@ def update_profile(event: UserEvent, state: UserState) -> None:
 
 def resolves_episode(event: UserEvent) -> bool:
     """A success on a feature resolves the open struggle episode on that feature."""
-    return event.eventType is EventType.FEATURE_INTERACTION and event.eventData.action in SUCCESS_ACTIONS
+    return event.eventType is EventType.FEATURE_INTERACTION and event.eventData.action in SUCCESSES
