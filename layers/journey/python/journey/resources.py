@@ -40,10 +40,54 @@ STRUGGLE_SIGNALS = TableSpec(
 INTERVENTIONS = TableSpec(
     "Interventions", "INTERVENTIONS_TABLE", "userId", "interventionId", "every decision with provenance, outcomes; in-app inbox"
 )
-TABLES: tuple[TableSpec, ...] = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS)
+IDENTITIES = TableSpec(
+    "Identities",
+    "IDENTITIES_TABLE",
+    "userId",
+    None,
+    "the one place a pseudonymous user id maps to the app's own user id (the HTTPS API writes it; erasure deletes it)",
+)
+PRIVACY_AUDIT = TableSpec(
+    "PrivacyAudit",
+    "PRIVACY_AUDIT_TABLE",
+    "requestId",
+    None,
+    "one record per privacy request carried out: who asked, when, what was removed (counts; no personal data)",
+)
+TABLES: tuple[TableSpec, ...] = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS, IDENTITIES, PRIVACY_AUDIT)
 
 # The signals table's index by feature (hot spots): partition featureId (S), sort detectedAt (N).
 FEATURE_STRUGGLE_INDEX = "FeatureStruggleIndex"
+
+# The tenant's day index, on StruggleSignals and on Interventions (the analytics read models: hot
+# spots, uplift): partition ``tenantDay`` (S, ``<tenant>#<YYYY-MM-DD>`` of the signal's detection or
+# the decision's time, UTC), sort ``sk`` / ``interventionId`` (the table's own sort key); projection ALL.
+TENANT_DAY_INDEX = "TenantDayIndex"
+TENANT_DAY_ATTRIBUTE = "tenantDay"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of the HTTPS API: how a caller is authorized (``jwt``: an app user's token from the
+    Cognito user pool, acting on their own data only; ``iam``: a back end signing with SigV4)."""
+
+    method: str
+    path: str  # API Gateway's syntax: {name} for a path parameter
+    auth: str  # "jwt" | "iam"
+    summary: str
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/events", "jwt", "send the signed-in user's events (native, Firebase/GA4 rows or Segment calls)"),
+    Route("GET", "/v1/users/{userId}/interventions", "jwt", "the signed-in user's inbox"),
+    Route("POST", "/v1/interventions/{interventionId}/outcome", "jwt", "report what became of an intervention"),
+    Route("PUT", "/v1/users/{userId}/consent", "jwt", "the signed-in user's consent per channel"),
+    Route("GET", "/v1/users/{userId}/insights", "iam", "what the system knows about a user"),
+    Route("GET", "/v1/analytics/hotspots", "iam", "where users struggle most"),
+    Route("GET", "/v1/analytics/uplift", "iam", "treated against holdout resolution per signal type"),
+    Route("GET", "/v1/users/{userId}/export", "iam", "everything held about a user, as JSON"),
+    Route("DELETE", "/v1/users/{userId}", "iam", "erase a user"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +126,6 @@ class Env:
     TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
     EVENT_STREAM_NAME = "EVENT_STREAM_NAME"  # the stream commands are appended to (the deadline timer)
     TIMER_MAX_USERS = "JOURNEY_TIMER__MAX_USERS_PER_RUN"  # users the deadline timer wakes per run at most
+    PSEUDONYM_SECRET_ARN = "PSEUDONYM_SECRET_ARN"  # the secret keying pseudonymous user ids (HTTPS API)
+    PSEUDONYM_KEY = "JOURNEY_PSEUDONYM_KEY"  # the key itself, where no secret is used (the local runtime only)
+    DEFAULT_TENANT = "JOURNEY_TENANCY__DEFAULT_TENANT"  # the tenant of events that name none (direct stream writers)

@@ -178,6 +178,18 @@ class Switches(BaseModel):
     push_provider: str = Field("sns", pattern="^(sns|eum|none)$", description="SNS platform endpoints or End User Messaging")
 
 
+class TenancySettings(BaseModel):
+    """The apps (tenants) one deployment serves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_tenant: str = Field(
+        "default",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        description="the tenant of events that name none (a back end writing to the stream itself)",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_nested_delimiter="__", extra="ignore")
 
@@ -186,6 +198,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     clock: ClockSettings = ClockSettings()
     switches: Switches = Switches()
+    tenancy: TenancySettings = TenancySettings()
     max_record_bytes: int = Field(65_536, ge=1024, le=1_048_576, description="larger records are quarantined")
     event_ttl_days: int = Field(30, ge=1, le=3650)
 

@@ -1,11 +1,19 @@
 """Commands the system itself appends to a user's stream, as events (DESIGN.md rule 1: the stream
-processor is the only writer of user state; other front doors send it commands). Today: the
-deadline timer's ``timer`` command. Apps cannot send one: a ``timer`` event whose id is not the one
-the timer derives is refused with the reason."""
+processor is the only writer of user state; other front doors send it commands).
+
+* the deadline timer's ``timer`` command. Apps cannot send one: a ``timer`` event whose id is not
+  the one the timer derives is refused with the reason;
+* the HTTPS API's ``command`` events: a consent change, an erasure, an intervention's outcome
+  (:func:`consent_command`, :func:`erase_command`, :func:`outcome_command`). The API never forwards
+  an app's own event typed ``command``; a back end writing to the stream directly is trusted with them.
+  Their event id is derived from the request id, so a retried request is one command."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
+
+COMMAND_SESSION = "command"
 
 TIMER_SESSION = "timer"
 TIMER_ACTION = "deadline"
@@ -21,4 +29,58 @@ def timer_command_problem(event_id: str, user_id: str, session_id: str, timestam
     """Why an event typed ``timer`` is not the deadline timer's command (None when it is)."""
     if session_id != TIMER_SESSION or event_id != timer_command_id(user_id, timestamp):
         return "eventType 'timer' is the deadline timer's command and cannot be sent by an app (see docs/events.md)"
+    return None
+
+
+def command_event_id(name: str, user_id: str, request_id: str) -> str:
+    digest = hashlib.blake2b(f"{name}|{user_id}|{request_id}".encode(), digest_size=12).hexdigest()
+    return f"cmd-{name}-{digest}"
+
+
+def _command(user_id: str, tenant: str, at_ms: int, command: dict[str, Any]) -> dict[str, Any]:
+    """A command as a native event (the shape the stream carries)."""
+    return {
+        "eventId": command_event_id(command["name"], user_id, command["requestId"]),
+        "eventType": "command",
+        "userId": user_id,
+        "sessionId": COMMAND_SESSION,
+        "timestamp": at_ms,
+        "tenantId": tenant,
+        "command": command,
+    }
+
+
+def consent_command(
+    user_id: str, tenant: str, consent: dict[str, bool], request_id: str, requested_by: str, at_ms: int
+) -> dict[str, Any]:
+    """The user's consent per channel (``inApp``, ``push``, ``messages``) is now ``consent``."""
+    payload = {"name": "consent", "requestId": request_id, "requestedBy": requested_by, "consent": consent}
+    return _command(user_id, tenant, at_ms, payload)
+
+
+def erase_command(user_id: str, tenant: str, request_id: str, requested_by: str, at_ms: int) -> dict[str, Any]:
+    """Erase everything held about the user; refuse their events until consent is given again."""
+    return _command(user_id, tenant, at_ms, {"name": "erase", "requestId": request_id, "requestedBy": requested_by})
+
+
+def outcome_command(
+    user_id: str, tenant: str, intervention_id: str, outcome: str, request_id: str, requested_by: str, at_ms: int
+) -> dict[str, Any]:
+    """The app reports what became of an intervention: shown, dismissed, acted or resolved."""
+    payload = {
+        "name": "outcome",
+        "requestId": request_id,
+        "requestedBy": requested_by,
+        "interventionId": intervention_id,
+        "outcome": outcome,
+    }
+    return _command(user_id, tenant, at_ms, payload)
+
+
+def command_problem(event_type: str, command: object) -> str | None:
+    """Why an event's command payload does not fit its type (None when it does)."""
+    if event_type == "command" and command is None:
+        return "eventType 'command' needs a 'command' object (name, requestId, ...); see docs/api.md"
+    if event_type != "command" and command is not None:
+        return "only events typed 'command' carry a 'command' object"
     return None

@@ -10,7 +10,7 @@ from enum import Enum
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from journey.events.commands import timer_command_problem
+from journey.events.commands import command_problem, timer_command_problem
 from journey.events.model import EventType, UserEvent, check_unknown_fields
 from journey.events.normalizers import NATIVE, UnknownFormat, normalize
 
@@ -70,11 +70,27 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
 
 
 def _checked_command(event: UserEvent) -> Decoded:
-    """An event typed as a command is refused unless it is one (an app's own "timer" event)."""
+    """An event typed as a command is refused unless it is one (an app's own "timer" event, a
+    "command" without its payload)."""
+    if event.command is not None or event.eventType is EventType.COMMAND:
+        problem = command_problem(event.eventType.value, event.command)
+        if problem is None and event.command is not None:
+            problem = _payload_problem(event)
+        return event if problem is None else Rejection(RejectionCode.SCHEMA, problem)
     if event.eventType is not EventType.TIMER:
         return event
     problem = timer_command_problem(event.eventId, event.userId, event.sessionId, event.timestamp)
     return event if problem is None else Rejection(RejectionCode.SCHEMA, problem)
+
+
+def _payload_problem(event: UserEvent) -> str | None:
+    command = event.command
+    assert command is not None
+    if command.name.value == "consent" and command.consent is None:
+        return "a 'consent' command needs 'consent' ({inApp, push, messages})"
+    if command.name.value == "outcome" and (command.interventionId is None or command.outcome is None):
+        return "an 'outcome' command needs 'interventionId' and 'outcome' (shown, dismissed, acted, resolved)"
+    return None
 
 
 def has_unknown_fields(event: UserEvent) -> bool:

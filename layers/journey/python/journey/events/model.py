@@ -61,6 +61,7 @@ class EventType(str, Enum):
     APP_LIFECYCLE = "app_lifecycle"
     SEARCH = "search"
     TIMER = "timer"  # a command from the deadline timer: "it is now T; declare what is due" (not user activity)
+    COMMAND = "command"  # a command from a front door (the HTTPS API): consent, erasure, an outcome (not user activity)
 
 
 _EVENT_TYPES = frozenset(kind.value for kind in EventType)
@@ -150,6 +151,36 @@ class UserContext(_Bounded):
     consent: Consent | None = None
 
 
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Tenant = Annotated[str, StringConstraints(pattern=TENANT_PATTERN)]
+
+
+class CommandName(str, Enum):
+    CONSENT = "consent"  # the user's consent per channel changed (a grant also lifts an erasure's tombstone)
+    ERASE = "erase"  # erase everything held about the user, and refuse their events until consent is given again
+    OUTCOME = "outcome"  # the app reports what became of an intervention
+
+
+class InterventionOutcome(str, Enum):
+    SHOWN = "shown"
+    DISMISSED = "dismissed"
+    ACTED = "acted"
+    RESOLVED = "resolved"
+
+
+class Command(BaseModel):
+    """What a command event asks of the stream processor (``eventType`` ``command``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: CommandName
+    requestId: Id
+    requestedBy: Annotated[str, StringConstraints(max_length=256)] = ""  # who asked: a principal, never personal data
+    consent: Consent | None = None  # consent
+    interventionId: Id | None = None  # outcome
+    outcome: InterventionOutcome | None = None  # outcome
+
+
 # An event that leaves out a section gets these (immutable, so one instance is shared: building a
 # fresh empty model for every event that omits one costs about a microsecond each).
 _NO_EVENT_DATA = EventData()
@@ -171,6 +202,8 @@ class UserEvent(BaseModel):
     eventData: EventData = Field(default_factory=lambda: _NO_EVENT_DATA)
     deviceInfo: DeviceInfo = Field(default_factory=lambda: _NO_DEVICE_INFO)
     userContext: UserContext = Field(default_factory=lambda: _NO_USER_CONTEXT)
+    tenantId: Tenant | None = None  # the app (tenant) the user belongs to; none: the deployment's default tenant
+    command: Command | None = None  # only on eventType "command"
 
     @property
     def feature(self) -> str:

@@ -79,6 +79,8 @@ class UserState:
     attempts: dict[str, list[int]] = field(
         default_factory=dict
     )  # feature -> [last submit time, failed attempts, time of the submit that last failed]
+    tenant: str = ""  # the tenant (app) the user belongs to ("": the deployment's default tenant)
+    erased_at: int = 0  # when the user was erased (a tombstone: their events are refused until consent is given again)
 
     # --- exactly-once --------------------------------------------------------------------
     def checkpoint(self, shard: str) -> str:
