@@ -61,6 +61,7 @@ class EventType(str, Enum):
     APP_LIFECYCLE = "app_lifecycle"
     SEARCH = "search"
     TIMER = "timer"  # a command from the deadline timer: "it is now T; declare what is due" (not user activity)
+    IDENTIFY = "identify"  # who the user is (time zone, push endpoint, consent, segment): a profile update, not activity
     COMMAND = "command"  # a command from a front door (the HTTPS API): consent, erasure, an outcome (not user activity)
 
 

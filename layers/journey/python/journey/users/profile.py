@@ -12,7 +12,11 @@ from journey.users.state import UserState
 def update_profile(event: UserEvent, state: UserState) -> None:
     """Fold one event into the user's profile features (pure state update, no I/O). A timer command
     is not the user's activity: it changes nothing here."""
-    if event.eventType is EventType.TIMER:
+    kind = event.eventType
+    if kind is EventType.TIMER or kind is EventType.COMMAND:
+        return
+    if kind is EventType.IDENTIFY:
+        _update_identity(event, state)
         return
     now = event.timestamp
     session = short_id(event.sessionId)
@@ -26,18 +30,8 @@ def update_profile(event: UserEvent, state: UserState) -> None:
     if now > state.last_event_at:
         state.last_event_at = now
 
-    device, context, data = event.deviceInfo, event.userContext, event.eventData
-    if device.timezone:
-        state.timezone = device.timezone
-    if device.pushEndpoint:
-        state.push_endpoint = device.pushEndpoint
-    consent = context.consent
-    if consent is not None:
-        state.consent = [consent.inApp, consent.push, consent.messages]
-    if context.userSegment:
-        state.segment = context.userSegment
-
-    kind = event.eventType
+    _update_identity(event, state)
+    data = event.eventData
     if kind is EventType.FEATURE_INTERACTION:
         action = data.action
         if action == "start":
@@ -58,3 +52,17 @@ def update_profile(event: UserEvent, state: UserState) -> None:
 def resolves_episode(event: UserEvent) -> bool:
     """A success on a feature resolves the open struggle episode on that feature."""
     return event.eventType is EventType.FEATURE_INTERACTION and event.eventData.action in SUCCESSES
+
+
+def _update_identity(event: UserEvent, state: UserState) -> None:
+    """What any event may say about who the user is: time zone, push endpoint, consent, segment."""
+    device, context = event.deviceInfo, event.userContext
+    if device.timezone:
+        state.timezone = device.timezone
+    if device.pushEndpoint:
+        state.push_endpoint = device.pushEndpoint
+    consent = context.consent
+    if consent is not None:
+        state.consent = [consent.inApp, consent.push, consent.messages]
+    if context.userSegment:
+        state.segment = context.userSegment
