@@ -12,6 +12,7 @@ sparse due index; the base tables too) follows DynamoDB: key conditions only, as
 
 from __future__ import annotations
 
+import io
 import math
 import operator
 import re
@@ -30,12 +31,22 @@ from journey.adapters.aws.limits import (
     item_size,
     key_problem,
 )
-from journey.resources import DUE_INDEX, USER_STATE
+from journey.resources import (
+    DUE_INDEX,
+    INTERVENTIONS,
+    STRUGGLE_SIGNALS,
+    TENANT_DAY_ATTRIBUTE,
+    TENANT_DAY_INDEX,
+    USER_STATE,
+)
 
-# table -> index name -> (partition key, sort key): the deployed keys-only indexes the fakes answer Query on
+# table -> index name -> (partition key, sort key): the deployed indexes the fakes answer Query on
 DEFAULT_INDEXES: dict[str, dict[str, tuple[str, str]]] = {
     USER_STATE.logical_id: {DUE_INDEX.name: (DUE_INDEX.partition_key, DUE_INDEX.sort_key)},
+    STRUGGLE_SIGNALS.logical_id: {TENANT_DAY_INDEX: (TENANT_DAY_ATTRIBUTE, "sk")},
+    INTERVENTIONS.logical_id: {TENANT_DAY_INDEX: (TENANT_DAY_ATTRIBUTE, "interventionId")},
 }
+PROJECT_ALL = frozenset({TENANT_DAY_INDEX})  # indexes that project every attribute (the others: keys only)
 QUERY_PAGE_BYTES = 1024 * 1024  # a Query returns at most 1 MB of items per call
 _COMPARISONS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _CLAUSE = re.compile(r"^\s*([#\w.-]+)\s*(=|<=|<|>=|>)\s*(:\w+)\s*$")
@@ -172,6 +183,8 @@ class MemoryDynamoDB:
         Limit: int | None = None,
         ExclusiveStartKey: dict[str, dict] | None = None,
         ScanIndexForward: bool = True,
+        ProjectionExpression: str | None = None,
+        ConsistentRead: bool = False,
         **unsupported: Any,
     ) -> dict:
         self.meter.calls["dynamodb.Query"] += 1
@@ -210,11 +223,46 @@ class MemoryDynamoDB:
             page.append(item)
             size += item_size(item)
         stopped = (Limit is not None and len(page) >= Limit) or size >= QUERY_PAGE_BYTES
-        projected = [{name: item[name] for name in key_names if name in item} if IndexName else dict(item) for item in page]
+        keys_only = IndexName is not None and IndexName not in PROJECT_ALL
+        projected = [{name: item[name] for name in key_names if name in item} if keys_only else dict(item) for item in page]
+        if ProjectionExpression:
+            wanted = [(ExpressionAttributeNames or {}).get(n.strip(), n.strip()) for n in ProjectionExpression.split(",")]
+            projected = [{name: item[name] for name in wanted if name in item} for item in projected]
         response: dict[str, Any] = {"Items": projected, "Count": len(projected), "ScannedCount": len(projected)}
         if page and stopped:  # as DynamoDB: a page cut by Limit has a next key, even when nothing follows
             response["LastEvaluatedKey"] = {name: page[-1][name] for name in key_names}
         return response
+
+    @metered
+    def get_item(self, TableName: str, Key: dict, ConsistentRead: bool = False, **_: Any) -> dict:
+        self.meter.calls["dynamodb.GetItem"] += 1
+        problem = key_problem(Key, self.key_schema[TableName])
+        if problem:
+            raise validation_error("GetItem", problem)
+        item = self.tables[TableName].get(self._key(TableName, Key))
+        return {"Item": dict(item)} if item is not None else {}
+
+    @metered
+    def put_item(self, TableName: str, Item: dict, ConditionExpression: str | None = None, **_: Any) -> dict:
+        """``ConditionExpression``: only ``attribute_not_exists(<a key attribute>)`` (a first write)."""
+        self.meter.calls["dynamodb.PutItem"] += 1
+        problem = key_problem(Item, self.key_schema[TableName]) or item_problem(Item, self.key_schema[TableName])
+        if problem:
+            raise validation_error("PutItem", problem)
+        key = self._key(TableName, Item)
+        if ConditionExpression is not None:
+            if not re.fullmatch(r"\s*attribute_not_exists\(\s*[#\w]+\s*\)\s*", ConditionExpression):
+                raise NotImplementedError(
+                    f"MemoryDynamoDB.put_item supports only attribute_not_exists, not {ConditionExpression!r}"
+                )
+            if key in self.tables[TableName]:
+                raise ClientError(
+                    {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}},
+                    "PutItem",
+                )
+        self.meter.write_units += write_units(Item)
+        self.tables[TableName][key] = Item
+        return {}
 
 
 def _key_conditions(expression: str, names: dict[str, str], values: dict[str, dict]) -> dict[str, tuple]:
@@ -342,6 +390,42 @@ class MemoryS3:
             )
         self.objects[Key] = Body
         return {}
+
+    def list_objects_v2(self, Bucket: str, Prefix: str = "", **_: Any) -> dict:
+        with self._lock:
+            keys = sorted(k for k in self.objects if k.startswith(Prefix))
+        return {"Contents": [{"Key": k, "Size": len(self.objects[k])} for k in keys], "KeyCount": len(keys), "IsTruncated": False}
+
+    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict:
+        with self._lock:
+            if Key not in self.objects:
+                raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}, "GetObject")
+            return {"Body": io.BytesIO(self.objects[Key])}
+
+    def list_object_versions(self, Bucket: str, Prefix: str = "", **_: Any) -> dict:
+        """Unversioned in memory: each object is its one version, ``null``."""
+        with self._lock:
+            keys = sorted(k for k in self.objects if k.startswith(Prefix))
+        return {"Versions": [{"Key": k, "VersionId": "null", "IsLatest": True} for k in keys], "IsTruncated": False}
+
+    def get_paginator(self, operation: str):
+        method = getattr(self, operation)
+
+        class _Pages:
+            def paginate(self, **kwargs: Any):
+                yield method(**kwargs)
+
+        return _Pages()
+
+    def delete_objects(self, Bucket: str, Delete: dict, **_: Any) -> dict:
+        if len(Delete["Objects"]) > 1000:
+            raise validation_error(
+                "DeleteObjects", "The XML you provided was not well-formed or did not validate (over 1,000 keys)"
+            )
+        with self._lock:
+            for entry in Delete["Objects"]:
+                self.objects.pop(entry["Key"], None)
+        return {"Deleted": [{"Key": e["Key"]} for e in Delete["Objects"]], "Errors": []}
 
 
 class MemoryTimestream:

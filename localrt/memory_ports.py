@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
+from journey.adapters.aws.erasure import AwsEraser, PrivacyTables
 from journey.adapters.aws.notifier import ChannelNotifier
 from journey.adapters.aws.s3 import S3Quarantine
 from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.timestream import TimestreamAnalytics
 from journey.app.ports import Ports
-from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from journey.resources import IDENTITIES, INTERVENTIONS, PRIVACY_AUDIT, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
 from journey.resources import TABLES as RESOURCE_TABLES
 from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream, Meter
 
@@ -21,6 +22,7 @@ TABLES = TableNames(
     signals=STRUGGLE_SIGNALS.logical_id,
     interventions=INTERVENTIONS.logical_id,
 )
+PRIVACY = PrivacyTables(identities=IDENTITIES.logical_id, audit=PRIVACY_AUDIT.logical_id)
 KEYS = {spec.logical_id: spec.key_names for spec in RESOURCE_TABLES}
 
 
@@ -45,5 +47,6 @@ def memory_aws(timestream: bool = True, retain: set[str] | None = None) -> Memor
         ),
         quarantine=S3Quarantine("quarantine", s3=s3),
         analytics=TimestreamAnalytics("UserJourneyAnalytics", "Events", writer=ts) if timestream else None,
+        eraser=AwsEraser(TABLES, PRIVACY, "quarantine", dynamodb=ddb, s3=s3),
     )
     return MemoryAws(meter, ddb, sns, s3, ts, ports)

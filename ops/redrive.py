@@ -29,8 +29,8 @@ code (1) say when any record is left unaccounted. The table, the quarantine buck
 format are read from the function's configuration unless given.
 
 ``quarantine``: rejected records are kept in S3 with their reason, one JSON object per record
-(``quarantine/<date>/<shard>/<sequence>.json``; older objects hold a batch as JSON lines, and are
-read too). After a fix is deployed (a new normalizer, a raised limit, a store that can write the
+(``quarantine/<owner>/<date>/<shard>/<sequence>.json``, the owner a hash of the partition key; older
+objects, ``quarantine/<date>/...``, hold one record or a batch as JSON lines, and are read too). After a fix is deployed (a new normalizer, a raised limit, a store that can write the
 user again: code ``unstorable``), their original bytes are written to the stream again as new
 records and take the normal path; those that fail again are quarantined again with the new reason.
 Each replayed object is tagged ``redriven=<timestamp>`` and skipped by later runs.
@@ -377,7 +377,7 @@ class FailureRedrive:
             return record.code
         from journey.adapters.aws.s3 import quarantine_key
 
-        key = quarantine_key(record.shard, record.sequence, record.arrival)
+        key = quarantine_key(record.shard, record.sequence, record.arrival, record.partition_key)
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
@@ -489,7 +489,7 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--bucket", required=True)
     quarantine.add_argument("--stream", required=True)
     quarantine.add_argument("--code", action="append", help="only records rejected with this code (repeatable), e.g. unstorable")
-    quarantine.add_argument("--prefix", default="", help="only objects under this key prefix (e.g. quarantine/2026/11/23/)")
+    quarantine.add_argument("--prefix", default="", help="only objects under this key prefix (e.g. quarantine/<owner>/2026/11/23/)")
     for command in (failures, quarantine):
         command.add_argument("--dry-run", action="store_true", help="read and count, change nothing")
     return parser

@@ -212,7 +212,7 @@ def test_unstorable_records_are_replayed_from_per_record_and_from_older_per_batc
     with local_runtime(tmp_path / "function.log") as rt:
         s3, bucket = rt.clients["s3"], rt.quarantine_bucket
         sequence = "49000000000000000000000000000000000000000000000000000001"
-        record_key = quarantine_key("shardId-000000000000", sequence, T0 / 1000)
+        record_key = quarantine_key("shardId-000000000000", sequence, T0 / 1000, per_record["userId"])
         s3.put_object(Bucket=bucket, Key=record_key, Body=json.dumps(kept(per_record, sequence, "unstorable")).encode())
         batch_key = "quarantine/2026/11/01/shardId-000000000000/1-3.jsonl"
         lines = [kept(in_a_batch, "2", "unstorable"), kept(other, "3", "oversize")]

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from journey.adapters.aws import s3 as s3_adapter
-from journey.adapters.aws.s3 import S3Quarantine, quarantine_key
+from journey.adapters.aws.s3 import S3Quarantine, owner_prefix, quarantine_key
 from journey.app.ports import QuarantineIncomplete
 from journey.app.stream_batch import process_batch
 from journey.errors import TransientError
@@ -91,13 +91,15 @@ def test_a_conditional_write_is_refused_with_412_when_the_key_is_taken(s3):
     assert s3.body("k") == b"third"
 
 
-def test_each_record_is_one_object_keyed_by_its_arrival_date_shard_and_sequence_number(s3):
+def test_each_record_is_one_object_keyed_by_its_owner_arrival_date_shard_and_sequence_number(s3):
     items = rejected(3)
     kept = S3Quarantine(BUCKET, s3=s3.client).keep(batch_key(items), items)
     assert kept == items
-    assert s3.stored() == sorted(f"quarantine/2026/11/23/{SHARD}/{item.sequence}.json" for item in items)
+    expected = sorted(f"{owner_prefix(item.partition_key)}2026/11/23/{SHARD}/{item.sequence}.json" for item in items)
+    assert s3.stored() == expected
+    assert all(owner_prefix(item.partition_key).startswith("quarantine/") for item in items)
     for item in items:
-        stored = json.loads(s3.body(quarantine_key(SHARD, item.sequence, item.arrival)))
+        stored = json.loads(s3.body(quarantine_key(SHARD, item.sequence, item.arrival, item.partition_key)))
         assert stored == item.as_record()
         assert stored["code"] == "not_json" and stored["reason"]
 

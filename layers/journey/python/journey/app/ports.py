@@ -10,7 +10,7 @@ from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
 from journey.events.records import Quarantined
 from journey.interventions.ledger import Delivery
-from journey.interventions.outcomes import EpisodeOutcome
+from journey.interventions.outcomes import EpisodeOutcome, Report
 from journey.interventions.policy import Decision
 from journey.users.state import UserState
 
@@ -39,6 +39,8 @@ class Writes:
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
     delivery: dict[str, Delivery] = field(default_factory=dict)  # interventionId -> ledger state, for sends
     delivery_errors: dict[str, str] = field(default_factory=dict)  # interventionId -> why it did not go through
+    reports: list[Report] = field(default_factory=list)  # what apps reported of their interventions
+    tenants: dict[str, str] = field(default_factory=dict)  # userId -> tenant, for every user with items here
 
 
 class JourneyStore(Protocol):
@@ -53,6 +55,25 @@ class JourneyStore(Protocol):
     def persist(self, writes: Writes) -> dict[str, str]:
         """Write everything; return the users whose items the store refused for what their data is
         (userId -> reason), none of whose items are written. Transient failures raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureRequest:
+    """An erase command as the stream processor received it (DESIGN.md rule 1: it carries it out)."""
+
+    user_id: str
+    tenant: str
+    request_id: str
+    requested_by: str
+    requested_at: int  # epoch ms, the command's time
+
+
+class Eraser(Protocol):
+    def erase(self, request: ErasureRequest) -> dict[str, int]:
+        """Remove every item of the user from every table, every quarantined record of theirs (all
+        versions), and their identity mapping; then write the audit record (who, when, what was
+        removed: counts per store, no personal data). Return the counts. Idempotent (a replay finds
+        less to remove and writes the same audit record). Transient failures raise."""
 
 
 class Notifier(Protocol):
@@ -94,6 +115,7 @@ class Ports:
     notifier: Notifier
     quarantine: QuarantineStore
     analytics: AnalyticsSink | None = None
+    eraser: Eraser | None = None  # None: an erase command fails its user's records (the deployment wires one)
 
 
 @dataclass(frozen=True, slots=True)

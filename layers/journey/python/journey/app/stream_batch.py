@@ -21,8 +21,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from journey.app.commands import apply_command, carry_out
 from journey.app.delivery import deliver
-from journey.app.ports import Ports, QuarantineIncomplete, Writes
+from journey.app.ports import ErasureRequest, Ports, QuarantineIncomplete, Writes
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
@@ -32,7 +33,7 @@ from journey.events.records import Accepted, Quarantined, ReadRecord, quarantine
 from journey.events.vocabulary import unknown_terms
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.ledger import Delivery
-from journey.interventions.outcomes import EpisodeOutcome, resolution_window
+from journey.interventions.outcomes import EpisodeOutcome, Report, resolution_window
 from journey.interventions.policy import Decision, Outcome, decide, signal_outcome
 from journey.risk.points import score_exit_risk
 from journey.settings import Settings
@@ -42,6 +43,8 @@ from journey.users.state import UserState
 log = logging.getLogger(__name__)
 # event types whose action is a vocabulary word (help requests and client-reported signals name their own)
 WORDED = frozenset({EventType.FEATURE_INTERACTION, EventType.APP_LIFECYCLE, EventType.VIDEO_ENGAGEMENT})
+# what is not the user's activity: the system's commands, and who the user is (a profile update)
+NOT_ACTIVITY = frozenset({EventType.TIMER, EventType.COMMAND, EventType.IDENTIFY})
 
 
 @dataclass
@@ -66,6 +69,9 @@ class BatchResult:
     failed_users: set[str] = field(default_factory=set)
     decision_latency_ms: list[float] = field(default_factory=list)
     analytics_failed: bool = False
+    commands: Counter = field(default_factory=Counter)  # command name -> commands applied (consent, erase, outcome)
+    erased: dict[str, dict[str, int]] = field(default_factory=dict)  # userId -> items removed per store
+    refused_erased: int = 0  # events of erased users, refused (not kept: the user asked for their data to go)
 
     @property
     def rejected_total(self) -> int:
@@ -82,6 +88,10 @@ class UserWork:
     outcomes: list[EpisodeOutcome] = field(default_factory=list)
     changed: bool = False  # the state moved (events applied, a checkpoint advanced, its clock repaired)
     trigger_arrivals: list[float] = field(default_factory=list)  # when each decision's event reached the stream
+    reports: list[Report] = field(default_factory=list)  # what the app reported of its interventions
+    erasure: ErasureRequest | None = None  # the user asked to be erased (carried out before the batch is written)
+    refused_erased: int = 0  # events refused because the user is erased
+    commands: Counter = field(default_factory=Counter)
 
 
 def journal_entry(record: Accepted) -> list:
@@ -127,6 +137,25 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
     late = 0
     for record in work.records:
         event = record.event
+        kind = event.eventType
+        if kind is EventType.COMMAND:
+            effect = apply_command(state, event, record.arrival)
+            if effect.erasure is not None:  # what this batch gathered of the user goes too: only the tombstone is written
+                work.erasure = effect.erasure
+                for gathered in (journal, signals, decisions, work.outcomes, work.reports, work.trigger_arrivals):
+                    gathered.clear()
+            elif effect.report is not None:
+                work.reports.append(effect.report)
+            work.commands[event.command.name.value if event.command else "?"] += 1
+            continue
+        if state.erased_at:
+            work.refused_erased += 1
+            continue
+        if event.tenantId and not state.tenant:
+            state.tenant = event.tenantId
+        if kind is EventType.IDENTIFY:
+            update_profile(event, state)
+            continue
         is_late = state.last_event_at - event.timestamp > tolerance
         update_profile(event, state)
         if state.open_episodes and resolves_episode(event):
@@ -158,7 +187,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                 if decision is not None:
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
-    if work.records:
+    if work.records and not state.erased_at:
         now = state.last_event_at
         state.prune(
             now,
@@ -215,7 +244,9 @@ def process_batch(
             state.last_event_at = now_ms
             work.changed = True
         result.late += apply_events(work, settings, catalog, window_ms)
-        result.applied += len(work.records)
+        result.applied += len(work.records) - work.refused_erased
+        result.refused_erased += work.refused_erased
+        result.commands.update(work.commands)
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]
@@ -229,6 +260,10 @@ def process_batch(
     ]
 
     failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
+    erasures = {user_id: w.erasure for user_id, w in by_user.items() if w.erasure is not None}
+    if erasures:
+        result.erased, erasures_failed = carry_out(erasures, ports)
+        failed_users |= erasures_failed
     writes = Writes(shard=shard, delivery=sending.delivery, delivery_errors=sending.errors)
     for user_id, work in by_user.items():
         if user_id in failed_users:
@@ -240,6 +275,8 @@ def process_batch(
                 if d.interventionId in sending.delivery and d.interventionId not in sending.settled_before
             )
             continue
+        writes.tenants[user_id] = work.state.tenant or settings.tenancy.default_tenant
+        writes.reports.extend(work.reports)
         if work.changed:
             writes.states.append(work.state)
         if work.journal:
@@ -266,7 +303,7 @@ def process_batch(
             (r.event.feature, r.event.eventType)
             for w in by_user.values()
             for r in w.records
-            if r.event.eventType is not EventType.TIMER
+            if r.event.eventType not in NOT_ACTIVITY
         )
         feature_counts = {(feature, kind.value): count for (feature, kind), count in by_type.items()}
         try:

@@ -25,3 +25,14 @@ def resolution_window(signal_type: str, policy: PolicySettings) -> int:
     """How long after a decision a success still counts as its outcome (users come back later to
     finish an abandoned flow; other struggles are resolved within minutes or not at all)."""
     return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What an app reported of an intervention it was given: shown, dismissed, acted or resolved."""
+
+    userId: str
+    interventionId: str
+    outcome: str
+    reportedAt: int
+    requestId: str

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from journey.adapters.aws.clients import as_transient, client
 from journey.adapters.aws.codecs.attributes import ttl_of
-from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item
+from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item, report_item
 from journey.adapters.aws.codecs.journal import journal_items
 from journey.adapters.aws.codecs.signals import signal_item
 from journey.adapters.aws.codecs.user_state import STATE_ATTRIBUTE, state_from_item, state_item
@@ -138,14 +138,18 @@ class DynamoJourneyStore:
         def add(table: str, item: dict, key_names: tuple[str, str]) -> None:
             keyed[(table, item[key_names[0]]["S"], item[key_names[1]]["S"] if key_names[1] else "")] = (table, item)
 
+        tenant = writes.tenants.get
         for decision in writes.decisions:
             iid = decision.interventionId
-            item = decision_item(decision, expires, writes.delivery.get(iid), writes.delivery_errors.get(iid, ""))
+            error = writes.delivery_errors.get(iid, "")
+            item = decision_item(decision, expires, writes.delivery.get(iid), error, tenant(decision.userId, ""))
             add(t.interventions, item, ("userId", "interventionId"))
         for outcome in writes.outcomes:
-            add(t.interventions, outcome_item(outcome, expires), ("userId", "interventionId"))
+            add(t.interventions, outcome_item(outcome, expires, tenant(outcome.userId, "")), ("userId", "interventionId"))
+        for report in writes.reports:
+            add(t.interventions, report_item(report, expires, tenant(report.userId, "")), ("userId", "interventionId"))
         for signal in writes.signals:
-            add(t.signals, signal_item(signal, expires), ("userId", "sk"))
+            add(t.signals, signal_item(signal, expires, tenant(signal.userId, "")), ("userId", "sk"))
         requests = list(keyed.values())
         # journal items are keyed by user, shard and first sequence number; one state per user
         for user_id, events in writes.journal.items():

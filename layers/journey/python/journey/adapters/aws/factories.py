@@ -11,6 +11,7 @@ from journey.settings import load_settings
 @lru_cache(maxsize=1)
 def aws_ports() -> Ports:
     from journey.adapters.aws.dynamodb import DynamoJourneyStore
+    from journey.adapters.aws.erasure import AwsEraser
     from journey.adapters.aws.eum import EndUserMessagingPush
     from journey.adapters.aws.notifier import ChannelNotifier, PushChannel
     from journey.adapters.aws.s3 import S3Quarantine
@@ -29,6 +30,7 @@ def aws_ports() -> Ports:
         notifier=ChannelNotifier(SnsTopicChannel(), push=push),
         quarantine=S3Quarantine(),
         analytics=analytics,
+        eraser=AwsEraser(),
     )
 
 

@@ -1,7 +1,9 @@
 """Quarantine on S3: every rejected record, as it arrived, with its reason; one object per record.
 
 The key is derived from the record alone (:func:`quarantine_key`):
-``quarantine/<UTC date of its arrival>/<shard>/<sequence number>.json``. A shard numbers its own
+``quarantine/<owner>/<UTC date of its arrival>/<shard>/<sequence number>.json``. The owner is a hash
+of the record's partition key (the pseudonymous user id, :func:`quarantine_owner`), so a user's
+records are found by prefix when the user is erased or exports their data. A shard numbers its own
 records, and the date is the record's arrival, not the day it is written, so the same record always
 has the same key however Lambda cuts, retries or bisects the batch, and on whichever day.
 
@@ -12,6 +14,7 @@ again. :meth:`S3Quarantine.keep` returns the records it newly kept; that is what
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -37,13 +40,24 @@ def shard_of(batch_key: str) -> str:
     return batch_key.split("/", 1)[0] or "shard"
 
 
-def quarantine_key(shard: str, sequence: str, arrival: float) -> str:
-    """The one key a record is kept under: the UTC date of its arrival, its shard, its sequence number."""
+def quarantine_owner(partition_key: str) -> str:
+    """The part of a quarantine key that names whose record it is: 16 hex digits of a hash of the
+    record's partition key (the pseudonymous user id: the id itself stays out of key listings)."""
+    return hashlib.blake2b(partition_key.encode(), digest_size=8).hexdigest()
+
+
+def owner_prefix(user_id: str) -> str:
+    """The key prefix under which every quarantined record of a user (keyed by their id) is kept."""
+    return f"{QUARANTINE_PREFIX}{quarantine_owner(user_id)}/"
+
+
+def quarantine_key(shard: str, sequence: str, arrival: float, partition_key: str = "") -> str:
+    """The one key a record is kept under: its owner, the UTC date of its arrival, its shard, its sequence number."""
     try:
         day = time.strftime("%Y/%m/%d", time.gmtime(arrival))
     except (OverflowError, OSError, ValueError):  # not a time Kinesis gives; still one fixed key per record
         day = "0000/00/00"
-    return f"{QUARANTINE_PREFIX}{day}/{shard}/{sequence}.json"
+    return f"{owner_prefix(partition_key)}{day}/{shard}/{sequence}.json"
 
 
 class S3Quarantine:
@@ -84,7 +98,7 @@ class S3Quarantine:
         try:
             s3.put_object(
                 Bucket=self.bucket,
-                Key=quarantine_key(shard, item.sequence, item.arrival),
+                Key=quarantine_key(shard, item.sequence, item.arrival, item.partition_key),
                 Body=json.dumps(item.as_record(), separators=(",", ":")).encode(),
                 ContentType="application/json",
                 IfNoneMatch="*",

@@ -1,5 +1,8 @@
-"""The Interventions table: every decision (with provenance and its ledger state) and every outcome,
-keyed by ``interventionId`` within the user; outcomes are keyed ``outcome#<interventionId>``."""
+"""The Interventions table: every decision (with provenance and its ledger state), every outcome and
+every report an app made, keyed within the user: decisions by ``interventionId``, outcomes (a later
+success resolved the episode) ``outcome#<interventionId>``, reports ``report#<interventionId>#<outcome>``
+(one item per reported outcome, so no report rewrites another). Items carry their ``tenant`` and
+``tenantDay`` (the tenant's day index, read by the analytics)."""
 
 from __future__ import annotations
 
@@ -7,13 +10,25 @@ from typing import Any
 
 from journey.adapters.aws.codecs.attributes import n, plain, s
 from journey.interventions.ledger import Delivery
-from journey.interventions.outcomes import EpisodeOutcome
+from journey.interventions.outcomes import EpisodeOutcome, Report
 from journey.interventions.policy import Decision
+from journey.kernel.tenancy import tenant_day
+from journey.resources import TENANT_DAY_ATTRIBUTE
 
 OUTCOME_PREFIX = "outcome#"
+REPORT_PREFIX = "report#"
 
 
-def decision_item(decision: Decision, expires_at: int, delivery: Delivery | None = None, error: str = "") -> dict[str, Any]:
+def _tenancy(item: dict[str, Any], tenant: str, at_ms: int) -> dict[str, Any]:
+    if tenant:
+        item["tenant"] = s(tenant)
+        item[TENANT_DAY_ATTRIBUTE] = s(tenant_day(tenant, at_ms))
+    return item
+
+
+def decision_item(
+    decision: Decision, expires_at: int, delivery: Delivery | None = None, error: str = "", tenant: str = ""
+) -> dict[str, Any]:
     record = decision.as_record()
     item: dict[str, Any] = {k: s(v) for k, v in record.items() if isinstance(v, str) and v}
     item["heldOut"] = {"BOOL": record["heldOut"]}
@@ -23,11 +38,11 @@ def decision_item(decision: Decision, expires_at: int, delivery: Delivery | None
         item["delivery"] = s(delivery.value)
     if error:
         item["deliveryError"] = s(error[:1000])
-    return item
+    return _tenancy(item, tenant, decision.decidedAt)
 
 
-def outcome_item(outcome: EpisodeOutcome, expires_at: int) -> dict[str, Any]:
-    return {
+def outcome_item(outcome: EpisodeOutcome, expires_at: int, tenant: str = "") -> dict[str, Any]:
+    item = {
         "userId": s(outcome.userId),
         "interventionId": s(f"{OUTCOME_PREFIX}{outcome.interventionId}"),
         "signalId": s(outcome.signalId),
@@ -39,6 +54,28 @@ def outcome_item(outcome: EpisodeOutcome, expires_at: int) -> dict[str, Any]:
         "resolutionMs": n(outcome.resolutionMs),
         "ttl": n(expires_at),
     }
+    return _tenancy(item, tenant, outcome.resolvedAt - outcome.resolutionMs)  # the day of its decision
+
+
+def report_key(intervention_id: str, outcome: str) -> str:
+    return f"{REPORT_PREFIX}{intervention_id}#{outcome}"
+
+
+def report_item(report: Report, expires_at: int, tenant: str = "") -> dict[str, Any]:
+    item = {
+        "userId": s(report.userId),
+        "interventionId": s(report_key(report.interventionId, report.outcome)),
+        "reportOf": s(report.interventionId),
+        "outcome": s(report.outcome),
+        "reportedAt": n(report.reportedAt),
+        "requestId": s(report.requestId),
+        "ttl": n(expires_at),
+    }
+    return _tenancy(item, tenant, report.reportedAt)
+
+
+def is_report(item: dict[str, Any]) -> bool:
+    return str(item["interventionId"]["S"]).startswith(REPORT_PREFIX)
 
 
 def is_outcome(item: dict[str, Any]) -> bool:

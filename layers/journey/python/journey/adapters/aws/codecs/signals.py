@@ -12,14 +12,16 @@ from pydantic_core import to_json
 
 from journey.adapters.aws.codecs.attributes import n, plain, s
 from journey.detection.signals import StruggleSignal
+from journey.kernel.tenancy import tenant_day
+from journey.resources import TENANT_DAY_ATTRIBUTE
 
 
 def signal_key(signal: StruggleSignal) -> str:
     return f"{signal.featureId}#{signal.detectedAt:013d}#{signal.signalType.value}"
 
 
-def signal_item(signal: StruggleSignal, expires_at: int) -> dict[str, Any]:
-    return {
+def signal_item(signal: StruggleSignal, expires_at: int, tenant: str = "") -> dict[str, Any]:
+    item = {
         "userId": s(signal.userId),
         "sk": s(signal_key(signal)),
         "featureId": s(signal.featureId),
@@ -32,6 +34,10 @@ def signal_item(signal: StruggleSignal, expires_at: int) -> dict[str, Any]:
         "ctx": s(to_json(signal.context, fallback=str).decode()),
         "ttl": n(expires_at),
     }
+    if tenant:
+        item["tenant"] = s(tenant)
+        item[TENANT_DAY_ATTRIBUTE] = s(tenant_day(tenant, signal.detectedAt))
+    return item
 
 
 def signal_record(item: dict[str, Any]) -> dict[str, Any]:
