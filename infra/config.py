@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 
 from constructs import Node
+
+TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # journey.kernel.tenancy's rule for tenant ids
+USER_POOL_FEATURE_PLANS = ("plus", "essentials")
+
+
+def _origins(value) -> tuple[str, ...]:
+    """CORS origins from context: a list (cdk.json) or a comma-separated string (``-c corsOrigins=a,b``)."""
+    if not value:
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _server_tenants(value) -> dict[str, str]:
+    """Back-end principals (IAM ARNs, or ``*``) and the tenant each one acts for: a JSON object or a dict."""
+    if not value:
+        return {}
+    mapping = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ValueError("serverTenants must be a JSON object mapping principal ARNs (or '*') to tenant ids")
+    return dict(mapping)
 
 
 def _flag(value, default: bool) -> bool:
@@ -28,6 +51,13 @@ class DeploymentConfig:
     push_provider: str = "sns"
     eum_application_id: str = ""
     trace_aws_calls: bool = False
+    # the HTTPS API: the $default stage's throttling (every route), CORS, tenancy, the user pool's plan
+    api_rate_limit: int = 100  # requests per second, steady state
+    api_burst_limit: int = 200
+    cors_origins: tuple[str, ...] = ()  # none: no CORS (server-to-server and native apps need none)
+    default_tenant: str = "default"  # = journey.kernel.tenancy.DEFAULT_TENANT unless configured
+    server_tenants: dict[str, str] = field(default_factory=dict)  # IAM principal ARN (or "*") -> tenant
+    user_pool_feature_plan: str = "plus"  # plus: threat protection (compromised credentials, adaptive auth)
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentConfig:
@@ -43,6 +73,12 @@ class DeploymentConfig:
             push_provider=str(get("pushProvider") or "sns"),
             eum_application_id=str(get("eumApplicationId") or ""),
             trace_aws_calls=_flag(get("traceAwsCalls"), False),
+            api_rate_limit=int(get("apiRateLimit") or 100),
+            api_burst_limit=int(get("apiBurstLimit") or 200),
+            cors_origins=_origins(get("corsOrigins")),
+            default_tenant=str(get("defaultTenant") or "default"),
+            server_tenants=_server_tenants(get("serverTenants")),
+            user_pool_feature_plan=str(get("userPoolFeaturePlan") or "plus").lower(),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")
@@ -56,4 +92,17 @@ class DeploymentConfig:
             raise ValueError(f"pushProvider must be sns, eum or none, got {config.push_provider}")
         if config.push_provider == "eum" and not config.eum_application_id:
             raise ValueError("pushProvider=eum needs -c eumApplicationId=<End User Messaging application id>")
+        # API Gateway's account-level ceilings per region: 10,000 requests/s, burst 5,000
+        if not 1 <= config.api_rate_limit <= 10_000:
+            raise ValueError(f"apiRateLimit must be 1..10000 requests per second, got {config.api_rate_limit}")
+        if not 1 <= config.api_burst_limit <= 5_000:
+            raise ValueError(f"apiBurstLimit must be 1..5000, got {config.api_burst_limit}")
+        for origin in config.cors_origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"corsOrigins: '{origin}' is not an origin (scheme://host[:port], no path) or '*'")
+        for tenant in (config.default_tenant, *config.server_tenants.values()):
+            if not TENANT_PATTERN.fullmatch(tenant):
+                raise ValueError(f"tenant '{tenant}' does not match {TENANT_PATTERN.pattern}")
+        if config.user_pool_feature_plan not in USER_POOL_FEATURE_PLANS:
+            raise ValueError(f"userPoolFeaturePlan must be plus or essentials, got {config.user_pool_feature_plan}")
         return config

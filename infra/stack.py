@@ -1,19 +1,20 @@
-"""The orchestrator stack: composes storage, delivery, analytics, stream processing, monitoring and the
-deadline timer."""
+"""The orchestrator stack: composes storage, delivery, analytics, stream processing, monitoring, the
+deadline timer and the HTTPS API."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from infra.analytics import JourneyAnalytics
+from infra.api import JourneyApi
 from infra.config import DeploymentConfig
 from infra.deadlines import DeadlineTimer
 from infra.delivery import InterventionDelivery
 from infra.function import Observability
 from infra.monitoring import JourneyMonitoring
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 from infra.storage import JourneyStorage
 from infra.stream_processing import METRICS_NAMESPACE, SERVICE_NAME, StreamProcessing
 from journey.resources import INTERVENTIONS, USER_STATE
@@ -26,7 +27,7 @@ class JourneyOrchestratorStack(Stack):
         key = kms.Key(
             self,
             "DataKey",
-            description="Encrypts the journey stream, tables, topics, queues, quarantine and function logs at rest",
+            description="Encrypts the journey stream, tables, topics, queues, quarantine, the pseudonym key and logs at rest",
             enable_key_rotation=True,
             pending_window=Duration.days(7),
             removal_policy=removal,
@@ -58,7 +59,7 @@ class JourneyOrchestratorStack(Stack):
         state_table = storage.table(USER_STATE)
         acknowledge(
             processing.function,
-            f"AwsSolutions-IAM5[Resource::<{_logical_id(state_table)}.Arn>/index/*]",
+            f"AwsSolutions-IAM5[Resource::<{logical_id(state_table)}.Arn>/index/*]",
             "Table.grant adds the state table's index ARNs (its due index); BatchGetItem/BatchWriteItem never act on an index.",
         )
         timer = DeadlineTimer(
@@ -71,6 +72,18 @@ class JourneyOrchestratorStack(Stack):
             alarm_topic=monitoring.alarm_topic,
             removal_policy=removal,
         )
+        api = JourneyApi(
+            self,
+            "Api",
+            config=config,
+            key=key,
+            storage=storage,
+            stream=processing.stream,
+            alarm_topic=monitoring.alarm_topic,
+            metrics_namespace=METRICS_NAMESPACE,
+            removal_policy=removal,
+        )
+        CfnOutput(self, "ApiFunctionName", value=api.function.function_name)
         CfnOutput(self, "EventStreamName", value=processing.stream.stream_name)
         CfnOutput(self, "InterventionsTopicArn", value=delivery.topic.topic_arn)
         CfnOutput(self, "InterventionsTableName", value=storage.table(INTERVENTIONS).table_name)
@@ -79,11 +92,3 @@ class JourneyOrchestratorStack(Stack):
         CfnOutput(self, "StreamProcessorFunctionName", value=processing.function.function_name)
         CfnOutput(self, "DeadlineTimerFunctionName", value=timer.function.function_name)
         CfnOutput(self, "DeadlineScheduleName", value=timer.schedule.ref)
-
-
-def _logical_id(construct: IConstruct) -> str:
-    """The logical id of an L2 construct's CloudFormation resource (as cdk-nag names it in findings)."""
-    child = construct.node.default_child
-    if not isinstance(child, CfnElement):
-        raise TypeError(f"{construct.node.path} has no CloudFormation resource as its default child")
-    return Stack.of(construct).get_logical_id(child)

@@ -1,5 +1,6 @@
-"""Where the orchestrator keeps things: DynamoDB tables (with the signals' feature index and the state's
-sparse due index) and the quarantine bucket."""
+"""Where the orchestrator keeps things: DynamoDB tables (with the signals' feature index, the state's
+sparse due index and the tenant's day index of signals and decisions), the quarantine bucket, and the
+secret that keys the pseudonymous user ids every table is keyed by."""
 
 from __future__ import annotations
 
@@ -7,10 +8,25 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import acknowledge
-from journey.resources import DUE_INDEX, FEATURE_STRUGGLE_INDEX, STRUGGLE_SIGNALS, TABLES, TTL_ATTRIBUTE, USER_STATE, TableSpec
+from journey.resources import (
+    DUE_INDEX,
+    FEATURE_STRUGGLE_INDEX,
+    INTERVENTIONS,
+    STRUGGLE_SIGNALS,
+    TABLES,
+    TENANT_DAY_ATTRIBUTE,
+    TENANT_DAY_INDEX,
+    TTL_ATTRIBUTE,
+    USER_STATE,
+    TableSpec,
+)
+
+QUARANTINE_PREFIX = "quarantine/"  # every quarantined record's key starts here (quarantine/<owner hash>/...)
+PSEUDONYM_KEY_LENGTH = 64  # alphanumeric characters: ~380 bits, the HMAC key of journey.kernel.tenancy.pseudonym
 
 
 def _key(name: str) -> dynamodb.Attribute:
@@ -50,6 +66,37 @@ class JourneyStorage(Construct):
             partition_key=_key(DUE_INDEX.partition_key),
             sort_key=dynamodb.Attribute(name=DUE_INDEX.sort_key, type=dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+        # the analytics read models (hot spots, uplift): a tenant's signals and decisions of one day
+        for spec in (STRUGGLE_SIGNALS, INTERVENTIONS):
+            if spec.sort_key is None:
+                raise ValueError(f"{spec.logical_id}: the tenant-day index sorts by the table's sort key, and it has none")
+            self.table(spec).add_global_secondary_index(
+                index_name=TENANT_DAY_INDEX,
+                partition_key=_key(TENANT_DAY_ATTRIBUTE),
+                sort_key=_key(spec.sort_key),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+
+        # The key of the pseudonyms (journey.kernel.tenancy.pseudonym): with it, an app's user id maps to
+        # the id every table, the stream and the quarantine know the user by. Losing or changing it
+        # orphans every user's data, so it is kept like the tables (same removal policy) and not rotated.
+        self.pseudonym_key = secretsmanager.Secret(
+            self,
+            "PseudonymKey",
+            description="HMAC key of the pseudonymous user ids (never rotate: a new key re-keys every user)",
+            encryption_key=key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=PSEUDONYM_KEY_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.pseudonym_key,
+            "AwsSolutions-SMG4",
+            "Not a credential: the HMAC key of the pseudonymous user ids every table, the stream and the quarantine "
+            "are keyed by. Rotating it would give every user a new id and orphan their data (a re-keying migration, "
+            "not a rotation).",
         )
 
         self.access_logs = s3.Bucket(

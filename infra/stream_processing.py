@@ -15,8 +15,8 @@ from constructs import Construct
 from infra.config import DeploymentConfig
 from infra.function import JourneyFunction, Observability
 from infra.nag import acknowledge
-from infra.storage import JourneyStorage
-from journey.resources import STRUGGLE_SIGNALS, Env
+from infra.storage import QUARANTINE_PREFIX, JourneyStorage
+from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE, Env
 
 SERVICE_NAME = "journey-orchestrator"
 METRICS_NAMESPACE = "JourneyOrchestrator"
@@ -73,6 +73,7 @@ class StreamProcessing(Construct):
             Env.QUARANTINE_BUCKET: storage.quarantine.bucket_name,
             Env.TIMESTREAM_ENABLED: "true" if analytics_names else "false",
             Env.PUSH_PROVIDER: config.push_provider,
+            Env.DEFAULT_TENANT: config.default_tenant,  # the same tenant the API assumes (events naming none)
         }
         if config.push_provider == "eum":
             environment[Env.EUM_APPLICATION_ID] = config.eum_application_id
@@ -118,7 +119,30 @@ class StreamProcessing(Construct):
         acknowledge(
             fn,
             f"AwsSolutions-IAM5[Resource::<{_logical(storage.quarantine)}.Arn>/quarantine/*]",
-            "Quarantine objects are written under the quarantine/ prefix, one object per rejected record; keys are not known in advance.",
+            "Quarantine objects are written under the quarantine/ prefix, one object per rejected record (and deleted "
+            "there, every version, when their user is erased); keys are not known in advance.",
+        )
+        # erasure (a command the processor folds): find the user's items by partition key in the four tables it
+        # owns (Identities and PrivacyAudit are written with BatchWriteItem, granted above), and remove every
+        # version of the user's quarantined records (the bucket is versioned) under quarantine/<owner hash>/
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[storage.table(spec).table_arn for spec in (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS)],
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                resources=[storage.quarantine.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{QUARANTINE_PREFIX}*"]}},
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[storage.quarantine.arn_for_objects(f"{QUARANTINE_PREFIX}*")],
+            )
         )
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             acknowledge(
@@ -126,11 +150,12 @@ class StreamProcessing(Construct):
                 f"AwsSolutions-IAM5[Action::{action}]",
                 "Added by the L2 grants for the encrypted stream and on-failure queue (SqsDlq); scoped to the one data key.",
             )
-        acknowledge(
-            fn,
-            f"AwsSolutions-IAM5[Resource::<{_logical(storage.table(STRUGGLE_SIGNALS))}.Arn>/index/*]",
-            "Table.grant adds the table's index ARNs; BatchGetItem/BatchWriteItem never act on an index.",
-        )
+        for spec in (STRUGGLE_SIGNALS, INTERVENTIONS):  # the tables with indexes (the state table's: see stack.py)
+            acknowledge(
+                fn,
+                f"AwsSolutions-IAM5[Resource::<{_logical(storage.table(spec))}.Arn>/index/*]",
+                "Table.grant adds the table's index ARNs; BatchGetItem/BatchWriteItem never act on an index.",
+            )
         stack = Stack.of(self)
         if config.push_provider == "sns":
             fn.add_to_role_policy(

@@ -46,7 +46,8 @@ def test_each_log_group_is_encrypted_with_the_data_key_and_kept_a_month(template
     (key_id, _key) = _only(template, "AWS::KMS::Key")
     log_groups = template.find_resources("AWS::Logs::LogGroup")
     functions = template.find_resources("AWS::Lambda::Function")
-    assert len(log_groups) == len(functions) == 2  # the stream processor and the deadline timer
+    assert len(functions) == 3  # the stream processor, the deadline timer and the API
+    assert len(log_groups) == len(functions) + 1  # and the API's access logs (tests/infra/test_api.py)
     statements = _logs_statements(template)
     assert len(statements) == len(log_groups)  # one key policy statement per log group
     for function in functions.values():
