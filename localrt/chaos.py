@@ -36,7 +36,7 @@ from pathlib import Path
 from botocore.retries import standard as botocore_standard
 from rich.console import Console
 
-from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome
+from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_report
 from journey.adapters.aws.codecs.journal import chunk_key, journaled_event_ids
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import state_from_item
@@ -241,7 +241,9 @@ def reference_effects(unique: list[dict], batch_size: int, true_times: dict[str,
     tables = aws.dynamodb.tables
     effects = Effects()
     effects.signals = {(k[0], k[1]) for k in tables["StruggleSignals"]}
-    effects.decisions = {k: intervention_record(i)["status"] for k, i in tables["Interventions"].items() if not is_outcome(i)}
+    effects.decisions = {
+        k: intervention_record(i)["status"] for k, i in tables["Interventions"].items() if not is_outcome(i) and not is_report(i)
+    }
     effects.sends = {
         json.loads(p["Message"])["interventionId"] for p in aws.sns.published if "Id" in p
     }  # topic entries, not pushes
@@ -360,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         signals = Counter((s["userId"], s["sk"]) for s in map(signal_record, rt.scan("SIGNALS_TABLE")))
         decisions = {
             (d["userId"], d["interventionId"]): d
-            for d in (intervention_record(i) for i in rt.scan("INTERVENTIONS_TABLE") if not is_outcome(i))
+            for d in (intervention_record(i) for i in rt.scan("INTERVENTIONS_TABLE") if not is_outcome(i) and not is_report(i))
         }
         quarantined = {(q["partitionKey"], q["sequenceNumber"]): q for q in rt.quarantined()}
         received = Counter(m["interventionId"] for m in receiver.received)

@@ -6,13 +6,14 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome
+from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_report
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import risk_summary
 from localrt.evaluation import percentile, uplift_by_signal_type
@@ -58,7 +59,10 @@ def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
     """(decisions, outcomes) from the Interventions table."""
     items = rt.scan("INTERVENTIONS_TABLE")
     outcomes = [intervention_record(i) for i in items if is_outcome(i)]
-    decisions = sorted((intervention_record(i) for i in items if not is_outcome(i)), key=lambda d: (d["decidedAt"], d["userId"]))
+    decisions = sorted(
+        (intervention_record(i) for i in items if not is_outcome(i) and not is_report(i)),
+        key=lambda d: (d["decidedAt"], d["userId"]),
+    )
     return decisions, outcomes
 
 
@@ -119,6 +123,8 @@ class DeliveryReceiver:
     received: list[dict] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     helped: set = field(default_factory=set)  # (userId, featureId) that received an intervention
+    # called for each in-app announcement (the badge a real app gets): the app pulls its inbox; None: seen at once
+    on_in_app: Callable[[dict], None] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -134,7 +140,10 @@ class DeliveryReceiver:
             for message in messages:
                 body = json.loads(message["Body"])
                 self.received.append(body)
-                self.helped.add((body["userId"], body["featureId"]))
+                if body.get("channel") == "in_app" and self.on_in_app is not None:
+                    self.on_in_app(body)  # the app reads its inbox through the API; the user is helped if they act on it
+                else:
+                    self.helped.add((body["userId"], body["featureId"]))
                 put_at = self.rt.put_stats.put_times.get(body.get("triggerEventId", ""))
                 if put_at:
                     self.latencies_ms.append((now - put_at) * 1000)

@@ -187,6 +187,8 @@ class SimUser:
     consent: dict
     push_endpoint: str = ""
     lang: str = "en"
+    tenant: str = ""  # the app (tenant) the user's events name; "" names none (the deployment's default tenant)
+    app_id: str = ""  # the app's own id of the user, where userId is its pseudonym (the demo's apps sign in with it)
 
     @property
     def churner(self) -> bool:
@@ -236,6 +238,8 @@ class UserScript:
         }
         if self.user.push_endpoint:
             event["deviceInfo"]["pushEndpoint"] = self.user.push_endpoint
+        if self.user.tenant:
+            event["tenantId"] = self.user.tenant
         return event
 
     def press(

@@ -24,6 +24,10 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="UnstorableUsers", unit=MetricUnit.Count, value=len(result.unstorable_users))
     metrics.add_metric(name="UnknownVocabulary", unit=MetricUnit.Count, value=sum(result.unknown_vocabulary.values()))
     metrics.add_metric(name="RecordsFailedTransiently", unit=MetricUnit.Count, value=len(result.failed_sequences))
+    metrics.add_metric(name="UsersErased", unit=MetricUnit.Count, value=len(result.erased))
+    metrics.add_metric(name="ErasedUsersEventsRefused", unit=MetricUnit.Count, value=result.refused_erased)
+    for name, count in result.commands.items():
+        metrics.add_metric(name=f"Commands_{name}", unit=MetricUnit.Count, value=count)
     for code, count in result.rejected.items():
         metrics.add_metric(name=f"Rejected_{code}", unit=MetricUnit.Count, value=count)
     for signal_type, count in Counter(s.signalType.value for s in result.signals).items():
@@ -64,5 +68,8 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "unconfirmed": result.unconfirmed,
             "undeliverable": result.undeliverable,
             "failed_records": len(result.failed_sequences),
+            "commands": dict(result.commands),
+            "erased": {user: removed for user, removed in result.erased.items()},  # pseudonymous ids, counts only
+            "erased_users_events_refused": result.refused_erased,
         },
     )
