@@ -103,7 +103,17 @@ class SimulatorClock:
 class BatchLogCollector(logging.Handler):
     """Reads the function's structured 'batch processed' log lines, as one would in CloudWatch Logs."""
 
-    FIELDS = ("received", "applied", "rejected", "duplicates", "redelivered_skipped", "signals", "sent", "failed_records")
+    FIELDS = (
+        "received",
+        "applied",
+        "rejected",
+        "duplicates",
+        "redelivered_skipped",
+        "signals",
+        "sent",
+        "failed_records",
+        "erased_users_events_refused",
+    )
 
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
