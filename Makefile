@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth lint test test-slow demo replay evaluate bench chaos load samples clean deploy
+.PHONY: install layers synth lint test test-slow demo serve replay evaluate bench chaos load samples clean deploy openapi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ test-slow: synth
 demo: synth
 	$(PY) -m localrt.demo
 
+# The local runtime with the HTTPS API on 127.0.0.1:$(PORT) until stopped; tokens in out/serve/endpoints.json.
+PORT ?= 8787
+serve: synth
+	$(PY) -m localrt.serve --port $(PORT)
+
 # OUT=dir (default: a new out/replay/<file stem>-<UTC time>), FORCE=1 to write into a non-empty OUT,
 # SORT=1 to sort the file's lines by timestamp first.
 replay: synth
@@ -73,6 +78,10 @@ load: synth
 
 samples: install
 	$(PY) -m localrt.samples --users 20
+
+# The HTTPS API's OpenAPI document (docs/openapi.json), generated from the resolver the function serves.
+openapi: $(VENV)/.installed
+	$(PY) scripts/openapi.py
 
 deploy: synth
 	$(CDK) deploy -c stage=$(STAGE)

@@ -1,0 +1,128 @@
+"""``make serve``: the local runtime with the HTTPS API on 127.0.0.1, until stopped (Ctrl-C).
+
+python -m localrt.serve [--port 8787] [--out out/serve]
+
+Writes ``<out>/endpoints.json``: the API's base URL, tokens signed in as two users of tenant
+``demo`` and one of tenant ``other`` (locally issued JWTs, verified by the local authorizer that
+stands in for API Gateway's), and how server-to-server (IAM) calls authenticate locally. The stream
+processor and the deadline timer run behind it as in ``make demo``: events sent to the API are
+detected, decided and delivered; the inbox, insights and analytics read what they wrote."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from journey.adapters.aws.dynamodb import TableNames
+from journey.resources import IDENTITIES, INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from localrt.api_local import LocalApi, api_ports_on, local_api
+from localrt.runtime import LocalRuntime, local_runtime
+
+# Locally only: the key of pseudonymous ids (in AWS a Secrets Manager secret no one reads).
+LOCAL_PSEUDONYM_KEY = b"local-pseudonym-key: not a secret, this machine only"
+HOST = "127.0.0.1"
+
+
+@dataclass
+class ApiServer:
+    """The API served over HTTP on 127.0.0.1 (uvicorn, in a thread)."""
+
+    api: LocalApi
+    base_url: str
+    _server: object
+    _thread: threading.Thread
+
+    def tokens(self) -> dict[str, str]:
+        return self.api.tokens()
+
+    def stop(self) -> None:
+        self._server.should_exit = True  # type: ignore[attr-defined]
+        self._thread.join(timeout=10)
+
+
+def runtime_api(rt: LocalRuntime, secret: str | None = None) -> LocalApi:
+    """The API's ASGI app over the local runtime's AWS (moto): the same tables, stream and bucket the
+    stream processor uses."""
+    t = rt.tables
+    ports = api_ports_on(
+        rt.clients["dynamodb"],
+        rt.clients["kinesis"],
+        rt.clients["s3"],
+        tables=TableNames(t[USER_STATE.env], t[USER_EVENTS.env], t[STRUGGLE_SIGNALS.env], t[INTERVENTIONS.env]),
+        identities_table=t[IDENTITIES.env],
+        bucket=rt.quarantine_bucket,
+        stream_name=rt.stream_name,
+        key=LOCAL_PSEUDONYM_KEY,
+    )
+    return local_api(ports, secret=secret)
+
+
+def start_api_server(rt: LocalRuntime, port: int = 0, secret: str | None = None) -> ApiServer:
+    """Serve the API on 127.0.0.1 (``port`` 0: a free one); returns once it accepts connections."""
+    import uvicorn
+
+    api = runtime_api(rt, secret)
+    config = uvicorn.Config(api, host=HOST, port=port, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="api-server", daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            raise RuntimeError(f"the local API did not start on {HOST}:{port}")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    return ApiServer(api, f"http://{HOST}:{bound}", server, thread)
+
+
+def endpoints(server: ApiServer) -> dict:
+    tokens = server.tokens()
+    return {
+        "api": server.base_url,
+        "tokens": {name: tokens[name] for name in ("app_user", "other_user", "other_tenant")},
+        "server": (
+            "IAM (SigV4) routes take, locally, 'Authorization: Bearer <server_token>': a local token standing in for a "
+            "signed request of the back end role arn:aws:iam::123456789012:role/journey-local-server (tenant demo)"
+        ),
+        "server_token": tokens["server"],
+        "other_server_token": tokens["other_server"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8787, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--out", type=Path, default=Path("out/serve"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with local_runtime(args.out / "function.log") as rt:
+        rt.start_polling()
+        server = start_api_server(rt, args.port)
+        path = args.out / "endpoints.json"
+        path.write_text(json.dumps(endpoints(server), indent=2) + "\n")
+        print(
+            f"API on {server.base_url} (local AWS on {rt.endpoint}); tokens in {path}. Ctrl-C stops.",
+            file=sys.__stdout__,
+            flush=True,
+        )
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+            print("stopped", file=sys.__stdout__, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
