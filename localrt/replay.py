@@ -1,5 +1,5 @@
-"""``make replay FILE=... FORMAT=native|firebase [SORT=1] [OUT=dir] [FORCE=1]``: a user's own JSON-lines
-file through the same pipeline.
+"""``make replay FILE=... FORMAT=native|firebase|segment [SORT=1] [OUT=dir] [FORCE=1]``: a user's own
+JSON-lines file through the same pipeline.
 
 Every line becomes one Kinesis record (PutRecords, partition key = the line's user id). Lines the
 processor rejects are reported with their line number and reason, and the rest is processed.
@@ -38,7 +38,7 @@ from journey.events.normalizers import FORMATS
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import local_runtime
 
-USER_KEYS = ("userId", "user_id", "user_pseudo_id")
+USER_KEYS = ("userId", "user_id", "user_pseudo_id", "anonymousId")
 ARRIVAL_WINDOW = 5  # lines around each line whose median timestamp says where the file is
 OUTLIER_SPREADS = 3 * 1.4826  # a Hampel filter's: three median absolute deviations, scaled to standard deviations
 PLAUSIBLE_MS = 60_000  # a line this close to its neighbours' median is never an outlier
@@ -71,7 +71,7 @@ class Line:
     number: int  # in the file, from 1
     data: bytes
     event_id: str | None  # None: the processor will reject it
-    timestamp: int | None  # canonical epoch ms (Firebase's microseconds converted), None when unusable
+    timestamp: int | None  # canonical epoch ms (Firebase's microseconds, Segment's ISO-8601 converted), None when unusable
     user_id: str | None = None  # the event's user id, normalized as the processor does (the partition key)
 
 

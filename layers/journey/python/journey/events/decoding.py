@@ -48,13 +48,14 @@ def decode_base64(data: str) -> bytes | Rejection:
         return Rejection(RejectionCode.BAD_BASE64, f"record data is not valid base64 ({exc})")
 
 
-def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
+def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None, arrival_ms: int | None = None) -> Decoded:
     """Decode one record's bytes. Never raises for bad input: it returns a :class:`Rejection`.
 
     The common case takes one pass: a complete native event (with its id, no unknown fields) is
     parsed and validated by pydantic-core straight from the bytes. Anything else (another format, a
     missing id, unknown fields, any error) takes the general path, which gives the same event or
-    explains the rejection."""
+    explains the rejection. ``arrival_ms`` (when the record reached the stream, epoch ms) is the time of
+    an event whose format lets it carry none: a Segment call without any of its time fields."""
     if len(raw) > max_bytes:
         return Rejection(RejectionCode.OVERSIZE, f"record is {len(raw)} bytes, the limit is {max_bytes}")
     if fmt is None or fmt == NATIVE:
@@ -65,7 +66,7 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None) -> Decoded:
         else:
             if not has_unknown_fields(event):
                 return _checked_command(event)
-    decoded = _decode_slowly(raw, fmt)
+    decoded = _decode_slowly(raw, fmt, arrival_ms)
     return _checked_command(decoded) if isinstance(decoded, UserEvent) else decoded
 
 
@@ -104,7 +105,7 @@ def has_unknown_fields(event: UserEvent) -> bool:
     )
 
 
-def _decode_slowly(raw: bytes, fmt: str | None) -> Decoded:
+def _decode_slowly(raw: bytes, fmt: str | None, arrival_ms: int | None = None) -> Decoded:
     try:
         payload = from_json(raw)  # pydantic-core's parser: several times faster than json.loads
     except (ValueError, RecursionError) as exc:
@@ -119,7 +120,7 @@ def _decode_slowly(raw: bytes, fmt: str | None) -> Decoded:
     if not isinstance(payload, dict):
         return Rejection(RejectionCode.NOT_OBJECT, f"record is JSON {type(payload).__name__}, expected an object")
     try:
-        canonical = normalize(payload, fmt)
+        canonical = normalize(payload, fmt, arrival_ms)
     except UnknownFormat as exc:
         return Rejection(RejectionCode.UNKNOWN_FORMAT, str(exc))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

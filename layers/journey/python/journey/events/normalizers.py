@@ -1,4 +1,5 @@
-"""Wire formats into the canonical ``UserEvent``: native JSON and Firebase / GA4 BigQuery export rows.
+"""Wire formats into the canonical ``UserEvent``: native JSON, Firebase / GA4 BigQuery export rows and
+Segment (or RudderStack) calls.
 
 Each normalizer returns a plain dict in the canonical shape; validation happens once, in
 :mod:`journey.events.decoding`, so every format gets the same limits and the same error messages.
@@ -12,9 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from journey.events.model import derive_event_id
+from journey.events.segment import is_segment_call, normalize_segment
 
 NATIVE = "native"
 FIREBASE = "firebase"
+SEGMENT = "segment"
 
 
 class UnknownFormat(ValueError):
@@ -26,20 +29,27 @@ def detect_format(payload: dict[str, Any]) -> str:
         return NATIVE
     if "event_name" in payload and "event_timestamp" in payload:
         return FIREBASE
+    if is_segment_call(payload):
+        return SEGMENT
     raise UnknownFormat(
-        "object has neither 'eventType' (native UserEvent) nor 'event_name' + 'event_timestamp' (Firebase export row)"
+        "object has neither 'eventType' (native UserEvent), 'event_name' + 'event_timestamp' (Firebase export row), "
+        "nor a Segment call's 'type' (track, screen, page, identify) with 'messageId', 'userId' or 'anonymousId'"
     )
 
 
-# Commands the system itself appends to a user's stream (the deadline timer's): always native, whatever
-# format the apps' events on the stream are in.
-COMMAND_TYPES = frozenset({"timer"})
+# Commands the system itself appends to a user's stream (the deadline timer's, the HTTPS API's): always
+# native, whatever format the apps' events on the stream are in.
+COMMAND_TYPES = frozenset({"timer", "command"})
 
 
-def normalize(payload: dict[str, Any], fmt: str | None = None) -> dict[str, Any]:
+def normalize(payload: dict[str, Any], fmt: str | None = None, arrival_ms: int | None = None) -> dict[str, Any]:
+    """``arrival_ms``: when the record reached the stream (epoch ms), the time of a Segment call that
+    carries none of its own; the other formats always carry theirs."""
     if fmt and payload.get("eventType") in COMMAND_TYPES:
         fmt = NATIVE
     fmt = fmt or detect_format(payload)
+    if fmt == SEGMENT:
+        return normalize_segment(payload, arrival_ms)
     return _NORMALIZERS[fmt](payload)
 
 
@@ -184,5 +194,6 @@ def normalize_firebase(row: dict[str, Any]) -> dict[str, Any]:
 _NORMALIZERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     NATIVE: normalize_native,
     FIREBASE: normalize_firebase,
+    SEGMENT: normalize_segment,
 }
 FORMATS = tuple(_NORMALIZERS)

@@ -46,7 +46,8 @@ def read_record(
     """The one way a stream record is read: its base64 data decoded, normalized and validated into an
     accepted event, or quarantined with the reason (the data kept exactly as it arrived)."""
     raw = decode_base64(data)
-    decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt)
+    # a Segment call without a time of its own happened when it reached the stream
+    decoded = raw if isinstance(raw, Rejection) else decode_event(raw, max_bytes, fmt, int(arrival * 1000) or None)
     if isinstance(decoded, Rejection):
         return Quarantined(decoded, sequence, partition_key, data, arrival)
     return Accepted(decoded, sequence, arrival, partition_key, data)
