@@ -17,13 +17,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from localrt.evaluation import match_signals, roc_auc
+from journey.kernel.tenancy import pseudonym
+from localrt.api_local import issue_token
+from localrt.apps import InboxApps, call
+from localrt.evaluation import match_signals, percentile, roc_auc
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import LocalRuntime, Record, SimulatorClock, local_runtime
+from localrt.serve import LOCAL_PSEUDONYM_KEY, start_api_server
 from localrt.simulator import DAY_MS, Burst, GroundTruth, make_population, user_journey
 
 T0 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp() * 1000)
 DAYS = 14
+TENANT = "demo"  # the app the simulated users use; their apps sign in to the API as its users
 DUPLICATE_SHARE = 0.005  # producer retries that resend a record (same event, new sequence number)
 MALFORMED_SHARE = 0.002  # broken records a buggy client sends
 
@@ -44,6 +49,48 @@ def register_push_endpoints(rt: LocalRuntime, users) -> int:
     return count
 
 
+def sign_up(users) -> dict[str, str]:
+    """Give each simulated user the pseudonymous id the API derives for them: their app sends events
+    to the stream under it (a back end that pseudonymizes, as the contract asks) and signs in to the
+    API under its own id. Returns pseudonymous id -> the app's own id."""
+    app_id_of = {}
+    for user in users:
+        user.app_id, user.tenant = user.userId, TENANT
+        user.userId = pseudonym(LOCAL_PSEUDONYM_KEY, TENANT, user.app_id)
+        app_id_of[user.userId] = user.app_id
+    return app_id_of
+
+
+class SimulatedNow:
+    """The simulated time the API reads as "now" while the demo plays (the 14 days run in minutes)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started: float | None = None
+
+    def __call__(self) -> int:
+        if self.started is None:
+            return T0
+        elapsed = min(time.time() - self.started, self.seconds)
+        return T0 + int(elapsed / self.seconds * DAYS * DAY_MS)
+
+
+def inbox_summary(apps: InboxApps, base_url: str, server_token: str) -> dict:
+    """What the simulated apps did with their inbox, and the uplift the API reports from it."""
+    status, uplift = call(base_url, "GET", f"/v1/analytics/uplift?days={DAYS + 1}", server_token)
+    return {
+        "inbox": {
+            **dict(apps.counts),
+            "errors": dict(apps.errors),
+            "announced_to_reported_ms": {
+                "p50": round(percentile(apps.latencies_ms, 50), 1),
+                "p95": round(percentile(apps.latencies_ms, 95), 1),
+            },
+        },
+        "uplift_api": uplift if status == 200 else {"error": status, "body": uplift},
+    }
+
+
 def malformed_record(rng: random.Random) -> bytes:
     return rng.choice(
         (
@@ -57,13 +104,22 @@ def malformed_record(rng: random.Random) -> bytes:
 
 
 def play(
-    rt: LocalRuntime, users, seconds: float, seed: int, receiver: DeliveryReceiver, console: Console, truth: GroundTruth
+    rt: LocalRuntime,
+    users,
+    seconds: float,
+    seed: int,
+    receiver: DeliveryReceiver,
+    console: Console,
+    truth: GroundTruth,
+    now: SimulatedNow | None = None,
 ) -> None:
     rng = random.Random(seed + 1)
     clock = SimulatorClock()  # each record arrives on its simulated user's clock, not moto's wall clock
     helped = lambda user_id, feature: (user_id, feature) in receiver.helped  # noqa: E731
     journeys = [user_journey(u, random.Random(seed * 7919 + i), truth, T0, DAYS, helped) for i, u in enumerate(users)]
     start = time.time()
+    if now is not None:
+        now.started = start
 
     def wall_of(sim_ms: int) -> float:
         return start + (sim_ms - T0) / (DAYS * DAY_MS) * seconds
@@ -137,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(file=sys.__stdout__)
     args.out.mkdir(parents=True, exist_ok=True)
     users = make_population(args.users, args.seed)
+    app_id_of = sign_up(users)
     truth = GroundTruth()
     console.print(
         f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS"
@@ -146,15 +203,27 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
         endpoints = register_push_endpoints(rt, users)
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())
+        now = SimulatedNow(args.seconds)
+        api = start_api_server(rt, clock_ms=now)
+        tokens: dict[str, str] = {}
+        token_for = lambda app_id: tokens.get(app_id) or tokens.setdefault(app_id, issue_token(api.api.secret, TENANT, app_id))  # noqa: E731
+        apps = InboxApps(api.base_url, token_for, app_id_of, receiver.helped, seed=args.seed)
+        receiver.on_in_app = apps.announced
+        apps.start()
         receiver.start()
         rt.start_polling()
+        console.print(f"HTTPS API on {api.base_url}: simulated apps pull their inbox and report outcomes")
         console.print(
             f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].pending) or 'all'} shard(s)"
         )
         setup_done = time.time()
-        play(rt, users, args.seconds, args.seed, receiver, console, truth)
+        play(rt, users, args.seconds, args.seed, receiver, console, truth, now)
         play_done = time.time()
         run = finish_run(rt, receiver, started)
+        apps.stop()  # the apps finish what was announced; their reports travel the stream as commands
+        rt.wait_until_drained(timeout_s=60, run_on=False)
+        run.summary.update(inbox_summary(apps, api.base_url, api.tokens()["server"]))
+        api.stop()
         console.print(
             f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s"
         )

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,9 @@ class ApiServer:
         self._thread.join(timeout=10)
 
 
-def runtime_api(rt: LocalRuntime, secret: str | None = None) -> LocalApi:
+def runtime_api(rt: LocalRuntime, secret: str | None = None, clock_ms: Callable[[], int] | None = None) -> LocalApi:
     """The API's ASGI app over the local runtime's AWS (moto): the same tables, stream and bucket the
-    stream processor uses."""
+    stream processor uses. ``clock_ms``: the API's "now" (the demo's simulated time; default the wall clock)."""
     t = rt.tables
     ports = api_ports_on(
         rt.clients["dynamodb"],
@@ -59,15 +60,18 @@ def runtime_api(rt: LocalRuntime, secret: str | None = None) -> LocalApi:
         bucket=rt.quarantine_bucket,
         stream_name=rt.stream_name,
         key=LOCAL_PSEUDONYM_KEY,
+        clock_ms=clock_ms,
     )
     return local_api(ports, secret=secret)
 
 
-def start_api_server(rt: LocalRuntime, port: int = 0, secret: str | None = None) -> ApiServer:
+def start_api_server(
+    rt: LocalRuntime, port: int = 0, secret: str | None = None, clock_ms: Callable[[], int] | None = None
+) -> ApiServer:
     """Serve the API on 127.0.0.1 (``port`` 0: a free one); returns once it accepts connections."""
     import uvicorn
 
-    api = runtime_api(rt, secret)
+    api = runtime_api(rt, secret, clock_ms)
     config = uvicorn.Config(api, host=HOST, port=port, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="api-server", daemon=True)

@@ -244,7 +244,8 @@ def process_batch(
             state.last_event_at = now_ms
             work.changed = True
         result.late += apply_events(work, settings, catalog, window_ms)
-        result.applied += len(work.records) - work.refused_erased
+        # applied: the user's events (a front door's commands are counted apart; the timer's are applied as events)
+        result.applied += len(work.records) - work.refused_erased - sum(work.commands.values())
         result.refused_erased += work.refused_erased
         result.commands.update(work.commands)
 
