@@ -128,6 +128,24 @@ def outcomes_chart(uplift: dict[str, dict]) -> str:
     return _svg(fig)
 
 
+def uplift_chart(report: dict) -> str:
+    """The API's uplift (GET /v1/analytics/uplift): treated − holdout resolution rate per signal type,
+    with its 95% confidence interval (Newcombe's hybrid score), from the outcomes the apps reported."""
+    fig, ax = _figure("Uplift (treated − holdout resolution rate), 95% CI, from the API")
+    rows = [r for r in report.get("signalTypes", []) if r.get("difference") is not None and r.get("ci95")]
+    types = [r["signalType"] for r in rows]
+    differences = [r["difference"] for r in rows]
+    below = [r["difference"] - r["ci95"]["low"] for r in rows]
+    above = [r["ci95"]["high"] - r["difference"] for r in rows]
+    xs = list(range(len(types)))
+    ax.errorbar(xs, differences, yerr=[below, above], fmt="o", color=PALETTE[2], capsize=4)
+    ax.axhline(0, color="#999", linewidth=0.8)
+    labels = [f"{t}\n(n {r['treated']['n']} / {r['holdout']['n']})" for t, r in zip(types, rows, strict=True)]
+    ax.set_xticks(xs, labels, rotation=20, fontsize=7)
+    ax.set_ylim(-1, 1)
+    return _svg(fig)
+
+
 def write_report(
     path: Path,
     summary: dict,
@@ -145,7 +163,9 @@ def write_report(
         interventions_by_channel(decisions),
         signal_outcomes(signals),
         latency_histogram(latencies),
-        outcomes_chart(summary.get("uplift_by_signal_type", {})),
+        uplift_chart(summary["uplift_api"])
+        if summary.get("uplift_api", {}).get("signalTypes")
+        else outcomes_chart(summary.get("uplift_by_signal_type", {})),
     ]
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</code></td></tr>"

@@ -279,11 +279,35 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
             ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
             ("exit-risk AUC (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
         ]
-    for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
-        if row.get("uplift") is not None:
-            rows.append(
-                (f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}")
+    inbox = summary.get("inbox")
+    if inbox:
+        rows.append(
+            (
+                "in-app inbox via the API: pulls / shown / acted / dismissed",
+                f"{inbox.get('inbox_pulls', 0):,} / {inbox.get('shown', 0):,} / {inbox.get('acted', 0):,} / {inbox.get('dismissed', 0):,}",
             )
+        )
+        if inbox.get("errors"):
+            rows.append(("in-app inbox errors", ", ".join(f"{k} {v:,}" for k, v in inbox["errors"].items())))
+    api_rows = (summary.get("uplift_api") or {}).get("signalTypes")
+    if api_rows:  # from the API: the outcomes the apps reported, with 95% intervals
+        for row in api_rows:
+            if row.get("difference") is None:
+                continue
+            ci = row.get("ci95") or {}
+            rows.append(
+                (
+                    f"uplift {row['signalType']} (treated vs holdout, n {row['treated']['n']} / {row['holdout']['n']})",
+                    f"{row['treated']['rate']:.2f} vs {row['holdout']['rate']:.2f}: {row['difference']:+.2f} "
+                    f"[{ci.get('low', 0):+.2f}, {ci.get('high', 0):+.2f}]",
+                )
+            )
+    else:
+        for signal_type, row in summary.get("uplift_by_signal_type", {}).items():
+            if row.get("uplift") is not None:
+                rows.append(
+                    (f"uplift {signal_type} (treated vs holdout)", f"{row['treated_rate']:.2f} vs {row['held_out_rate']:.2f}")
+                )
     metrics = summary.get("function_metrics") or {}
     if summary.get("processed_late") is not None:
         rows.append(("processed late (detection skipped)", f"{summary['processed_late']:,}"))

@@ -56,6 +56,14 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     assert {d["status"] for d in decisions} <= {"sent", "held_out", "suppressed", "stale"}
     assert all(d.get("delivery") for d in decisions if d["status"] == "sent")  # every send in a known state
     assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
+    # the apps read their inbox through the HTTPS API and reported outcomes; the uplift comes from the API
+    inbox = summary["inbox"]
+    assert inbox["inbox_pulls"] > 0 and inbox["shown"] > 0 and inbox["acted"] + inbox["dismissed"] == inbox["shown"]
+    assert not inbox["errors"]
+    rows = summary["uplift_api"]["signalTypes"]
+    assert rows and all({"treated", "holdout", "difference", "ci95", "funnel"} <= set(r) for r in rows)
+    assert sum(r["funnel"]["shown"] for r in rows) == inbox["shown"]  # every report reached the stream and was folded
+    assert any(r["ci95"] for r in rows)
     report = (tmp_path / "report.html").read_text()
     assert report.count("<svg") == 7 and "Summary" in report  # seven charts: what became of the signals is one
 

@@ -8,8 +8,9 @@ in docs/configuration.md.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -190,6 +191,24 @@ class TenancySettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """The HTTPS API's limits, and the tenants of the back ends that call it (docs/api.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_events: int = Field(500, ge=1, le=500, description="events one POST /v1/events may carry (PutRecords takes 500)")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=6_000_000, description="bytes one request body may have (413 above; Lambda takes 6 MB)"
+    )
+    server_tenants: dict[str, Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]] = Field(
+        default_factory=dict,
+        description='back ends (IAM principal ARN, or "*" for any other) -> the tenant they act for; a principal in none is refused',
+    )
+    analytics_max_days: int = Field(90, ge=1, le=366, description="days one analytics request may cover")
+    recent_interventions: int = Field(20, ge=1, le=200, description="interventions the insights list, newest first")
+    open_signals: int = Field(20, ge=1, le=200, description="signals the insights list, newest first")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_nested_delimiter="__", extra="ignore")
 
@@ -199,6 +218,7 @@ class Settings(BaseSettings):
     clock: ClockSettings = ClockSettings()
     switches: Switches = Switches()
     tenancy: TenancySettings = TenancySettings()
+    api: ApiSettings = ApiSettings()
     max_record_bytes: int = Field(65_536, ge=1024, le=1_048_576, description="larger records are quarantined")
     event_ttl_days: int = Field(30, ge=1, le=3650)
 

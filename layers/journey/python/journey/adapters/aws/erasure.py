@@ -145,7 +145,9 @@ class AwsEraser:
                 response = self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
                 if response.get("Errors"):
                     first = response["Errors"][0]
-                    raise TransientError(f"erasure: S3 kept {len(response['Errors'])} versions ({first.get('Code')}: {first.get('Message')})")
+                    raise TransientError(
+                        f"erasure: S3 kept {len(response['Errors'])} versions ({first.get('Code')}: {first.get('Message')})"
+                    )
         except TransientError:
             raise
         except Exception as exc:

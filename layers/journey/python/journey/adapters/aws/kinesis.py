@@ -1,13 +1,14 @@
-"""Commands onto the event stream: PutRecords (at most 500 records and 5 MB a call), partition key =
-the user id, so a command lands in its user's shard, in order with the user's events.
+"""Commands (and the HTTPS API's events) onto the event stream: PutRecords (at most 500 records and
+5 MB a call), partition key = the user id, so a record lands in its user's shard, in order with the
+user's events.
 
 botocore's retry mode (``journey.adapters.aws.clients``) retries a call that fails as a whole (what
 still fails after it is reported, not retried again here: a run has 50 s, and the next run, a minute
 later, appends the same commands again). PutRecords also succeeds *partly*, reporting
 ``FailedRecordCount`` and an ``ErrorCode`` on each record it refused
 (``ProvisionedThroughputExceededException``, ``InternalFailure``, KMS errors): only those records are
-put again, with backoff, up to ``attempts`` calls. What is left is reported by user id, never raised:
-one user's record never fails the others'."""
+put again, with backoff, up to ``attempts`` calls. What is left is reported (by user id to the
+deadline timer, per event to the HTTPS API), never raised: one user's record never fails the others'."""
 
 from __future__ import annotations
 
@@ -51,48 +52,56 @@ class KinesisCommandStream:
         return self._kinesis
 
     def append(self, events: list[dict]) -> list[str]:
-        failed: list[str] = []
-        records: list[dict] = []
-        for event in events:
+        """The ``CommandStream`` port: the user ids whose command could still not be appended."""
+        return [event["userId"] for event, refusal in zip(events, self.append_each(events), strict=True) if refusal]
+
+    def append_each(self, events: list[dict]) -> list[str]:
+        """Append each event to its user's shard (partition key = ``userId``), in calls of at most 500
+        records and 5 MB, putting again what Kinesis refused; return, per event, why it could still not
+        be appended ("" when it was)."""
+        refusals = [""] * len(events)
+        records: list[tuple[int, dict]] = []
+        for index, event in enumerate(events):
             user_id = event["userId"]
             record = {"Data": orjson.dumps(event), "PartitionKey": user_id}
             problem = _record_problem(record)
             if problem:
-                log.error("command for %r not appended: %s", user_id[:64], problem)
-                failed.append(user_id)
+                log.error("record for %r not appended: %s", user_id[:64], problem)
+                refusals[index] = problem
             else:
-                records.append(record)
+                records.append((index, record))
         for chunk in _chunks(records):
-            failed.extend(self._put(chunk))
-        return failed
+            for index, reason in self._put(chunk).items():
+                refusals[index] = reason
+        return refusals
 
-    def _put(self, records: list[dict]) -> list[str]:
-        """Put one call's worth; return the partition keys (user ids) of the records left unput."""
+    def _put(self, records: list[tuple[int, dict]]) -> dict[int, str]:
+        """Put one call's worth; return the records left unput (their index among the events) and why."""
         pending = records
-        reasons: dict[str, str] = {}
+        reasons: dict[int, str] = {}
         for attempt in range(self.attempts):
             if attempt:
                 self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 2.0))
             try:
-                response = self.kinesis.put_records(StreamName=self.stream_name, Records=pending)
+                response = self.kinesis.put_records(StreamName=self.stream_name, Records=[record for _, record in pending])
             except Exception as exc:  # noqa: BLE001 - reported per record below, never raised for the others
-                # the call failed as a whole after botocore's own retries: the next run tries these again
+                # the call failed as a whole after botocore's own retries: the caller tries these again
                 failure = failure_of(exc)
-                reasons = {r["PartitionKey"]: failure.reason for r in pending}
+                reasons = {index: failure.reason for index, _ in pending}
                 break
             if not response.get("FailedRecordCount"):
-                return []
+                return {}
             retry = []
-            for record, result in zip(pending, response["Records"], strict=True):
+            for (index, record), result in zip(pending, response["Records"], strict=True):
                 if result.get("ErrorCode"):
-                    retry.append(record)
-                    reasons[record["PartitionKey"]] = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
+                    retry.append((index, record))
+                    reasons[index] = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
             pending = retry
             if not pending:
-                return []
-        for record in pending:
-            log.warning("command for %r not appended: %s", record["PartitionKey"][:64], reasons.get(record["PartitionKey"]))
-        return [record["PartitionKey"] for record in pending]
+                return {}
+        for index, record in pending:
+            log.warning("record for %r not appended: %s", record["PartitionKey"][:64], reasons.get(index))
+        return {index: reasons.get(index) or "not appended" for index, _ in pending}
 
 
 def _size(record: dict) -> int:
@@ -108,16 +117,16 @@ def _record_problem(record: dict) -> str | None:
     return None
 
 
-def _chunks(records: list[dict]) -> Iterator[list[dict]]:
+def _chunks(records: list[tuple[int, dict]]) -> Iterator[list[tuple[int, dict]]]:
     """Calls of at most 500 records and 5 MB."""
-    chunk: list[dict] = []
+    chunk: list[tuple[int, dict]] = []
     size = 0
-    for record in records:
-        record_size = _size(record)
+    for indexed in records:
+        record_size = _size(indexed[1])
         if chunk and (len(chunk) == PUT_RECORDS_LIMIT or size + record_size > PUT_RECORDS_BYTES):
             yield chunk
             chunk, size = [], 0
-        chunk.append(record)
+        chunk.append(indexed)
         size += record_size
     if chunk:
         yield chunk

@@ -1,0 +1,53 @@
+"""HTTPS API: API Gateway HTTP API (payload 2.0) in, the route's answer out. Composition root only:
+the resolver, the decorators, the wiring of the routes (``journey.lambda_kit.http``) to the AWS
+adapters (built on first use, once per container)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from journey.adapters.aws.api_factories import api_adapters
+from journey.app.api_ports import ApiPorts
+from journey.app.ingest import IngestResult
+from journey.lambda_kit.http import api_router, serve
+from journey.lambda_kit.observability import traced
+from journey.settings import load_settings
+
+logger = Logger()
+metrics = Metrics()
+
+
+@lru_cache(maxsize=1)
+def ports() -> ApiPorts:
+    return ApiPorts(**api_adapters())
+
+
+def count_ingest(result: IngestResult) -> None:
+    metrics.add_metric(name="ApiEventsAccepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name="ApiEventsRejected", unit=MetricUnit.Count, value=result.rejected)
+    for code, count in _by_code(result).items():
+        metrics.add_metric(name=f"ApiRejected_{code}", unit=MetricUnit.Count, value=count)
+
+
+def _by_code(result: IngestResult) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in result.results:
+        if item.status == "rejected" and item.code is not None:
+            counts[item.code.value] = counts.get(item.code.value, 0) + 1
+    return counts
+
+
+app = serve(APIGatewayHttpResolver(enable_validation=True), api_router(ports, load_settings, count_ingest))
+
+
+@traced
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

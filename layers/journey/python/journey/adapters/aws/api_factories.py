@@ -1,0 +1,40 @@
+"""Builds the HTTPS API's adapters on AWS from the environment, once per process (lazily, never at
+import). The function's handler wraps them in the use cases' ``ApiPorts`` (adapters never import use
+cases)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from functools import lru_cache
+from typing import Any
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_request_id() -> str:
+    return f"req-{uuid.uuid4().hex}"
+
+
+@lru_cache(maxsize=1)
+def api_adapters() -> dict[str, Any]:
+    """The adapters by the name of the port each one fills (``journey.app.api_ports.ApiPorts``)."""
+    from journey.adapters.aws.dynamodb import TableNames
+    from journey.adapters.aws.identities import DynamoIdentities
+    from journey.adapters.aws.kinesis import KinesisCommandStream
+    from journey.adapters.aws.pseudonym_key import PseudonymKey
+    from journey.adapters.aws.read_models import DynamoReadModels, S3QuarantineReader
+
+    reads = DynamoReadModels(TableNames.from_env())
+    return {
+        "stream": KinesisCommandStream(),
+        "users": reads,
+        "analytics": reads,
+        "identities": DynamoIdentities(),
+        "quarantine": S3QuarantineReader(),
+        "pseudonym_key": PseudonymKey.from_env(),
+        "clock_ms": now_ms,
+        "new_request_id": new_request_id,
+    }
