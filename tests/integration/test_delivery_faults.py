@@ -21,7 +21,9 @@ from journey.app.ports import Ports, Writes
 from journey.events.records import read_record
 from journey.interventions.ledger import Delivery
 from journey.interventions.policy import Decision
-from journey.resources import TABLES
+from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, TABLES, USER_EVENTS, USER_STATE
+
+STORE_TABLES = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS)  # the journey store's, in TableNames order
 from journey.settings import PolicySettings, Settings
 from journey.users.state import UserState
 from localrt.faults import FaultInjector, FaultPlan, disabled_endpoint, failing_publish, rejected_publish
@@ -70,7 +72,7 @@ class Aws:
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
         self.ports = Ports(
-            store=DynamoJourneyStore(TableNames(*(names[s.logical_id] for s in TABLES)), dynamodb=self.ddb),
+            store=DynamoJourneyStore(TableNames(*(names[s.logical_id] for s in STORE_TABLES)), dynamodb=self.ddb),
             notifier=ChannelNotifier(SnsTopicChannel(topic, sns=self.sns), push=SnsPlatformPush(sns=self.sns)),
             quarantine=None,  # type: ignore[arg-type] - no poison records here
         )
