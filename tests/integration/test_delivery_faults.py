@@ -22,8 +22,6 @@ from journey.events.records import read_record
 from journey.interventions.ledger import Delivery
 from journey.interventions.policy import Decision
 from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, TABLES, USER_EVENTS, USER_STATE
-
-STORE_TABLES = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS)  # the journey store's, in TableNames order
 from journey.settings import PolicySettings, Settings
 from journey.users.state import UserState
 from localrt.faults import FaultInjector, FaultPlan, disabled_endpoint, failing_publish, rejected_publish
@@ -31,6 +29,7 @@ from tests.builders import T0, next_sequence, send_decision, tap
 from tests.builders import run_like_kinesis as retried_like_kinesis
 
 pytestmark = pytest.mark.network_local
+STORE_TABLES = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS)  # the journey store's, in TableNames order
 
 SETTINGS = Settings(policy=PolicySettings(holdout_percent=0))
 USERS = 15  # one rage tap each: 15 sends, published as PublishBatch calls of 10 and 5
