@@ -144,3 +144,11 @@ def test_limits_on_count_and_size():
 
 def test_every_stream_rejection_code_is_a_result_code():
     assert {code.value for code in RejectionCode} <= {code.value for code in ResultCode}
+
+
+def test_a_number_json_cannot_carry_on_the_stream_is_a_rejection_not_a_server_error():
+    # found by schemathesis: a 65-bit integer anywhere in an event made the encoder raise (a 500)
+    fakes = Fakes()
+    result = run(fakes, [native("big", eventData={"feature": "checkout", "x": 2**70}), native("ok")])
+    assert [r.status for r in result.results] == ["rejected", "accepted"]
+    assert result.results[0].code is ResultCode.SCHEMA and "JSON" in (result.results[0].reason or "")

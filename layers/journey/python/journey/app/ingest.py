@@ -132,7 +132,11 @@ def _read(item: Any, fmt: str | None, max_bytes: int, arrival_ms: int) -> UserEv
     claimed = item.get("eventType") if isinstance(item, dict) else None
     if isinstance(claimed, str) and canonical_event_type(claimed) in COMMAND_TYPES:
         return _rejected(0, event_id, ResultCode.COMMAND_NOT_ALLOWED, COMMANDS_ARE_THE_SYSTEMS)
-    decoded = decode_event(orjson.dumps(item), max_bytes, fmt, arrival_ms=arrival_ms)
+    try:
+        raw = orjson.dumps(item)
+    except orjson.JSONEncodeError as exc:  # a number beyond 64 bits, nesting too deep: not an event the stream could carry
+        return _rejected(0, event_id, ResultCode.SCHEMA, f"the event cannot be carried as JSON on the stream ({exc})")
+    decoded = decode_event(raw, max_bytes, fmt, arrival_ms=arrival_ms)
     if isinstance(decoded, Rejection):
         return _rejected(0, event_id, ResultCode(decoded.code.value), decoded.reason)
     if decoded.eventType.value in COMMAND_TYPES:
