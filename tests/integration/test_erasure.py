@@ -81,3 +81,60 @@ def test_after_erasure_nothing_holds_the_user_and_their_events_are_refused(tmp_p
         put(rt, *struggle(USER, now_ms() + 1000))
         assert rt.wait_until_drained(timeout_s=60)
         assert [i for i in rt.scan("SIGNALS_TABLE") if holds(i, USER)]  # consent given again: welcome back
+
+
+def test_delete_through_the_api_leaves_nothing_of_the_user_and_refuses_their_events_until_consent(tmp_path):
+    from journey.kernel.tenancy import pseudonym
+    from localrt.api_local import asgi_request
+    from localrt.serve import LOCAL_PSEUDONYM_KEY, runtime_api
+
+    with local_runtime(tmp_path / "function.log", schedule="off") as rt:
+        rt.start_polling()
+        api = runtime_api(rt)
+        tokens = api.tokens()
+        app, server = tokens["app_user"], tokens["server"]
+        user = pseudonym(LOCAL_PSEUDONYM_KEY, "demo", "demo-user-1")
+
+        def send(t: int) -> dict:
+            taps = [
+                {
+                    "eventType": "feature_interaction",
+                    "userId": "demo-user-1",
+                    "sessionId": "s1",
+                    "timestamp": t + dt,
+                    "eventData": {"feature": "checkout", "action": "tap", "target": "pay"},
+                }
+                for dt in (0, 200, 400)
+            ]
+            status, body = asgi_request(api, "POST", "/v1/events", token=app, body={"events": taps})
+            assert status == 200, body
+            return body
+
+        assert send(now_ms())["accepted"] == 3
+        rt.put_records([(user, b"{not json", None)])  # a record of theirs the stream quarantines
+        assert rt.wait_until_drained(timeout_s=60)
+        assert [i for i in rt.scan("SIGNALS_TABLE") if holds(i, user)] and [
+            i for i in rt.scan("IDENTITIES_TABLE") if holds(i, user)
+        ]
+        assert rt.clients["s3"].list_object_versions(Bucket=rt.quarantine_bucket, Prefix=owner_prefix(user)).get("Versions")
+
+        status, body = asgi_request(api, "DELETE", "/v1/users/demo-user-1", token=server)
+        assert status == 202 and body["requestId"]
+        assert rt.wait_until_drained(timeout_s=60)
+
+        for table in ("EVENTS_TABLE", "SIGNALS_TABLE", "INTERVENTIONS_TABLE", "IDENTITIES_TABLE"):
+            assert not [i for i in rt.scan(table) if holds(i, user) or holds(i, "demo-user-1")], table
+        versions = rt.clients["s3"].list_object_versions(Bucket=rt.quarantine_bucket, Prefix=owner_prefix(user))
+        assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+        [audit] = rt.scan("PRIVACY_AUDIT_TABLE")
+        assert audit["requestId"]["S"] == body["requestId"] and not holds(audit, user) and not holds(audit, "demo-user-1")
+
+        refused = send(now_ms())  # refused at the door: nothing of theirs reaches the stream
+        assert refused["accepted"] == 0 and {r["code"] for r in refused["results"]} == {"user_erased"}
+
+        status, _ = asgi_request(
+            api, "PUT", "/v1/users/demo-user-1/consent", token=app, body={"inApp": True, "push": False, "messages": False}
+        )
+        assert status == 202
+        assert rt.wait_until_drained(timeout_s=60)
+        assert send(now_ms() + 1000)["accepted"] == 3  # consent given again: welcome back
