@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -118,3 +120,17 @@ def as_transient(exc: Exception) -> Exception:
     if isinstance(exc, BotoCoreError):
         return TransientError(str(exc))
     return exc
+
+
+def query_all(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a DynamoDB Query matches, page after page (``LastEvaluatedKey``); a retryable
+    failure raised as ``TransientError``."""
+    while True:
+        try:
+            page = ddb.query(**kwargs)
+        except Exception as exc:
+            raise as_transient(exc) from exc
+        yield from page.get("Items", [])
+        if not page.get("LastEvaluatedKey"):
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from journey.adapters.aws.clients import as_transient, client
+from journey.adapters.aws.clients import as_transient, client, query_all
 from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.s3 import owner_prefix
 from journey.app.ports import ErasureRequest
@@ -93,15 +93,7 @@ class AwsEraser:
             "ProjectionExpression": ", ".join(names),
             "ConsistentRead": True,
         }
-        while True:
-            try:
-                page = self.ddb.query(**query)
-            except Exception as exc:
-                raise as_transient(exc) from exc
-            yield from page.get("Items", [])
-            if not page.get("LastEvaluatedKey"):
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(self.ddb, **query)
 
     def _clear(self, table: str, key_names: tuple[str, ...], user_id: str) -> int:
         return self._delete_keys(table, [{k: item[k] for k in key_names} for item in self._keys(table, key_names, user_id)])

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from journey.adapters.aws.clients import as_transient, client
+from journey.adapters.aws.clients import as_transient, client, query_all
 from journey.adapters.aws.codecs.interventions import OUTCOME_PREFIX, REPORT_PREFIX, intervention_record
 from journey.adapters.aws.codecs.journal import journal_entries
 from journey.adapters.aws.codecs.signals import signal_record
@@ -23,19 +23,6 @@ from journey.resources import TENANT_DAY_ATTRIBUTE, TENANT_DAY_INDEX, Env
 from journey.users.state import UserState
 
 MAX_QUARANTINED = 1000  # records an export lists at most (the response must fit Lambda's 6 MB)
-
-
-def _query(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every item a Query matches, page after page; a retryable failure as ``TransientError``."""
-    while True:
-        try:
-            page = ddb.query(**kwargs)
-        except Exception as exc:
-            raise as_transient(exc) from exc
-        yield from page.get("Items", [])
-        if not page.get("LastEvaluatedKey"):
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def classified(record: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +58,7 @@ class DynamoReadModels:
         return item or None
 
     def _partition(self, table: str, user_id: str) -> Iterator[dict[str, Any]]:
-        return _query(
+        return query_all(
             self.ddb,
             TableName=table,
             KeyConditionExpression="#u = :u",
@@ -105,7 +92,7 @@ class DynamoReadModels:
 
     # --- one tenant's day --------------------------------------------------------------------
     def _day(self, table: str, tenant_day: str) -> Iterator[dict[str, Any]]:
-        return _query(
+        return query_all(
             self.ddb,
             TableName=table,
             IndexName=TENANT_DAY_INDEX,
