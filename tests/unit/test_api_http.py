@@ -130,3 +130,26 @@ def test_the_lambda_resolver_serves_the_router_over_http_api_events():
     erase = app.resolve(http_api_event("DELETE", "/v1/users/demo-user-1", "DELETE /v1/users/{userId}", iam=SERVER_ARN), {})
     assert erase["statusCode"] == 202
     assert [e["eventType"] for e in fakes.stream.appended] == ["page_view", "command", "command"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("text/plain", "hello", 415),  # Powertools refuses the content type: an answer, not a 500
+        ("application/json", "[" * 5000 + "]" * 5000, 400),  # nested past the parser's depth
+        ("application/json", '{"events": [', 422),  # not JSON: Powertools' validation answer
+        ("application/json", '{"events": [{"eventId": "e", "x": ' + "9" * 30 + "}]}", 200),  # a huge number: that event rejected
+        ("application/json", '{"events": [{"eventType": "page_view", "userId": "\\ud800"}]}', 200),  # a lone surrogate
+    ],
+)
+def test_a_malformed_body_gets_a_client_error_never_a_server_error(content_type, body, status):
+    # found by review: these were 500s
+    fakes = Fakes()
+    app = serve(APIGatewayHttpResolver(enable_validation=True), api_router(fakes.ports))
+    user = {"custom:tenant": "demo", "custom:user_id": "demo-user-1", "client_id": "c1"}
+    event = http_api_event("POST", "/v1/events", "POST /v1/events", user)
+    event["body"], event["headers"]["content-type"] = body, content_type
+    answer_ = app.resolve(event, {})
+    assert answer_["statusCode"] == status, answer_["body"]
+    if status == 200:
+        assert json.loads(answer_["body"])["rejected"] == 1

@@ -9,6 +9,7 @@ runtime (``localrt.api_local``: ``HttpResolverLocal``, ASGI). A router belongs t
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Response, Router
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
@@ -76,6 +77,7 @@ ERRORS = {
     403: _error("the credentials do not allow this (another user's data, a principal without a tenant)"),
     404: _error("no such user, or no such intervention of the signed-in user"),
     413: _error("the body is over the limit (1 MB)"),
+    415: _error("the body is not application/json"),
     503: _error("a dependency failed for now: send the same request again"),
 }
 SUCCESS = {200: "the answer", 202: "accepted: on the user's stream, carried out within seconds (requestId names it)"}
@@ -92,7 +94,12 @@ def answer(exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):  # Powertools' own answer (422, where and what, no input echoed)
         detail = [{"loc": error["loc"], "type": error["type"]} for error in exc.errors()]
         return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail})
-    if isinstance(exc, ServiceError):
+    if isinstance(exc, RequestUnsupportedContentType):
+        status, code, message = 415, "unsupported_media_type", "send the body as application/json"
+    elif isinstance(exc, (RecursionError, UnicodeDecodeError, json.JSONDecodeError)):
+        # a body nested past the parser's depth, not UTF-8, not JSON: the client's to fix, never a 500
+        status, code, message = 400, "bad_body", f"the body is not JSON the API can read ({type(exc).__name__})"
+    elif isinstance(exc, ServiceError):
         status, code, message = exc.status_code, "not_found" if exc.status_code == 404 else "refused", str(exc.msg)
     elif isinstance(exc, ApiError):
         status, code, message = exc.status, exc.code, exc.message
@@ -123,7 +130,8 @@ def api_router(
 
     def route(method: str, path: str, *more: int, status: int = 200) -> Callable[[Any], Any]:
         responses: dict[int, Any] = {status: {"description": SUCCESS[status]}}
-        responses.update({code: ERRORS[code] for code in sorted({400, 401, 403, 503, *more})})
+        codes = {400, 401, 403, 503, *more} | ({415} if method in ("POST", "PUT") else set())
+        responses.update({code: ERRORS[code] for code in sorted(codes)})
         return router.route(
             rule(path),
             method,
