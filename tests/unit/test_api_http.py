@@ -153,3 +153,23 @@ def test_a_malformed_body_gets_a_client_error_never_a_server_error(content_type,
     assert answer_["statusCode"] == status, answer_["body"]
     if status == 200:
         assert json.loads(answer_["body"])["rejected"] == 1
+
+
+def test_the_tokens_user_id_is_read_as_ids_are_everywhere_else():
+    # found by review: an NFD or padded id in the token was not the id the paths and events normalize to
+    nfd, nfc = "Jose\u0301", "Jos\u00e9"
+    caller = caller_of(jwt_event({"custom:tenant": "demo", "custom:user_id": f"  {nfd}\u200b "}), "jwt", {})
+    assert caller.user_id == nfc
+    with pytest.raises(Forbidden):  # a control character is no user id: refused, not a server error
+        caller_of(jwt_event({"custom:tenant": "demo", "custom:user_id": "bob\x07"}), "jwt", {})
+
+
+def test_a_session_of_a_role_with_a_path_acts_for_that_roles_tenant():
+    # found by review: the session ARN carries no path, and fell through to "*"
+    tenants = {"arn:aws:iam::123456789012:role/service-role/backend-a": "tenant-a", "*": "tenant-b"}
+    assert server_tenant("arn:aws:sts::123456789012:assumed-role/backend-a/s1", tenants) == "tenant-a"
+    assert server_tenant("arn:aws:sts::123456789012:assumed-role/backend-b/s1", tenants) == "tenant-b"
+    assert (
+        server_tenant("arn:aws:sts::999999999999:assumed-role/backend-a/s1", {k: v for k, v in tenants.items() if k != "*"})
+        is None
+    )

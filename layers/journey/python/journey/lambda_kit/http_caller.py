@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from journey.app.api_ports import Caller, Forbidden, Unauthorized
-from journey.events.model import TENANT_PATTERN
+from journey.events.identity import normalize_user_id
+from journey.events.model import MAX_USER_ID_LENGTH, TENANT_PATTERN
 
 _TENANT = re.compile(TENANT_PATTERN)
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
@@ -59,6 +60,12 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     user_id = next((value for name in USER_ID_CLAIMS if isinstance(value := claims.get(name), str) and value.strip()), None)
     if user_id is None:
         raise Forbidden("the token names no user (custom:user_id, username or sub)")
+    try:  # the one spelling of the id, as events and paths are read (docs/data-model.md "User ids")
+        user_id = normalize_user_id(user_id)
+    except ValueError as exc:
+        raise Forbidden(f"the token's user id is not one a user can have: {exc}") from exc
+    if not user_id or len(user_id) > MAX_USER_ID_LENGTH:
+        raise Forbidden(f"the token's user id must have 1 to {MAX_USER_ID_LENGTH} characters")
     client = claims.get("client_id") or claims.get("aud") or "app"
     return Caller(kind="jwt", tenant=tenant, principal=f"app:{str(client)[:128]}", user_id=user_id)
 
@@ -70,7 +77,9 @@ def server_tenant(principal: str, server_tenants: Mapping[str, str]) -> str | No
     assumed = _ASSUMED_ROLE.match(principal)
     if assumed:
         partition, account, role = assumed.groups()
-        role_arn = f"arn:{partition}:iam::{account}:role/{role}"
-        if role_arn in server_tenants:
-            return server_tenants[role_arn]
+        # a session ARN names its role without the role's path: match a configured role ARN by its name
+        prefix = f"arn:{partition}:iam::{account}:role/"
+        for arn, tenant in server_tenants.items():
+            if arn.startswith(prefix) and arn.rsplit("/", 1)[-1] == role:
+                return tenant
     return server_tenants.get("*")
