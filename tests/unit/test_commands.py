@@ -145,7 +145,7 @@ def test_an_interrupted_erasure_is_retried_and_writes_nothing_of_the_user_meanwh
     run(aws, records(*rage()))
     calls = []
 
-    def failing(request):
+    def failing(request, tombstone):
         calls.append(request)
         raise TransientError("throttled")
 
@@ -155,3 +155,29 @@ def test_an_interrupted_erasure_is_retried_and_writes_nothing_of_the_user_meanwh
     assert result.failed_sequences == {batch[0].sequence} and len(calls) == 1
     [state] = items_of(aws, "UserState")
     assert "erasedAt" not in state  # not yet a tombstone: the retry erases again
+
+
+def test_the_tombstone_is_written_before_anything_is_removed_and_the_identity_last(monkeypatch):
+    # found by review: an ingest between the identity's deletion and the tombstone re-created the identity
+    aws = memory_aws()
+    run(aws, records(*rage()))
+    order = []
+    write = aws.dynamodb.batch_write_item
+
+    def recording(RequestItems):
+        for table, requests in RequestItems.items():
+            order.extend((table, next(iter(r))) for r in requests)
+        return write(RequestItems=RequestItems)
+
+    monkeypatch.setattr(aws.dynamodb, "batch_write_item", recording)
+    run(
+        aws,
+        records(erase_command(USER, "demo", "req-4", "ops", T0 + 1000), erase_command(USER, "demo", "req-5", "ops", T0 + 1001)),
+    )
+    erasure = [entry for entry in order if entry[0] != "PrivacyAudit"]
+    assert erasure[0] == ("UserState", "PutRequest")
+    assert ("Identities", "DeleteRequest") in erasure and erasure.index(("Identities", "DeleteRequest")) > max(
+        i for i, entry in enumerate(erasure[:-1]) if entry[0] in ("UserEvents", "StruggleSignals", "Interventions")
+    )
+    # two requests in one batch: each carried out and audited
+    assert set(aws.dynamodb.tables["PrivacyAudit"]) == {("req-4",), ("req-5",)}

@@ -69,7 +69,9 @@ def entomb(state: UserState, at_ms: int) -> None:
     state.erased_at = at_ms
 
 
-def carry_out(erasures: dict[str, ErasureRequest], ports: Ports) -> tuple[dict[str, dict[str, int]], set[str]]:
+def carry_out(
+    erasures: dict[str, list[ErasureRequest]], tombstones: dict[str, UserState], ports: Ports
+) -> tuple[dict[str, dict[str, int]], set[str]]:
     """Carry out a batch's erasures, before anything of the batch is written (the tombstone state is
     written with the rest). Returns what was removed per user, and the users whose erasure failed
     transiently (their records are retried: the command is folded again, the erasure done again)."""
@@ -77,9 +79,10 @@ def carry_out(erasures: dict[str, ErasureRequest], ports: Ports) -> tuple[dict[s
     failed: set[str] = set()
     if ports.eraser is None:
         raise RuntimeError("an erase command arrived and no eraser is wired (journey.adapters.aws.factories)")
-    for user_id, request in erasures.items():
+    for user_id, requests in erasures.items():
         try:
-            erased[user_id] = ports.eraser.erase(request)
+            for request in requests:  # each request carried out and audited (a second one finds nothing left)
+                erased[user_id] = ports.eraser.erase(request, tombstones[user_id])
         except TransientError as exc:
             log.warning("user %r: erasure interrupted, their records will be retried: %s", user_id, exc)
             failed.add(user_id)

@@ -69,9 +69,10 @@ class ErasureRequest:
 
 
 class Eraser(Protocol):
-    def erase(self, request: ErasureRequest) -> dict[str, int]:
-        """Remove every item of the user from every table, every quarantined record of theirs (all
-        versions), and their identity mapping; then write the audit record (who, when, what was
+    def erase(self, request: ErasureRequest, tombstone: UserState) -> dict[str, int]:
+        """Write the user's ``tombstone`` state first (their events are refused from then on), then
+        remove every item of the user from every table, every quarantined record of theirs (all
+        versions), and their identity mapping last; then write the audit record (who, when, what was
         removed: counts per store, no personal data). Return the counts. Idempotent (a replay finds
         less to remove and writes the same audit record). Transient failures raise."""
 

@@ -89,7 +89,9 @@ class UserWork:
     changed: bool = False  # the state moved (events applied, a checkpoint advanced, its clock repaired)
     trigger_arrivals: list[float] = field(default_factory=list)  # when each decision's event reached the stream
     reports: list[Report] = field(default_factory=list)  # what the app reported of its interventions
-    erasure: ErasureRequest | None = None  # the user asked to be erased (carried out before the batch is written)
+    erasures: list[ErasureRequest] = field(
+        default_factory=list
+    )  # the user asked to be erased (carried out before the batch is written)
     refused_erased: int = 0  # events refused because the user is erased
     commands: Counter = field(default_factory=Counter)
 
@@ -141,7 +143,7 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         if kind is EventType.COMMAND:
             effect = apply_command(state, event, record.arrival)
             if effect.erasure is not None:  # what this batch gathered of the user goes too: only the tombstone is written
-                work.erasure = effect.erasure
+                work.erasures.append(effect.erasure)
                 for gathered in (journal, signals, decisions, work.outcomes, work.reports, work.trigger_arrivals):
                     gathered.clear()
             elif effect.report is not None:
@@ -261,9 +263,9 @@ def process_batch(
     ]
 
     failed_users = {d.userId for d in sends if d.interventionId in sending.failed}
-    erasures = {user_id: w.erasure for user_id, w in by_user.items() if w.erasure is not None}
+    erasures = {user_id: w.erasures for user_id, w in by_user.items() if w.erasures}
     if erasures:
-        result.erased, erasures_failed = carry_out(erasures, ports)
+        result.erased, erasures_failed = carry_out(erasures, {u: by_user[u].state for u in erasures}, ports)
         failed_users |= erasures_failed
     writes = Writes(shard=shard, delivery=sending.delivery, delivery_errors=sending.errors)
     for user_id, work in by_user.items():

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from journey.adapters.aws.clients import as_transient, client, query_all
+from journey.adapters.aws.codecs.user_state import state_item
 from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.s3 import owner_prefix
 from journey.app.ports import ErasureRequest
 from journey.errors import TransientError
 from journey.resources import IDENTITIES, INTERVENTIONS, PRIVACY_AUDIT, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE, Env
+from journey.users.state import UserState
 
 DELETE_LIMIT = 25  # BatchWriteItem
 S3_DELETE_LIMIT = 1000  # DeleteObjects
@@ -68,16 +70,19 @@ class AwsEraser:
             self._s3 = client("s3")
         return self._s3
 
-    def erase(self, request: ErasureRequest) -> dict[str, int]:
+    def erase(self, request: ErasureRequest, tombstone: UserState) -> dict[str, int]:
+        """The tombstone first (from then on the API refuses the user's events and writes no identity
+        for them), the identity mapping last (an ingest that read the state just before the tombstone
+        could re-create it meanwhile)."""
         t = self.tables
-        user = {"S": request.user_id}
+        self._batch_write(t.state, [{"PutRequest": {"Item": state_item(tombstone, 0)}}])
         removed = {
+            USER_STATE.logical_id: 1,  # replaced by the tombstone
             USER_EVENTS.logical_id: self._clear(t.events, USER_EVENTS.key_names, request.user_id),
             STRUGGLE_SIGNALS.logical_id: self._clear(t.signals, STRUGGLE_SIGNALS.key_names, request.user_id),
             INTERVENTIONS.logical_id: self._clear(t.interventions, INTERVENTIONS.key_names, request.user_id),
-            USER_STATE.logical_id: self._delete_keys(t.state, [{"userId": user}]),
-            IDENTITIES.logical_id: self._delete_keys(self.privacy.identities, [{"userId": user}]),
             "quarantine": self._clear_quarantine(request.user_id),
+            IDENTITIES.logical_id: self._delete_keys(self.privacy.identities, [{"userId": {"S": request.user_id}}]),
         }
         self._audit(request, removed)
         return removed
