@@ -77,11 +77,11 @@ def test_holdout_is_deterministic_and_near_its_share():
     assert in_holdout("u1", SignalType.RAGE_TAP, 0, "s") is False and in_holdout("u1", SignalType.RAGE_TAP, 100, "s") is True
 
 
-def test_held_out_decisions_are_recorded_never_sent_and_do_not_use_the_cap():
+def test_held_out_decisions_are_recorded_never_sent_and_use_the_cap_as_the_send_they_stand_for():
     cfg = PolicySettings(holdout_percent=100)
     state = active_user()
     d = decide(signal(), state, cfg, DEFAULT_CATALOG, T0)
-    assert d.outcome is Outcome.HELD_OUT and d.reason == "holdout" and state.send_times == []
+    assert d.outcome is Outcome.HELD_OUT and d.reason == "holdout" and state.send_times == [T0]
     assert state.open_episodes["upload"][4] == 1
 
 
@@ -155,3 +155,19 @@ def test_a_suppression_names_each_blocker_once():
     night = int(datetime(2026, 11, 2, 3, 0, tzinfo=UTC).timestamp() * 1000)
     d = decide(signal(t=night), active_user(t=night), NO_HOLDOUT, catalog, night)
     assert d.outcome is Outcome.SUPPRESSED and d.reason == "quiet_hours"
+
+
+def test_held_out_decisions_count_toward_the_cap_like_the_sends_they_stand_for():
+    # found by review: held-out users were never capped, so the holdout arm over-represented heavy strugglers
+    def outcomes(percent: float) -> list[str]:
+        state = active_user(t=T0 + 12 * 3_600_000)  # noon: no quiet hours
+        policy = PolicySettings(holdout_percent=percent, feature_cooldown_ms=0)
+        found = []
+        for n in range(8):
+            at = T0 + 12 * 3_600_000 + n * 60_000
+            made = decide(signal(feature=f"f{n}", t=at, trigger=f"e{n}"), state, policy, DEFAULT_CATALOG, at)
+            found.append(made.reason if made.outcome is Outcome.SUPPRESSED else made.outcome.value)
+        return found
+
+    assert outcomes(100.0) == ["held_out"] * 3 + ["frequency_cap"] * 5
+    assert outcomes(0.0) == ["sent"] * 3 + ["frequency_cap"] * 5

@@ -190,10 +190,12 @@ def decide(
     state.feature_cooldowns[signal.featureId] = now
     if len(state.feature_cooldowns) > COOLDOWNS_CAP:
         evict_oldest(state.feature_cooldowns, lambda at: at)
+    # a held-out decision counts toward the cap as the send it stands for: both arms then see the same
+    # policy (else held-out users, never capped, would keep producing decisions and bias the uplift)
+    state.send_times.append(now)
     if in_holdout(signal.userId, signal.signalType, cfg.holdout_percent, cfg.holdout_salt):
         made = decision(Outcome.HELD_OUT, channel, "holdout")
     else:
-        state.send_times.append(now)
         made = decision(Outcome.SEND, channel, "policy_passed")
     state.open_episodes[signal.featureId] = [
         signal.signalId,
