@@ -173,3 +173,11 @@ def test_a_session_of_a_role_with_a_path_acts_for_that_roles_tenant():
         server_tenant("arn:aws:sts::999999999999:assumed-role/backend-a/s1", {k: v for k, v in tenants.items() if k != "*"})
         is None
     )
+
+
+def test_the_audit_names_a_role_not_the_person_behind_its_session():
+    # found by review: an SSO session's name is often the operator's e-mail
+    session = "arn:aws:sts::123456789012:assumed-role/privacy-desk/jane.doe@example.com"
+    event = {"requestContext": {"authorizer": {"iam": {"userArn": session}}}}
+    caller = caller_of(event, "iam", {"arn:aws:iam::123456789012:role/privacy-desk": "demo"})
+    assert caller.principal == "arn:aws:sts::123456789012:assumed-role/privacy-desk" and caller.tenant == "demo"

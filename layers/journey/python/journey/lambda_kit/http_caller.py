@@ -50,6 +50,11 @@ def caller_of(event: Mapping[str, Any], auth: str, server_tenants: Mapping[str, 
     tenant = server_tenant(principal, server_tenants)
     if tenant is None:
         raise Forbidden("this principal acts for no tenant (setting JOURNEY_API__SERVER_TENANTS)")
+    # who asked, as the audit keeps it: a role session's name (often a person's e-mail under SSO) left out
+    assumed = _ASSUMED_ROLE.match(principal)
+    if assumed:
+        partition, account, role = assumed.groups()
+        principal = f"arn:{partition}:sts::{account}:assumed-role/{role}"
     return Caller(kind="iam", tenant=tenant, principal=principal)
 
 

@@ -69,7 +69,7 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "undeliverable": result.undeliverable,
             "failed_records": len(result.failed_sequences),
             "commands": dict(result.commands),
-            "erased": dict(result.erased),  # pseudonymous ids, counts only
+            "erased_users": len(result.erased),  # no ids: an erased user's pseudonym is not kept, not even in logs
             "erased_users_events_refused": result.refused_erased,
         },
     )
