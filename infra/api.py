@@ -32,6 +32,7 @@ from infra.function import LOG_RETENTION, JourneyFunction, Observability, _allow
 from infra.nag import acknowledge, logical_id
 from infra.storage import QUARANTINE_PREFIX, JourneyStorage
 from journey.resources import (
+    API_IDEMPOTENCY,
     IDENTITIES,
     INTERVENTIONS,
     PRIVACY_AUDIT,
@@ -245,6 +246,11 @@ class JourneyApi(Construct):
             ),
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query"], resources=[storage.table(PRIVACY_AUDIT).table_arn]
+            ),
+            # the API's own record of the answers it gave to event requests (Powertools idempotency)
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[storage.table(API_IDEMPOTENCY).table_arn],
             ),
             iam.PolicyStatement(actions=["kinesis:PutRecords"], resources=[stream.stream_arn]),
             # export: the user's quarantined records, listed under quarantine/<owner hash>/

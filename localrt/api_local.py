@@ -28,6 +28,7 @@ from typing import Any
 import jwt
 import orjson
 from aws_lambda_powertools.event_handler.http_resolver import HttpResolverLocal
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.identities import DynamoIdentities
@@ -193,11 +194,14 @@ def local_settings(settings: Settings | None = None) -> Settings:
     return base.model_copy(update={"api": api})
 
 
-def local_api(ports: ApiPorts, settings: Settings | None = None, secret: str | None = None) -> LocalApi:
-    """The API's ASGI app over ``ports``; its tokens are signed with ``secret`` (a new one by default)."""
+def local_api(
+    ports: ApiPorts, settings: Settings | None = None, secret: str | None = None, answers: BasePersistenceLayer | None = None
+) -> LocalApi:
+    """The API's ASGI app over ``ports``; its tokens are signed with ``secret`` (a new one by default);
+    ``answers``: where answers to event requests are kept (idempotency; None: not kept)."""
     config = local_settings(settings)
     resolver = _AuthorizedResolver(enable_validation=True)
-    serve(resolver, api_router(lambda: ports, lambda: config))
+    serve(resolver, api_router(lambda: ports, lambda: config, answers=lambda: answers))
     return LocalApi(resolver, secret or secrets.token_urlsafe(32))
 
 

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
 from journey.adapters.aws.dynamodb import TableNames
-from journey.resources import IDENTITIES, INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from journey.resources import API_IDEMPOTENCY, IDENTITIES, INTERVENTIONS, STRUGGLE_SIGNALS, TTL_ATTRIBUTE, USER_EVENTS, USER_STATE
 from localrt.api_local import LocalApi, api_ports_on, local_api
 from localrt.runtime import LocalRuntime, local_runtime
 
@@ -62,7 +64,8 @@ def runtime_api(rt: LocalRuntime, secret: str | None = None, clock_ms: Callable[
         key=LOCAL_PSEUDONYM_KEY,
         clock_ms=clock_ms,
     )
-    return local_api(ports, secret=secret)
+    answers = DynamoDBPersistenceLayer(t[API_IDEMPOTENCY.env], expiry_attr=TTL_ATTRIBUTE, boto3_client=rt.clients["dynamodb"])
+    return local_api(ports, secret=secret, answers=answers)
 
 
 def start_api_server(

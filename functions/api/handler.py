@@ -4,12 +4,14 @@ adapters (built on first use, once per container)."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from journey.adapters.aws.api_factories import api_adapters
@@ -17,6 +19,7 @@ from journey.app.api_ports import ApiPorts
 from journey.app.ingest import IngestResult
 from journey.lambda_kit.http import api_router, serve
 from journey.lambda_kit.observability import traced
+from journey.resources import API_IDEMPOTENCY, TTL_ATTRIBUTE
 from journey.settings import load_settings
 
 logger = Logger()
@@ -43,7 +46,13 @@ def _by_code(result: IngestResult) -> dict[str, int]:
     return counts
 
 
-app = serve(APIGatewayHttpResolver(enable_validation=True), api_router(ports, load_settings, count_ingest))
+@lru_cache(maxsize=1)
+def answers() -> DynamoDBPersistenceLayer:
+    """Where the answers to event requests are kept (Powertools idempotency, the table's TTL is ``ttl``)."""
+    return DynamoDBPersistenceLayer(table_name=os.environ[API_IDEMPOTENCY.env], expiry_attr=TTL_ATTRIBUTE)
+
+
+app = serve(APIGatewayHttpResolver(enable_validation=True), api_router(ports, load_settings, count_ingest, answers))
 
 
 @traced

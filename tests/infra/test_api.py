@@ -12,6 +12,7 @@ from aws_cdk import App
 from infra.config import DeploymentConfig
 from journey.kernel.tenancy import DEFAULT_TENANT
 from journey.resources import (
+    API_IDEMPOTENCY,
     IDENTITIES,
     INTERVENTIONS,
     PRIVACY_AUDIT,
@@ -243,7 +244,10 @@ def test_the_api_never_writes_what_the_stream_processor_owns(template):
     owned = {json.dumps(_arn(template, spec), sort_keys=True) for spec in OWNED_BY_THE_PROCESSOR}
     assert not [(a, r) for a, r in grants if a in WRITES and (r in owned or any(o[:-1] in r for o in owned))]
     writes = {(a, r) for a, r in grants if a in WRITES}
-    assert writes == {("dynamodb:PutItem", json.dumps(_arn(template, IDENTITIES), sort_keys=True))}
+    answers = json.dumps(_arn(template, API_IDEMPOTENCY), sort_keys=True)  # its own record of the answers it gave
+    assert writes == {("dynamodb:PutItem", json.dumps(_arn(template, IDENTITIES), sort_keys=True))} | {
+        (a, answers) for a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+    }
     # and every DynamoDB permission it has, exactly
     dynamodb = {(a, r) for a, r in grants if a.startswith("dynamodb:")}
     expected = {
@@ -260,6 +264,10 @@ def test_the_api_never_writes_what_the_stream_processor_owns(template):
     }
     expected |= {(a, json.dumps(_arn(template, IDENTITIES), sort_keys=True)) for a in ("dynamodb:GetItem", "dynamodb:PutItem")}
     expected |= {(a, json.dumps(_arn(template, PRIVACY_AUDIT), sort_keys=True)) for a in ("dynamodb:GetItem", "dynamodb:Query")}
+    expected |= {
+        (a, json.dumps(_arn(template, API_IDEMPOTENCY), sort_keys=True))
+        for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+    }
     assert dynamodb == expected
 
 

@@ -4,7 +4,7 @@ import json
 
 from aws_cdk.assertions import Match
 
-from journey.resources import DUE_INDEX, IDENTITIES, TABLES, USER_STATE
+from journey.resources import API_IDEMPOTENCY, DUE_INDEX, IDENTITIES, TABLES, USER_STATE
 
 
 def resources(template, kind):
@@ -186,9 +186,11 @@ def test_function_permissions_are_least_privilege(template):
     writes = {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     others = [s for s in statements if s not in _statements_of(template, "ProcessingStreamProcessor")]
     other_writes = [s for s in others if writes & set(_actions([s]))]
-    # only the stream processor writes items (DESIGN.md rule 1); the API owns one kind, the identity items
+    # only the stream processor writes items (DESIGN.md rule 1); the API owns two kinds, the identity items
+    # and its record of the answers it gave
     # (tests/infra/test_api.py checks it in detail)
-    assert all(s["Resource"] == {"Fn::GetAtt": [_table_id(template, IDENTITIES), "Arn"]} for s in other_writes), other_writes
+    api_owned = [{"Fn::GetAtt": [_table_id(template, spec), "Arn"]} for spec in (IDENTITIES, API_IDEMPOTENCY)]
+    assert all(s["Resource"] in api_owned for s in other_writes), other_writes
     wildcard_resources = [s for s in statements if s["Resource"] == "*"]
     assert {a for s in wildcard_resources for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])} <= {
         "xray:PutTraceSegments",

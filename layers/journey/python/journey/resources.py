@@ -54,7 +54,22 @@ PRIVACY_AUDIT = TableSpec(
     None,
     "one record per privacy request carried out: who asked, when, what was removed (counts; no personal data)",
 )
-TABLES: tuple[TableSpec, ...] = (USER_STATE, USER_EVENTS, STRUGGLE_SIGNALS, INTERVENTIONS, IDENTITIES, PRIVACY_AUDIT)
+API_IDEMPOTENCY = TableSpec(
+    "ApiIdempotency",
+    "IDEMPOTENCY_TABLE",
+    "id",
+    None,
+    "the HTTPS API's answers to event requests for an hour (Powertools idempotency): a request sent again gets the first answer",
+)
+TABLES: tuple[TableSpec, ...] = (
+    USER_STATE,
+    USER_EVENTS,
+    STRUGGLE_SIGNALS,
+    INTERVENTIONS,
+    IDENTITIES,
+    PRIVACY_AUDIT,
+    API_IDEMPOTENCY,
+)
 
 # The signals table's index by feature (hot spots): partition featureId (S), sort detectedAt (N).
 FEATURE_STRUGGLE_INDEX = "FeatureStruggleIndex"

@@ -9,6 +9,7 @@ runtime (``localrt.api_local``: ``HttpResolverLocal``, ASGI). A router belongs t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -21,6 +22,12 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
 from journey.app.analytics import Hotspots, UpliftReport, hotspots, uplift
@@ -76,10 +83,13 @@ ERRORS = {
     401: _error("no credentials (a token or a signature)"),
     403: _error("the credentials do not allow this (another user's data, a principal without a tenant)"),
     404: _error("no such user, or no such intervention of the signed-in user"),
+    409: _error("the same request is being carried out (send it again once it has its answer)"),
     413: _error("the body is over the limit (1 MB)"),
     415: _error("the body is not application/json"),
     503: _error("a dependency failed for now: send the same request again"),
 }
+# an event request's answer is kept an hour: a client that lost it (a timeout) sends the request again
+ANSWERS_KEPT = IdempotencyConfig(expires_after_seconds=3600, raise_on_no_idempotency_key=True)
 SUCCESS = {200: "the answer", 202: "accepted: on the user's stream, carried out within seconds (requestId names it)"}
 
 
@@ -94,7 +104,12 @@ def answer(exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):  # Powertools' own answer (422, where and what, no input echoed)
         detail = [{"loc": error["loc"], "type": error["type"]} for error in exc.errors()]
         return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail})
-    if isinstance(exc, RequestUnsupportedContentType):
+    if isinstance(exc, IdempotencyAlreadyInProgressError):
+        status, code, message = 409, "in_progress", "the same request is being carried out: wait for its answer, then ask again"
+    elif isinstance(exc, IdempotencyPersistenceLayerError):
+        status, code, message = 503, "unavailable", "a dependency failed for now: send the same request again"
+        log.warning("idempotency store failed: %s", exc)
+    elif isinstance(exc, RequestUnsupportedContentType):
         status, code, message = 415, "unsupported_media_type", "send the body as application/json"
     elif isinstance(exc, (RecursionError, UnicodeDecodeError, json.JSONDecodeError)):
         # a body nested past the parser's depth, not UTF-8, not JSON: the client's to fix, never a 500
@@ -120,8 +135,11 @@ def api_router(
     ports: Callable[[], ApiPorts],
     settings: Callable[[], Settings] = load_settings,
     on_ingest: Callable[[IngestResult], None] | None = None,
+    answers: Callable[[], BasePersistenceLayer | None] | None = None,
 ) -> Router:
-    """Every route of ``ROUTES``, over ``ports`` (built on first use) and ``settings``."""
+    """Every route of ``ROUTES``, over ``ports`` (built on first use) and ``settings``. ``answers``:
+    where the answers to event requests are kept (Powertools idempotency): the same request sent
+    again by the same caller gets the first answer, and its events are not appended again."""
     router = Router()
     router.exception_handler(Exception)(answer)
 
@@ -142,12 +160,30 @@ def api_router(
             status_code=status,
         )
 
-    @route("POST", "/v1/events", 413)
+    @route("POST", "/v1/events", 409, 413)
     def post_events(request: Annotated[IngestRequest, Body()]) -> IngestResult:
         who, config = caller("POST", "/v1/events"), settings()
         event = router.current_event
-        size = len((event.decoded_body or "").encode()) if event.body else 0
-        result = ingest(request, who, ports(), config.api.max_events, config.max_record_bytes, size, config.api.max_body_bytes)
+        body = (event.decoded_body or "").encode() if event.body else b""
+
+        def run(request_key: dict[str, str]) -> IngestResult:
+            return ingest(
+                request, who, ports(), config.api.max_events, config.max_record_bytes, len(body), config.api.max_body_bytes
+            )
+
+        store = answers() if answers is not None else None
+        if store is not None:
+            context = router.lambda_context  # a request in progress past the function's timeout is not "in progress"
+            if hasattr(context, "get_remaining_time_in_millis"):
+                ANSWERS_KEPT.register_lambda_context(context)
+            run = idempotent_function(
+                data_keyword_argument="request_key",
+                persistence_store=store,
+                config=ANSWERS_KEPT,
+                output_serializer=PydanticSerializer(IngestResult),
+            )(run)
+        request_key = {"tenant": who.tenant, "user": who.user_id or who.principal, "body": hashlib.sha256(body).hexdigest()}
+        result = run(request_key=request_key)
         if on_ingest is not None:
             on_ingest(result)
         return result
