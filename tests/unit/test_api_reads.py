@@ -162,3 +162,22 @@ def test_uplift_compares_treated_and_holdout_per_signal_type_with_the_report_fun
     assert row.difference == pytest.approx(0.5) and row.ci95 is not None and row.ci95.low < 0.5 < row.ci95.high
     assert (row.funnel.sent, row.funnel.reported, row.funnel.shown) == (10, 4, 4)
     assert uplift(server("other"), fakes.ports(), days=28, max_days=90).signalTypes == []
+
+
+def test_an_export_leaves_out_a_quarantined_records_data_too_large_for_the_answer():
+    # found by review: an export holding oversize records could pass Lambda's 6 MB answer
+    import json as _json
+
+    from journey.adapters.aws.read_models import MAX_RECORD_DATA, S3QuarantineReader
+    from journey.adapters.aws.s3 import owner_prefix
+    from localrt.memory_aws import MemoryS3, Meter
+
+    s3 = MemoryS3(Meter())
+    big = {"code": "oversize", "reason": "too large", "data": "A" * (MAX_RECORD_DATA + 1)}
+    small = {"code": "not_json", "reason": "not JSON", "data": "e25vdA=="}
+    s3.put_object(Bucket="q", Key=f"{owner_prefix('p-u')}2026/11/01/s/1.json", Body=_json.dumps(big).encode())
+    s3.put_object(Bucket="q", Key=f"{owner_prefix('p-u')}2026/11/01/s/2.json", Body=_json.dumps(small).encode())
+    s3.put_object(Bucket="q", Key=f"{owner_prefix('p-other')}2026/11/01/s/3.json", Body=_json.dumps(small).encode())
+    records = S3QuarantineReader("q", s3=s3).records_of("p-u")
+    assert [r["code"] for r in records] == ["oversize", "not_json"]  # the other user's record is not theirs
+    assert records[0]["data"] is None and "too large" in records[0]["dataLeftOut"] and records[1]["data"] == "e25vdA=="

@@ -22,7 +22,9 @@ from journey.adapters.aws.s3 import owner_prefix
 from journey.resources import TENANT_DAY_ATTRIBUTE, TENANT_DAY_INDEX, Env
 from journey.users.state import UserState
 
-MAX_QUARANTINED = 1000  # records an export lists at most (the response must fit Lambda's 6 MB)
+MAX_QUARANTINED = 1000  # records an export lists at most
+MAX_QUARANTINED_BYTES = 3_000_000  # their bytes at most (the whole answer must fit Lambda's 6 MB)
+MAX_RECORD_DATA = 64_000  # a record's own data above this is left out of the answer (its size and reason stay)
 
 
 def classified(record: dict[str, Any]) -> dict[str, Any]:
@@ -125,13 +127,20 @@ class S3QuarantineReader:
     def records_of(self, user_id: str) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": owner_prefix(user_id)}
+        size = 0
         try:
-            while len(records) < self.limit:
+            while len(records) < self.limit and size < MAX_QUARANTINED_BYTES:
                 page = self.s3.list_objects_v2(**request)
                 for listed in page.get("Contents", []):
                     body = self.s3.get_object(Bucket=self.bucket, Key=listed["Key"])["Body"].read()
-                    records.append({"key": listed["Key"], **json.loads(body)})
-                    if len(records) >= self.limit:
+                    record = {"key": listed["Key"], **json.loads(body)}
+                    data = record.get("data")
+                    if isinstance(data, str) and len(data) > MAX_RECORD_DATA:
+                        record["data"] = None
+                        record["dataLeftOut"] = f"{len(data):,} characters of base64: too large for this answer"
+                    size += len(json.dumps(record))
+                    records.append(record)
+                    if len(records) >= self.limit or size >= MAX_QUARANTINED_BYTES:
                         break
                 if not page.get("IsTruncated"):
                     break
