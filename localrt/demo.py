@@ -193,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--moto", choices=("process", "thread"), default="process", help="moto server in a child process or a thread"
     )
+    parser.add_argument(
+        "--no-apps",
+        action="store_true",
+        help="no simulated apps on the API: an in-app message helps as soon as it is announced (for comparison)",
+    )
     args = parser.parse_args(argv)
     console = Console(file=sys.__stdout__)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -212,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         tokens: dict[str, str] = {}
         token_for = lambda app_id: tokens.get(app_id) or tokens.setdefault(app_id, issue_token(api.api.secret, TENANT, app_id))  # noqa: E731
         apps = InboxApps(api.base_url, token_for, app_id_of, receiver.helped, seed=args.seed)
-        receiver.on_in_app = apps.announced
-        apps.start()
+        if not args.no_apps:
+            receiver.on_in_app = apps.announced
+            apps.start()
         receiver.start()
         rt.start_polling()
         console.print(f"HTTPS API on {api.base_url}: simulated apps pull their inbox and report outcomes")

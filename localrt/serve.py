@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -49,13 +50,48 @@ class ApiServer:
         self._thread.join(timeout=10)
 
 
+class SimulatedArrivalStream:
+    """The API's Kinesis client when the API runs on simulated time (the demo): each record it puts
+    arrives, for the event source mapping, at its own time (the API's simulated "now"), never past the
+    stream's newest arrival, so the API's commands do not move the deadline timer's clock. Other calls
+    go to the runtime's client as they are."""
+
+    def __init__(self, rt: LocalRuntime) -> None:
+        self._rt = rt
+        self._kinesis = rt.clients["kinesis"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kinesis, name)
+
+    def put_records(self, **params: Any) -> dict:
+        rt = self._rt
+        newest = max((m.newest_arrival_s or 0.0 for m in rt.mappings), default=0.0)
+        with rt.arrivals.putting():
+            response = self._kinesis.put_records(**params)
+            given = []
+            for record, result in zip(params["Records"], response.get("Records", []), strict=False):
+                if result.get("SequenceNumber") and not result.get("ErrorCode"):
+                    at = json.loads(record["Data"]).get("timestamp")
+                    arrival = at / 1000 if isinstance(at, int) else None
+                    given.append(
+                        (
+                            record["PartitionKey"],
+                            result["SequenceNumber"],
+                            min(arrival, newest) if arrival and newest else arrival,
+                        )
+                    )
+            rt.arrivals.given(given)
+        return response
+
+
 def runtime_api(rt: LocalRuntime, secret: str | None = None, clock_ms: Callable[[], int] | None = None) -> LocalApi:
     """The API's ASGI app over the local runtime's AWS (moto): the same tables, stream and bucket the
-    stream processor uses. ``clock_ms``: the API's "now" (the demo's simulated time; default the wall clock)."""
+    stream processor uses. ``clock_ms``: the API's "now" (the demo's simulated time; default the wall
+    clock); with it, what the API puts on the stream arrives on that clock (:class:`SimulatedArrivalStream`)."""
     t = rt.tables
     ports = api_ports_on(
         rt.clients["dynamodb"],
-        rt.clients["kinesis"],
+        SimulatedArrivalStream(rt) if clock_ms is not None else rt.clients["kinesis"],
         rt.clients["s3"],
         tables=TableNames(t[USER_STATE.env], t[USER_EVENTS.env], t[STRUGGLE_SIGNALS.env], t[INTERVENTIONS.env]),
         identities_table=t[IDENTITIES.env],
