@@ -489,7 +489,9 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--bucket", required=True)
     quarantine.add_argument("--stream", required=True)
     quarantine.add_argument("--code", action="append", help="only records rejected with this code (repeatable), e.g. unstorable")
-    quarantine.add_argument("--prefix", default="", help="only objects under this key prefix (e.g. quarantine/<owner>/2026/11/23/)")
+    quarantine.add_argument(
+        "--prefix", default="", help="only objects under this key prefix (e.g. quarantine/<owner>/2026/11/23/)"
+    )
     for command in (failures, quarantine):
         command.add_argument("--dry-run", action="store_true", help="read and count, change nothing")
     return parser
