@@ -174,11 +174,43 @@ class LocalApi:
             await _refuse(send, 403, "Forbidden")
             return
         assert claims is not None
-        binding = _AUTHORIZER.set(authorizer_context(claims))
+        # Powertools runs a synchronous route on the event loop: one request at a time, each waiting on
+        # its AWS calls. A thread per request (as Lambda runs many sandboxes) lets requests overlap.
+        body = await _body_of(receive)
+        for message in await asyncio.to_thread(self._resolve, scope, body, authorizer_context(claims)):
+            await send(message)
+
+    def _resolve(self, scope: dict[str, Any], body: bytes, authorizer: dict[str, Any]) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        binding = _AUTHORIZER.set(authorizer)
         try:
-            await self.resolver(scope, receive, send)
+            asyncio.run(self.resolver(scope, receive, send))
         finally:
             _AUTHORIZER.reset(binding)
+        return sent
+
+
+async def _body_of(receive: Callable) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body
 
 
 async def _refuse(send: Callable, status: int, message: str) -> None:

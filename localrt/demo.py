@@ -64,15 +64,19 @@ def sign_up(users) -> dict[str, str]:
 class SimulatedNow:
     """The simulated time the API reads as "now" while the demo plays (the 14 days run in minutes)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, rt: LocalRuntime | None = None) -> None:
         self.seconds = seconds
+        self.rt = rt
         self.started: float | None = None
 
     def __call__(self) -> int:
         if self.started is None:
             return T0
         elapsed = min(time.time() - self.started, self.seconds)
-        return T0 + int(elapsed / self.seconds * DAYS * DAY_MS)
+        now = T0 + int(elapsed / self.seconds * DAYS * DAY_MS)
+        # never ahead of what the stream has delivered: the API's commands are then not "from the future"
+        delivered = max((m.newest_arrival_s or 0.0 for m in self.rt.mappings), default=0.0) if self.rt else 0.0
+        return min(now, int(delivered * 1000)) if delivered else now
 
 
 def inbox_summary(apps: InboxApps, base_url: str, server_token: str) -> dict:
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
         endpoints = register_push_endpoints(rt, users)
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())
-        now = SimulatedNow(args.seconds)
+        now = SimulatedNow(args.seconds, rt)
         api = start_api_server(rt, clock_ms=now)
         tokens: dict[str, str] = {}
         token_for = lambda app_id: tokens.get(app_id) or tokens.setdefault(app_id, issue_token(api.api.secret, TENANT, app_id))  # noqa: E731
