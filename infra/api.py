@@ -18,7 +18,6 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -29,6 +28,7 @@ from constructs import Construct
 
 from infra.config import DeploymentConfig
 from infra.function import LOG_RETENTION, JourneyFunction, Observability, _allow_logs_to_encrypt
+from infra.monitoring import alarms_to
 from infra.nag import acknowledge, logical_id
 from infra.storage import QUARANTINE_PREFIX, JourneyStorage
 from journey.resources import (
@@ -303,21 +303,7 @@ class JourneyApi(Construct):
                 0,
             ),
         }
-        alarms = []
-        for alarm_id, (description, metric, threshold) in specs.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                alarm_id,
-                alarm_description=description,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            alarms.append(alarm)
-        return alarms
+        return alarms_to(self, topic, specs)
 
 
 def _cors(origins: tuple[str, ...]) -> apigwv2.CorsPreflightOptions | None:

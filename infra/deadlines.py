@@ -9,7 +9,6 @@ import json
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -19,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.function import JourneyFunction, Observability
+from infra.monitoring import alarms_to
 from journey.resources import DUE_INDEX, USER_STATE, Env
 
 RATE = "rate(1 minute)"
@@ -116,6 +116,7 @@ class DeadlineTimer(Construct):
                 "Timer commands could not be appended to users' streams (runbook: deadline timer)",
                 failures,
                 0,
+                1,
                 cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
@@ -123,6 +124,7 @@ class DeadlineTimer(Construct):
                 "Deadline timer runs failing (runbook: deadline timer)",
                 self.function.metric_errors(period=Duration.minutes(5)),
                 2,
+                1,
                 cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
@@ -130,22 +132,9 @@ class DeadlineTimer(Construct):
                 "The deadline timer has not run for 5 minutes: nothing due is declared (runbook: deadline timer)",
                 self.function.metric_invocations(period=Duration.minutes(5)),
                 1,
+                1,
                 cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 cloudwatch.TreatMissingData.BREACHING,
             ),
         }
-        alarms = []
-        for alarm_id, (description, metric, threshold, comparison, missing) in specs.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                alarm_id,
-                alarm_description=description,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=comparison,
-                treat_missing_data=missing,
-            )
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            alarms.append(alarm)
-        return alarms
+        return alarms_to(self, topic, specs)

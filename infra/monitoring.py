@@ -31,7 +31,6 @@ class JourneyMonitoring(Construct):
         self.alarm_topic = sns.Topic(
             self, "AlarmTopic", display_name="Journey orchestrator alarms", master_key=key, enforce_ssl=True
         )
-        action = actions.SnsAction(self.alarm_topic)
 
         def app_metric(name: str) -> cloudwatch.Metric:  # the processor's own EMF metrics
             return cloudwatch.Metric(
@@ -110,18 +109,32 @@ class JourneyMonitoring(Construct):
                 1,
             ),
         }
-        self.alarms = [
-            cloudwatch.Alarm(
-                self,
-                alarm_id,
-                alarm_description=description,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            for alarm_id, (description, metric, threshold, periods) in alarms.items()
-        ]
-        for alarm in self.alarms:
-            alarm.add_alarm_action(action)
+        self.alarms = alarms_to(self, self.alarm_topic, alarms)
+
+
+def alarms_to(
+    scope: Construct,
+    topic: sns.ITopic,
+    specs: dict[str, tuple],
+) -> list[cloudwatch.Alarm]:
+    """One alarm per spec, each notifying ``topic``. A spec is ``(description, metric, threshold)``,
+    optionally followed by evaluation periods (1), comparison (greater than the threshold) and how
+    missing data is treated (not breaching): the one way every construct declares its alarms."""
+    alarms = []
+    for alarm_id, (description, metric, threshold, *more) in specs.items():
+        periods = more[0] if len(more) > 0 else 1
+        comparison = more[1] if len(more) > 1 else cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        missing = more[2] if len(more) > 2 else cloudwatch.TreatMissingData.NOT_BREACHING
+        alarm = cloudwatch.Alarm(
+            scope,
+            alarm_id,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+        alarms.append(alarm)
+    return alarms

@@ -181,25 +181,30 @@ class LocalApi:
             await send(message)
 
     def _resolve(self, scope: dict[str, Any], body: bytes, authorizer: dict[str, Any]) -> list[dict[str, Any]]:
-        sent: list[dict[str, Any]] = []
-        delivered = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
         binding = _AUTHORIZER.set(authorizer)
         try:
-            asyncio.run(self.resolver(scope, receive, send))
+            return call_once(self.resolver, scope, body)
         finally:
             _AUTHORIZER.reset(binding)
-        return sent
+
+
+def call_once(app: Callable, scope: dict[str, Any], body: bytes) -> list[dict[str, Any]]:
+    """One HTTP request to an ASGI app with its whole body, on a new event loop: the messages it sent."""
+    sent: list[dict[str, Any]] = []
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
 
 
 async def _body_of(receive: Callable) -> bytes:
@@ -293,20 +298,7 @@ def asgi_request(
         "scheme": "http",
         "server": ("127.0.0.1", 80),
     }
-    sent: list[dict[str, Any]] = []
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if delivered:
-            return {"type": "http.disconnect"}
-        delivered = True
-        return {"type": "http.request", "body": data, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
+    sent = call_once(app, scope, data)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -134,3 +135,24 @@ def query_all(ddb: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         if not page.get("LastEvaluatedKey"):
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+BATCH_WRITE_ROUNDS = 6
+
+
+def batch_write(ddb: Any, request: dict[str, list]) -> None:
+    """One BatchWriteItem (at most 25 requests), its unprocessed items sent again with backoff. A
+    retryable failure is raised as ``TransientError``; any other (a ``ValidationException``) as it is."""
+    for attempt in range(BATCH_WRITE_ROUNDS):
+        try:
+            response = ddb.batch_write_item(RequestItems=request)
+        except Exception as exc:
+            transient = as_transient(exc)
+            if transient is exc:
+                raise
+            raise transient from exc
+        request = {table: items for table, items in (response.get("UnprocessedItems") or {}).items() if items}
+        if not request:
+            return
+        time.sleep(min(0.05 * 2**attempt, 1.0))
+    raise TransientError(f"BatchWriteItem left items unprocessed after {BATCH_WRITE_ROUNDS} rounds")

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from journey.adapters.aws.clients import as_transient, client
+from journey.adapters.aws.clients import as_transient, batch_write, client
 from journey.adapters.aws.codecs.attributes import ttl_of
 from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item, report_item
 from journey.adapters.aws.codecs.journal import journal_items
@@ -226,17 +226,5 @@ class DynamoJourneyStore:
         self._send(request)
 
     def _send(self, request: dict[str, list]) -> None:
-        """One BatchWriteItem, its unprocessed items retried with backoff."""
-        for attempt in range(MAX_ROUNDS):
-            try:
-                response = self.ddb.batch_write_item(RequestItems=request)
-            except Exception as exc:
-                transient = as_transient(exc)
-                if transient is exc:  # not a retryable error: as it is (a ValidationException is isolated above)
-                    raise
-                raise transient from exc
-            request = {t: items for t, items in (response.get("UnprocessedItems") or {}).items() if items}
-            if not request:
-                return
-            time.sleep(min(0.05 * 2**attempt, 1.0))
-        raise TransientError(f"BatchWriteItem left items unprocessed after {MAX_ROUNDS} rounds")
+        """One BatchWriteItem, its unprocessed items retried with backoff (a ValidationException is isolated above)."""
+        batch_write(self.ddb, request)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from journey.adapters.aws.clients import as_transient, client, query_all
+from journey.adapters.aws.clients import as_transient, batch_write, client, query_all
 from journey.adapters.aws.codecs.user_state import state_item
 from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.s3 import owner_prefix
@@ -28,7 +28,6 @@ from journey.users.state import UserState
 
 DELETE_LIMIT = 25  # BatchWriteItem
 S3_DELETE_LIMIT = 1000  # DeleteObjects
-MAX_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -110,18 +109,7 @@ class AwsEraser:
 
     def _batch_write(self, table: str, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), DELETE_LIMIT):
-            request = {table: requests[start : start + DELETE_LIMIT]}
-            for attempt in range(MAX_ROUNDS):
-                try:
-                    response = self.ddb.batch_write_item(RequestItems=request)
-                except Exception as exc:
-                    raise as_transient(exc) from exc
-                request = {name: items for name, items in (response.get("UnprocessedItems") or {}).items() if items}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise TransientError(f"erasure: BatchWriteItem on {table} left items unprocessed after {MAX_ROUNDS} rounds")
+            batch_write(self.ddb, {table: requests[start : start + DELETE_LIMIT]})
 
     # --- S3 ----------------------------------------------------------------------------
     def _clear_quarantine(self, user_id: str) -> int:
