@@ -61,6 +61,13 @@ API_IDEMPOTENCY = TableSpec(
     None,
     "the HTTPS API's answers to event requests for an hour (Powertools idempotency): a request sent again gets the first answer",
 )
+CONTEXT_ANALYSES = TableSpec(
+    "ContextAnalyses",
+    "CONTEXT_ANALYSES_TABLE",
+    "userId",
+    None,
+    "Amazon Nova's context analysis of a user, cached for a configurable time (the HTTPS API writes it; expires by TTL)",
+)
 TABLES: tuple[TableSpec, ...] = (
     USER_STATE,
     USER_EVENTS,
@@ -69,6 +76,7 @@ TABLES: tuple[TableSpec, ...] = (
     IDENTITIES,
     PRIVACY_AUDIT,
     API_IDEMPOTENCY,
+    CONTEXT_ANALYSES,
 )
 
 # The signals table's index by feature (hot spots): partition featureId (S), sort detectedAt (N).
@@ -144,3 +152,15 @@ class Env:
     PSEUDONYM_SECRET_ARN = "PSEUDONYM_SECRET_ARN"  # the secret keying pseudonymous user ids (HTTPS API)
     PSEUDONYM_KEY = "JOURNEY_PSEUDONYM_KEY"  # the key itself, where no secret is used (the local runtime only)
     DEFAULT_TENANT = "JOURNEY_TENANCY__DEFAULT_TENANT"  # the tenant of events that name none (direct stream writers)
+    # AI decisions (docs/agent.md)
+    AGENT_MODE = "JOURNEY_AGENT__MODE"  # agentcore | classic | none: who decides the hard cases (none: the rules alone)
+    ESCALATION_QUEUE_URL = "ESCALATION_QUEUE_URL"  # the hard cases the stream processor hands to the agent invoker
+    HARNESS_ARN = "AGENT_HARNESS_ARN"  # agentcore: the AgentCore harness the invoker calls (InvokeHarness)
+    AGENT_ID = "AGENT_ID"  # classic: the Bedrock agent (InvokeAgent)
+    AGENT_ALIAS_ID = "AGENT_ALIAS_ID"  # classic: its alias
+    AGENT_MODEL_ID = "JOURNEY_AGENT__MODEL_ID"  # the model the agent runs on (recorded with each decision)
+    CONTEXT_MODEL_ID = "JOURNEY_AGENT__CONTEXT_MODEL_ID"  # the model of the context analysis (Converse)
+
+
+# The agent's action groups: the Lambda functions' logical names (infra) and the groups the tools belong to
+ACTION_GROUPS: tuple[str, ...] = ("StruggleDetection", "VideoIntelligence", "InterventionEngine")

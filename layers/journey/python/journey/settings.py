@@ -209,6 +209,46 @@ class ApiSettings(BaseModel):
     open_signals: int = Field(20, ge=1, le=200, description="signals the insights list, newest first")
 
 
+class AgentSettings(BaseModel):
+    """AI decisions: which hard cases go to the agent, how long it may take, and the context analysis
+    (docs/agent.md). The agent only ever chooses among the catalog's interventions, through the policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: str = Field(
+        "none", pattern="^(agentcore|classic|none)$", description="who decides the hard cases: an agent, or the rules alone"
+    )
+    model_id: str = Field("us.amazon.nova-2-lite-v1:0", max_length=256, description="the agent's model (recorded)")
+    context_model_id: str = Field("us.amazon.nova-micro-v1:0", max_length=256, description="the context analysis' model")
+    # what makes a case hard (each one a reason recorded with the escalation)
+    high_value_segments: tuple[str, ...] = Field(
+        ("active_user", "at_risk"), description="a critical struggle of a user in these segments is escalated"
+    )
+    escalate_conflicting: bool = Field(True, description="two or more signal types from one event are escalated")
+    escalate_high_risk_unmatched: bool = Field(
+        True, description="a signal the catalog has no answer for, of a user at HIGH exit risk, is escalated"
+    )
+    failed_sends_to_escalate: int = Field(
+        2, ge=0, le=50, description="a signal of a user with this many unresolved sends in 7 days is escalated (0: never)"
+    )
+    # the invoker
+    time_budget_ms: int = Field(
+        8_000, ge=500, le=60_000, description="how long the agent may take, retries included, before the rules decide"
+    )
+    answer_grace_ms: int = Field(
+        120_000,
+        ge=10_000,
+        le=3_600_000,
+        description="an escalation with no answer this long after its budget is decided by the rules (the deadline timer)",
+    )
+    breaker_failures: int = Field(5, ge=1, le=100, description="consecutive failures that open the circuit breaker")
+    breaker_cooldown_ms: int = Field(60_000, ge=1000, le=3_600_000, description="how long an open breaker sends all to the rules")
+    max_retries: int = Field(2, ge=0, le=10, description="retries of a throttled call, with jittered backoff, within the budget")
+    # the context analysis (Amazon Nova, Converse)
+    context_cache_ms: int = Field(3_600_000, ge=0, le=7 * 86_400_000, description="how long a user's analysis is reused")
+    context_budget_ms: int = Field(6_000, ge=500, le=25_000, description="how long the analysis may take in a request")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_nested_delimiter="__", extra="ignore")
 
@@ -219,6 +259,7 @@ class Settings(BaseSettings):
     switches: Switches = Switches()
     tenancy: TenancySettings = TenancySettings()
     api: ApiSettings = ApiSettings()
+    agent: AgentSettings = AgentSettings()
     max_record_bytes: int = Field(65_536, ge=1024, le=1_048_576, description="larger records are quarantined")
     event_ttl_days: int = Field(30, ge=1, le=3650)
 

@@ -77,6 +77,64 @@ def outcome_command(
     return _command(user_id, tenant, at_ms, payload)
 
 
+def schedule_command(
+    user_id: str,
+    tenant: str,
+    escalation_id: str,
+    intervention_type: str,
+    channel: str | None,
+    rationale: str,
+    requested_by: str,
+    at_ms: int,
+) -> dict[str, Any]:
+    """The agent asks for ``intervention_type`` (a catalog entry's) for an open escalation; the stream
+    processor folds it through the same policy as the rules' decisions. The same request (escalation,
+    type, channel) is one command however often the agent repeats it."""
+    payload: dict[str, Any] = {
+        "name": "schedule",
+        "requestId": f"{escalation_id}|{intervention_type}|{channel or ''}",
+        "requestedBy": requested_by,
+        "escalationId": escalation_id,
+        "interventionType": intervention_type,
+        "rationale": rationale[:1000],
+    }
+    if channel:
+        payload["channel"] = channel
+    return _command(user_id, tenant, at_ms, payload)
+
+
+def escalation_command(
+    user_id: str,
+    tenant: str,
+    escalation_id: str,
+    decider: str,
+    reason: str,
+    requested_by: str,
+    at_ms: int,
+    model: str = "",
+    latency_ms: int = 0,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+) -> dict[str, Any]:
+    """The agent invoker closes an escalation: ``decider`` ``agent`` (it chose, through ``schedule``
+    commands, or chose nothing) or ``fallback`` (the rules' decision stands: ``reason`` says why), with
+    the call's provenance. One per escalation (its id is derived from the escalation's)."""
+    payload: dict[str, Any] = {
+        "name": "escalation",
+        "requestId": escalation_id,
+        "requestedBy": requested_by,
+        "escalationId": escalation_id,
+        "decider": decider,
+        "reason": reason[:256],
+        "latencyMs": max(0, int(latency_ms)),
+        "inputTokens": max(0, int(input_tokens)),
+        "outputTokens": max(0, int(output_tokens)),
+    }
+    if model:
+        payload["model"] = model[:256]
+    return _command(user_id, tenant, at_ms, payload)
+
+
 def command_problem(event_type: str, command: object) -> str | None:
     """Why an event's command payload does not fit its type (None when it does)."""
     if event_type == "command" and command is None:

@@ -160,6 +160,8 @@ class CommandName(str, Enum):
     CONSENT = "consent"  # the user's consent per channel changed (a grant also lifts an erasure's tombstone)
     ERASE = "erase"  # erase everything held about the user, and refuse their events until consent is given again
     OUTCOME = "outcome"  # the app reports what became of an intervention
+    SCHEDULE = "schedule"  # the agent asks for an intervention for an open escalation (folded through the policy)
+    ESCALATION = "escalation"  # the agent invoker closes an escalation: who decided, with what (provenance)
 
 
 class InterventionOutcome(str, Enum):
@@ -180,6 +182,18 @@ class Command(BaseModel):
     consent: Consent | None = None  # consent
     interventionId: Id | None = None  # outcome
     outcome: InterventionOutcome | None = None  # outcome
+    escalationId: Id | None = None  # schedule, escalation
+    interventionType: Name | None = None  # schedule: a catalog entry's type
+    channel: Annotated[str, StringConstraints(max_length=16)] | None = (
+        None  # schedule: in_app, push or sns (else the entry's order)
+    )
+    rationale: Annotated[str, StringConstraints(max_length=1000)] | None = None  # schedule: why, in the agent's words
+    decider: Annotated[str, StringConstraints(pattern="^(agent|fallback)$")] | None = None  # escalation
+    reason: Annotated[str, StringConstraints(max_length=256)] | None = None  # escalation: why the rules decided
+    model: Annotated[str, StringConstraints(max_length=256)] | None = None  # escalation
+    latencyMs: int | None = Field(None, ge=0, le=3_600_000)  # escalation
+    inputTokens: int | None = Field(None, ge=0, le=100_000_000)  # escalation
+    outputTokens: int | None = Field(None, ge=0, le=100_000_000)  # escalation
 
 
 # An event that leaves out a section gets these (immutable, so one instance is shared: building a

@@ -23,6 +23,8 @@ LAST_FIRED_CAP = 32  # a struggle signal on an evicted feature may be reported a
 COOLDOWNS_CAP = 32  # a send on an evicted feature's cooldown is still bounded by the frequency cap
 OPEN_FLOWS_CAP = 8  # an evicted open flow is no longer watched for abandonment (the first started goes)
 OPEN_EPISODES_CAP = 4  # an evicted episode's outcome is no longer measured
+ESCALATIONS_CAP = 4  # open escalations; past it the oldest is closed by its fallback at once
+VIDEOS_CAP = 8  # videos a user's engagement is kept for (the least recently watched goes)
 SHARD_CHECKPOINTS_CAP = 16  # shards a user's records came from (resharding retires old ones; the least recently advanced goes)
 
 
@@ -81,6 +83,15 @@ class UserState:
     )  # feature -> [last submit time, failed attempts, time of the submit that last failed]
     tenant: str = ""  # the tenant (app) the user belongs to ("": the deployment's default tenant)
     erased_at: int = 0  # when the user was erased (a tombstone: their events are refused until consent is given again)
+    escalations: dict[str, list[Any]] = field(
+        default_factory=dict
+    )  # escalation id -> journey.agent.escalation.PendingEscalation as a list (hard cases the agent is deciding)
+    videos: dict[str, list[Any]] = field(
+        default_factory=dict
+    )  # videoId -> journey.video.engagement.VideoSummary as a list (the VIDEOS_CAP most recently watched)
+    failed_sends: list[int] = field(
+        default_factory=list
+    )  # times of sends whose episode closed unresolved (a later send on the feature, or its window passed), last 7 days
 
     # --- exactly-once --------------------------------------------------------------------
     def checkpoint(self, shard: str) -> str:

@@ -1,0 +1,1 @@
+"""Video intelligence: what a user's video watching says (interest, comprehension, readiness)."""
