@@ -207,3 +207,42 @@ def decide(
     if len(state.open_episodes) > OPEN_EPISODES_CAP:
         evict_oldest(state.open_episodes, lambda episode: episode[2])
     return made
+
+
+def request_verdict(
+    entry: CatalogEntry,
+    signal_type: SignalType,
+    feature_id: str,
+    state: UserState,
+    cfg: PolicySettings,
+    now: int,
+    reserved: bool,
+    channel: Channel | None = None,
+) -> tuple[Outcome, Channel | None, str]:
+    """What the policy says of an intervention someone asked for (the agent's ``schedule``): SEND on a
+    channel, HELD_OUT, or SUPPRESSED with the reason. The same checks as :func:`decide`, in the same
+    order; pure (the caller records the send). ``reserved``: the request answers an escalation that
+    already holds a place under the frequency cap and the feature's cooldown (the rules' decision it
+    replaces), so those two are not counted again. ``channel``: the channel asked for, which must be
+    one of the entry's (else the entry's channels in order)."""
+    if channel is not None and channel not in entry.channels:
+        return Outcome.SUPPRESSED, None, f"channel_not_in_catalog: {entry.interventionType} goes by {_names(entry.channels)}"
+    if not reserved:
+        last = state.feature_cooldowns.get(feature_id)
+        if last is not None and now - last < cfg.feature_cooldown_ms:
+            return Outcome.SUPPRESSED, None, "feature_cooldown"
+        if len([t for t in state.send_times if now - t < cfg.frequency_window_ms]) >= cfg.frequency_cap:
+            return Outcome.SUPPRESSED, None, "frequency_cap"
+    blockers = []
+    for candidate in (channel,) if channel is not None else entry.channels:
+        blocker = channel_blocker(candidate, state, now, cfg)
+        if blocker is None:
+            if in_holdout(state.userId, signal_type, cfg.holdout_percent, cfg.holdout_salt):
+                return Outcome.HELD_OUT, candidate, "holdout"
+            return Outcome.SEND, candidate, "policy_passed"
+        blockers.append(blocker)
+    return Outcome.SUPPRESSED, None, ",".join(dict.fromkeys(blockers)) or "no_channel"
+
+
+def _names(channels: tuple[Channel, ...]) -> str:
+    return ", ".join(c.value for c in channels)
