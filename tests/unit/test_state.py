@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from journey.adapters.aws.codecs.user_state import state_from_item, state_item
-from journey.app.stream_batch import UserWork, apply_events
+from journey.app.fold import UserWork, apply_events
 from journey.events.records import Accepted
 from journey.interventions.catalog import DEFAULT_CATALOG
 from journey.settings import Settings
