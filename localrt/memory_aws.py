@@ -357,6 +357,32 @@ class MemorySNS:
         return {"MessageId": str(len(self.published))}
 
 
+class MemorySQS:
+    """``SendMessageBatch`` with SQS's limits (10 entries, 256 KiB in all, ids unique); ``failing``
+    makes every call raise (the queue down)."""
+
+    MAX_BATCH_BYTES = 262_144
+
+    def __init__(self, meter: Meter):
+        self.meter = meter
+        self.sent: list[dict] = []
+        self.failing: Exception | None = None
+
+    @metered
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+        self.meter.calls["sqs.SendMessageBatch"] += 1
+        if not 1 <= len(Entries) <= 10:
+            raise ValueError("SendMessageBatch takes 1 to 10 entries (AWS.SimpleQueueService.TooManyEntriesInBatchRequest)")
+        if len({e["Id"] for e in Entries}) != len(Entries):
+            raise ValueError("SendMessageBatch entry ids must be unique (BatchEntryIdsNotDistinct)")
+        if sum(len(e["MessageBody"].encode()) for e in Entries) > self.MAX_BATCH_BYTES:
+            raise ValueError("SendMessageBatch bodies exceed 256 KiB in all (BatchRequestTooLong)")
+        if self.failing is not None:
+            raise self.failing
+        self.sent.extend({"QueueUrl": QueueUrl, **e} for e in Entries)
+        return {"Successful": [{"Id": e["Id"], "MessageId": e["Id"]} for e in Entries], "Failed": []}
+
+
 class MemoryS3:
     """``PutObject`` honours a conditional write as S3 does: with ``IfNoneMatch="*"`` and the key
     taken, it raises botocore's 412 ``PreconditionFailed`` and leaves the object as it was. Thread

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from journey.adapters.aws.dynamodb import DynamoJourneyStore, TableNames
 from journey.adapters.aws.erasure import AwsEraser, PrivacyTables
+from journey.adapters.aws.escalation_queue import SqsEscalationQueue
 from journey.adapters.aws.notifier import ChannelNotifier
 from journey.adapters.aws.s3 import S3Quarantine
 from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
@@ -13,7 +14,7 @@ from journey.adapters.aws.timestream import TimestreamAnalytics
 from journey.app.ports import Ports
 from journey.resources import IDENTITIES, INTERVENTIONS, PRIVACY_AUDIT, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
 from journey.resources import TABLES as RESOURCE_TABLES
-from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemoryTimestream, Meter
+from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemorySQS, MemoryTimestream, Meter
 
 # In memory, each table is named by its logical id; the key schemas are the deployed ones.
 TABLES = TableNames(
@@ -34,12 +35,14 @@ class MemoryAws:
     s3: MemoryS3
     timestream: MemoryTimestream
     ports: Ports
+    sqs: MemorySQS
 
 
 def memory_aws(timestream: bool = True, retain: set[str] | None = None) -> MemoryAws:
     """``retain``: tables whose items are kept (default all; the benchmark keeps only what is read)."""
     meter = Meter()
     ddb, sns, s3, ts = MemoryDynamoDB(meter, KEYS, retain), MemorySNS(meter), MemoryS3(meter), MemoryTimestream(meter)
+    sqs = MemorySQS(meter)
     ports = Ports(
         store=DynamoJourneyStore(TABLES, dynamodb=ddb),
         notifier=ChannelNotifier(
@@ -48,5 +51,6 @@ def memory_aws(timestream: bool = True, retain: set[str] | None = None) -> Memor
         quarantine=S3Quarantine("quarantine", s3=s3),
         analytics=TimestreamAnalytics("UserJourneyAnalytics", "Events", writer=ts) if timestream else None,
         eraser=AwsEraser(TABLES, PRIVACY, "quarantine", dynamodb=ddb, s3=s3),
+        escalations=SqsEscalationQueue("https://sqs.us-east-1.amazonaws.com/123456789012/escalations", sqs=sqs),
     )
-    return MemoryAws(meter, ddb, sns, s3, ts, ports)
+    return MemoryAws(meter, ddb, sns, s3, ts, ports, sqs)

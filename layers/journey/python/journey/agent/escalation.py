@@ -126,3 +126,45 @@ def escalation_reason(
     if cfg.failed_sends_to_escalate and recent_failed_sends(state, signal.detectedAt) >= cfg.failed_sends_to_escalate:
         return Reason.REPEATED_FAILED_INTERVENTIONS
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRecord:
+    """An escalation's provenance, kept beside the user's decisions (Interventions table, sort key
+    ``escalation#<escalationId>``): why it was escalated, who decided in the end (``agent``, or the
+    rules as ``fallback`` with the reason), with which model, how long it took, how many tokens."""
+
+    userId: str
+    escalationId: str
+    signalId: str
+    signalType: str
+    featureId: str
+    severity: str
+    reason: str
+    ruleIntervention: str
+    escalatedAt: int
+    status: str = "open"  # open | agent | fallback
+    fallbackReason: str = ""
+    finalInterventionId: str = ""
+    model: str = ""
+    latencyMs: int = 0
+    inputTokens: int = 0
+    outputTokens: int = 0
+    closedAt: int = 0
+
+    @classmethod
+    def opened(cls, user_id: str, escalation: str, pending: PendingEscalation) -> EscalationRecord:
+        return cls(
+            userId=user_id,
+            escalationId=escalation,
+            signalId=pending.signalId,
+            signalType=pending.signalType,
+            featureId=pending.featureId,
+            severity=pending.severity,
+            reason=pending.reason,
+            ruleIntervention=pending.ruleIntervention,
+            escalatedAt=pending.escalatedAt,
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from journey.agent.escalation import ESCALATED, Escalation, EscalationRecord
 from journey.app.commands import apply_command
+from journey.app.escalations import expire, fold_agent_command, hold_for_agent
 from journey.app.ports import ErasureRequest
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
-from journey.events.model import EventType
+from journey.events.model import CommandName, EventType
 from journey.events.records import Accepted
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.outcomes import EpisodeOutcome, Report, resolution_window
@@ -25,6 +27,7 @@ from journey.users.state import UserState
 WORDED = frozenset({EventType.FEATURE_INTERACTION, EventType.APP_LIFECYCLE, EventType.VIDEO_ENGAGEMENT})
 # what is not the user's activity: the system's commands, and who the user is (a profile update)
 NOT_ACTIVITY = frozenset({EventType.TIMER, EventType.COMMAND, EventType.IDENTIFY})
+AGENT_COMMANDS = frozenset({CommandName.SCHEDULE, CommandName.ESCALATION})
 
 
 @dataclass(slots=True)
@@ -43,6 +46,8 @@ class UserWork:
     )  # the user asked to be erased (carried out before the batch is written)
     refused_erased: int = 0  # events refused because the user is erased
     commands: Counter = field(default_factory=Counter)
+    escalations: list[Escalation] = field(default_factory=list)  # hard cases to hand to the agent invoker
+    escalation_records: list[EscalationRecord] = field(default_factory=list)  # escalations opened or closed
 
 
 def journal_entry(record: Accepted) -> list:
@@ -93,10 +98,13 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             effect = apply_command(state, event, record.arrival)
             if effect.erasure is not None:  # what this batch gathered of the user goes too: only the tombstone is written
                 work.erasures.append(effect.erasure)
-                for gathered in (journal, signals, decisions, work.outcomes, work.reports, work.trigger_arrivals):
+                gathered_lists = (journal, signals, decisions, work.outcomes, work.reports, work.trigger_arrivals)
+                for gathered in (*gathered_lists, work.escalations, work.escalation_records):
                     gathered.clear()
             elif effect.report is not None:
                 work.reports.append(effect.report)
+            elif event.command and event.command.name in AGENT_COMMANDS and not state.erased_at:
+                fold_agent_command(work, event, settings, catalog)
             work.commands[event.command.name.value if event.command else "?"] += 1
             continue
         if state.erased_at:
@@ -107,6 +115,9 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         if kind is EventType.IDENTIFY:
             update_profile(event, state)
             continue
+        arrived_at = int(record.arrival * 1000)
+        if state.escalations:  # no answer from the agent in time: the rules decide
+            expire(work, arrived_at, settings, catalog)
         is_late = state.last_event_at - event.timestamp > tolerance
         update_profile(event, state)
         if state.open_episodes and resolves_episode(event):
@@ -129,12 +140,14 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
         if is_late:
             late += 1
             continue
-        arrived_at = int(record.arrival * 1000)
         found = detect(event, state, detection, arrived_at)
         if found:
+            kinds = len({signal.signalType for signal in found})
             for signal in found:
                 decision = decide(signal, state, policy, catalog, now=event.timestamp, arrived_at=arrived_at)
-                signals.append(replace(signal, outcome=signal_outcome(signal, decision, catalog)))
+                decision, escalated = hold_for_agent(work, signal, decision, kinds, settings, catalog, arrived_at)
+                outcome = ESCALATED if escalated else signal_outcome(signal, decision, catalog)
+                signals.append(replace(signal, outcome=outcome))
                 if decision is not None:
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from journey.agent.escalation import Escalation, EscalationRecord
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
 from journey.events.records import Quarantined
@@ -41,6 +42,7 @@ class Writes:
     delivery_errors: dict[str, str] = field(default_factory=dict)  # interventionId -> why it did not go through
     reports: list[Report] = field(default_factory=list)  # what apps reported of their interventions
     tenants: dict[str, str] = field(default_factory=dict)  # userId -> tenant, for every user with items here
+    escalations: list[EscalationRecord] = field(default_factory=list)  # escalations opened or closed (provenance)
 
 
 class JourneyStore(Protocol):
@@ -108,6 +110,12 @@ class AnalyticsSink(Protocol):
         """Write the batch's analytics; return the number of API calls made."""
 
 
+class EscalationQueue(Protocol):
+    def submit(self, escalations: list[Escalation]) -> list[str]:
+        """Hand each escalation to the agent invoker; return the ids of those that could not be (never
+        raises: the rules decide those at their deadline)."""
+
+
 @dataclass
 class Ports:
     """Everything the stream batch use case talks to, wired by the adapters' factories."""
@@ -117,6 +125,7 @@ class Ports:
     quarantine: QuarantineStore
     analytics: AnalyticsSink | None = None
     eraser: Eraser | None = None  # None: an erase command fails its user's records (the deployment wires one)
+    escalations: EscalationQueue | None = None  # None: hard cases wait for their deadline, then the rules decide
 
 
 @dataclass(frozen=True, slots=True)

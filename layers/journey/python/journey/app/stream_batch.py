@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from journey.agent.escalation import Escalation
 from journey.app.commands import carry_out
 from journey.app.delivery import deliver
 from journey.app.fold import NOT_ACTIVITY, WORDED, UserWork, apply_events, detection_window_ms
@@ -65,6 +66,8 @@ class BatchResult:
     commands: Counter = field(default_factory=Counter)  # command name -> commands applied (consent, erase, outcome)
     erased: dict[str, dict[str, int]] = field(default_factory=dict)  # userId -> items removed per store
     refused_erased: int = 0  # events of erased users, refused (not kept: the user asked for their data to go)
+    escalated: int = 0  # hard cases handed to the agent invoker
+    escalations_unsent: int = 0  # of those, not handed over (the queue failed): the rules decide at their deadline
 
     @property
     def rejected_total(self) -> int:
@@ -154,14 +157,19 @@ def process_batch(
         writes.signals.extend(work.signals)
         writes.decisions.extend(d for d in work.decisions if d.interventionId not in sending.settled_before)
         writes.outcomes.extend(work.outcomes)
+        writes.escalations.extend(work.escalation_records)
     result.failed_users = failed_users
     refused = ports.store.persist(writes)
     if refused:
         _set_aside(refused, grouped, by_user, ports, batch_key, result)
+    escalations = []
     for user_id, work in by_user.items():
         if user_id not in failed_users and user_id not in refused:
             result.signals.extend(work.signals)
             result.decisions.extend(work.decisions)
+            escalations.extend(work.escalations)
+    if escalations:
+        _hand_over(escalations, ports, result)
     result.delivered = [
         d
         for d in sends
@@ -182,6 +190,23 @@ def process_batch(
             result.analytics_failed = True
             log.warning("analytics write failed; the batch itself succeeded: %s", exc)
     return result
+
+
+def _hand_over(escalations: list[Escalation], ports: Ports, result: BatchResult) -> None:
+    """Give the batch's hard cases to the agent invoker, once their state is written (the escalation
+    is open before the agent can answer it). One that cannot be handed over is not retried: the rules
+    decide it when its deadline passes (the deadline timer wakes the user), so nothing is lost."""
+    result.escalated += len(escalations)
+    if ports.escalations is None:
+        log.warning("%d escalations and no escalation queue wired: the rules decide them at their deadline", len(escalations))
+        result.escalations_unsent += len(escalations)
+        return
+    unsent = ports.escalations.submit(escalations)
+    if unsent:
+        log.warning(
+            "%d escalations not handed to the agent: the rules decide them at their deadline: %s", len(unsent), unsent[:3]
+        )
+        result.escalations_unsent += len(unsent)
 
 
 def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -> dict[str, list[Accepted]]:

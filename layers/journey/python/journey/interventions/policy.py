@@ -28,6 +28,7 @@ class Outcome(str, Enum):
     HELD_OUT = "held_out"
     SUPPRESSED = "suppressed"
     STALE = "stale"  # the event was already old when it reached the stream: recorded, never sent
+    ESCALATED = "escalated"  # a hard case held for the agent (journey.agent.escalation); the agent or the rules send later
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,12 @@ def channel_blocker(channel: Channel, state: UserState, now: int, cfg: PolicySet
 
 
 def intervention_id(signal: StruggleSignal, entry: CatalogEntry) -> str:
-    basis = f"{signal.signalId}|{entry.interventionType}"
-    return "i-" + hashlib.blake2b(basis.encode(), digest_size=10).hexdigest()
+    return decision_id(signal.signalId, entry.interventionType)
+
+
+def decision_id(basis: str, intervention_type: str) -> str:
+    """A decision's id: the same (signal, or escalation, and intervention type) always gives the same id."""
+    return "i-" + hashlib.blake2b(f"{basis}|{intervention_type}".encode(), digest_size=10).hexdigest()
 
 
 def decide(
@@ -197,6 +202,9 @@ def decide(
         made = decision(Outcome.HELD_OUT, channel, "holdout")
     else:
         made = decision(Outcome.SEND, channel, "policy_passed")
+    displaced = state.open_episodes.get(signal.featureId)
+    if displaced is not None and not displaced[4]:  # a send on this feature that did not help: a failed intervention
+        state.failed_sends.append(now)
     state.open_episodes[signal.featureId] = [
         signal.signalId,
         signal.signalType.value,

@@ -93,6 +93,12 @@ class UserState:
         default_factory=list
     )  # times of sends whose episode closed unresolved (a later send on the feature, or its window passed), last 7 days
 
+    def due_at(self) -> int:
+        """When the deadline timer must wake the user (epoch ms, arrival clock; 0: never): open flows
+        to declare abandoned, or an escalation whose answer is overdue (its 8th field, expiresAt)."""
+        due = [t for t in (self.deadline, *(e[7] for e in self.escalations.values())) if t > 0]
+        return min(due) if due else 0
+
     # --- exactly-once --------------------------------------------------------------------
     def checkpoint(self, shard: str) -> str:
         """The highest sequence number applied from ``shard`` ("" when none)."""
@@ -180,4 +186,9 @@ class UserState:
             self.screens = [v for v in self.screens if now - v[0] <= window_ms]
         if self.open_episodes:
             recent = sorted(self.open_episodes.items(), key=lambda item: item[1][2])[-4:]
-            self.open_episodes = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
+            kept = {k: e for k, e in recent if now - e[2] <= episode_window(e[1])}
+            if len(kept) < len(self.open_episodes):  # a send whose window passed unresolved did not help
+                self.failed_sends.extend(e[2] for k, e in self.open_episodes.items() if k not in kept and not e[4])
+            self.open_episodes = kept
+        if self.failed_sends:
+            self.failed_sends = [t for t in self.failed_sends if now - t <= 7 * DAY_MS][-10:]

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from journey.adapters.aws.clients import as_transient, batch_write, client
 from journey.adapters.aws.codecs.attributes import ttl_of
-from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, outcome_item, report_item
+from journey.adapters.aws.codecs.interventions import decision_item, delivery_of, escalation_item, outcome_item, report_item
 from journey.adapters.aws.codecs.journal import journal_items
 from journey.adapters.aws.codecs.signals import signal_item
 from journey.adapters.aws.codecs.user_state import STATE_ATTRIBUTE, state_from_item, state_item
@@ -148,6 +148,8 @@ class DynamoJourneyStore:
             add(t.interventions, outcome_item(outcome, expires, tenant(outcome.userId, "")), ("userId", "interventionId"))
         for report in writes.reports:
             add(t.interventions, report_item(report, expires, tenant(report.userId, "")), ("userId", "interventionId"))
+        for record in writes.escalations:
+            add(t.interventions, escalation_item(record, expires, tenant(record.userId, "")), ("userId", "interventionId"))
         for signal in writes.signals:
             add(t.signals, signal_item(signal, expires, tenant(signal.userId, "")), ("userId", "sk"))
         requests = list(keyed.values())

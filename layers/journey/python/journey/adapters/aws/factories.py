@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from journey.app.ports import Ports, TimerPorts
+from journey.resources import Env
 from journey.settings import load_settings
 
 
@@ -25,12 +27,18 @@ def aws_ports() -> Ports:
         from journey.adapters.aws.timestream import TimestreamAnalytics
 
         analytics = TimestreamAnalytics()
+    escalations = None
+    if settings.agent.mode != "none" and os.environ.get(Env.ESCALATION_QUEUE_URL):
+        from journey.adapters.aws.escalation_queue import SqsEscalationQueue
+
+        escalations = SqsEscalationQueue()
     return Ports(
         store=DynamoJourneyStore(ttl_days=settings.event_ttl_days),
         notifier=ChannelNotifier(SnsTopicChannel(), push=push),
         quarantine=S3Quarantine(),
         analytics=analytics,
         eraser=AwsEraser(),
+        escalations=escalations,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from journey.adapters.aws.clients import as_transient, client, query_all
-from journey.adapters.aws.codecs.interventions import OUTCOME_PREFIX, REPORT_PREFIX, intervention_record
+from journey.adapters.aws.codecs.interventions import ESCALATION_PREFIX, OUTCOME_PREFIX, REPORT_PREFIX, intervention_record
 from journey.adapters.aws.codecs.journal import journal_entries
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import risk_summary, state_from_item
@@ -29,13 +29,16 @@ MAX_RECORD_DATA = 64_000  # a record's own data above this is left out of the an
 
 def classified(record: dict[str, Any]) -> dict[str, Any]:
     """An Interventions record (plain values) with ``kind`` (``decision``, ``outcome``: a later success
-    resolved the episode, ``report``: what the app reported) and ``of``: the intervention it concerns."""
+    resolved the episode, ``report``: what the app reported, ``escalation``: a hard case the agent was
+    asked about) and ``of``: the intervention (or escalation) it concerns."""
     key = str(record["interventionId"])
     if key.startswith(OUTCOME_PREFIX):
         return {**record, "kind": "outcome", "of": key.removeprefix(OUTCOME_PREFIX)}
     if key.startswith(REPORT_PREFIX):
         of = record.get("reportOf") or key.removeprefix(REPORT_PREFIX).rsplit("#", 1)[0]
         return {**record, "kind": "report", "of": str(of)}
+    if key.startswith(ESCALATION_PREFIX):  # an escalation's provenance (journey.agent.escalation.EscalationRecord)
+        return {**record, "kind": "escalation", "of": key.removeprefix(ESCALATION_PREFIX)}
     return {**record, "kind": "decision", "of": key}
 
 
@@ -81,7 +84,7 @@ class DynamoReadModels:
         return [classified(intervention_record(item)) for item in self._partition(self.tables.interventions, user_id)]
 
     def intervention(self, user_id: str, intervention_id: str) -> dict[str, Any] | None:
-        if intervention_id.startswith((OUTCOME_PREFIX, REPORT_PREFIX)):
+        if intervention_id.startswith((OUTCOME_PREFIX, REPORT_PREFIX, ESCALATION_PREFIX)):
             return None
         item = self._get(self.tables.interventions, {"userId": {"S": user_id}, "interventionId": {"S": intervention_id}})
         return intervention_record(item) if item else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from journey.adapters.aws.codecs.attributes import n, plain, s
+from journey.agent.escalation import EscalationRecord
 from journey.interventions.ledger import Delivery
 from journey.interventions.outcomes import EpisodeOutcome, Report
 from journey.interventions.policy import Decision
@@ -17,6 +18,7 @@ from journey.resources import TENANT_DAY_ATTRIBUTE
 
 OUTCOME_PREFIX = "outcome#"
 REPORT_PREFIX = "report#"
+ESCALATION_PREFIX = "escalation#"
 
 
 def _tenancy(item: dict[str, Any], tenant: str, at_ms: int) -> dict[str, Any]:
@@ -98,3 +100,18 @@ def intervention_record(item: dict[str, Any]) -> dict[str, Any]:
     record = plain(item)
     record.pop("ttl", None)
     return record
+
+
+def escalation_item(record: EscalationRecord, expires_at: int, tenant: str = "") -> dict[str, Any]:
+    """An escalation's provenance (``escalation#<escalationId>``), rewritten by the processor when it closes."""
+    item: dict[str, Any] = {
+        k: (n(v) if isinstance(v, int) else s(v)) for k, v in record.as_record().items() if v != "" and k != "userId"
+    }
+    item["userId"] = s(record.userId)
+    item["interventionId"] = s(f"{ESCALATION_PREFIX}{record.escalationId}")
+    item["ttl"] = n(expires_at)
+    return _tenancy(item, tenant, record.escalatedAt)
+
+
+def is_escalation(item: dict[str, Any]) -> bool:
+    return str(item["interventionId"]["S"]).startswith(ESCALATION_PREFIX)

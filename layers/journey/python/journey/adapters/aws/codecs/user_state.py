@@ -38,9 +38,10 @@ def state_item(state: UserState, expires_at: int) -> dict[str, Any]:
     if state.erased_at:  # a tombstone does not expire: the user's events are refused until consent is given again
         del item["ttl"]
         item["erasedAt"] = {"N": str(state.erased_at)}
-    if state.deadline > 0:  # sparse: a user with nothing due is not in the deadline timer's index
+    due = state.due_at()
+    if due > 0:  # sparse: a user with nothing due is not in the deadline timer's index
         item[DUE_INDEX.partition_key] = {"S": due_shard(state.userId)}
-        item[DUE_INDEX.sort_key] = {"N": str(state.deadline)}
+        item[DUE_INDEX.sort_key] = {"N": str(due)}
     return item
 
 
