@@ -12,7 +12,7 @@ def test_every_setting_is_documented():
     names = [
         f"JOURNEY_{name.upper()}" for name, field in Settings.model_fields.items() if field.annotation in (int, float, str, bool)
     ]
-    for section in ("detection", "risk", "policy", "switches"):
+    for section in ("detection", "risk", "policy", "switches", "agent"):
         model = Settings.model_fields[section].annotation
         names += [f"JOURNEY_{section.upper()}__{name.upper()}" for name in model.model_fields]
     missing = [name for name in names if f"`{name}`" not in text]

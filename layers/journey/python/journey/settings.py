@@ -218,7 +218,7 @@ class AgentSettings(BaseModel):
     mode: str = Field(
         "none", pattern="^(agentcore|classic|none)$", description="who decides the hard cases: an agent, or the rules alone"
     )
-    model_id: str = Field("us.amazon.nova-2-lite-v1:0", max_length=256, description="the agent's model (recorded)")
+    model_id: str = Field("us.amazon.nova-lite-v1:0", max_length=256, description="the agent's model (recorded)")
     context_model_id: str = Field("us.amazon.nova-micro-v1:0", max_length=256, description="the context analysis' model")
     # what makes a case hard (each one a reason recorded with the escalation)
     high_value_segments: tuple[str, ...] = Field(
