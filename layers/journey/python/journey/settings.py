@@ -238,7 +238,7 @@ class AgentSettings(BaseModel):
     answer_grace_ms: int = Field(
         120_000,
         ge=10_000,
-        le=3_600_000,
+        le=86_400_000,
         description="an escalation with no answer this long after its budget is decided by the rules (the deadline timer)",
     )
     breaker_failures: int = Field(5, ge=1, le=100, description="consecutive failures that open the circuit breaker")
