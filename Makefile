@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth lint test test-slow demo serve replay evaluate bench chaos load samples clean deploy openapi
+.PHONY: install layers synth lint test test-slow demo serve replay evaluate bench chaos load samples clean deploy openapi agent-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,9 @@ layers: $(VENV)/.installed
 	PYTHON=$(PY) scripts/build_deps_layer.sh
 
 # Synthesizes the CloudFormation template into cdk.out/ (offline: no AWS account, no Docker).
+# AGENT=agentcore|classic|none picks who decides the hard cases (unset: cdk.json's "agent", agentcore).
 synth: install layers
-	$(CDK) synth --quiet --no-notices -c stage=$(STAGE) > /dev/null
+	$(CDK) synth --quiet --no-notices -c stage=$(STAGE) $(if $(AGENT),-c agent=$(AGENT)) > /dev/null
 	@echo "template: $$(ls cdk.out/*.template.json)"
 
 # Style, formatting, the import rules of ../shared/DESIGN.md (each contract named after its rule), and types
@@ -47,8 +48,9 @@ test: lint synth
 test-slow: synth
 	$(PY) -m pytest -q -m slow
 
+# BEDROCK=ok|failing|slow: the local stand-in for Amazon Bedrock (deterministic, not a model) on the escalation path.
 demo: synth
-	$(PY) -m localrt.demo
+	$(PY) -m localrt.demo $(if $(BEDROCK),--bedrock $(BEDROCK))
 
 # The local runtime with the HTTPS API on 127.0.0.1:$(PORT) until stopped; tokens in out/serve/endpoints.json.
 PORT ?= 8787
@@ -83,8 +85,12 @@ samples: install
 openapi: $(VENV)/.installed
 	$(PY) scripts/openapi.py
 
+# The agent's tool schemas (infra/agent_tools.json), generated from their one definition, journey.agent.tools.
+agent-tools: $(VENV)/.installed
+	$(PY) -c "from journey.agent.tools import manifest_text; open('infra/agent_tools.json', 'w').write(manifest_text())"
+
 deploy: synth
-	$(CDK) deploy -c stage=$(STAGE)
+	$(CDK) deploy -c stage=$(STAGE) $(if $(AGENT),-c agent=$(AGENT))
 
 clean:
 	rm -rf cdk.out out .pytest_cache layers/deps

@@ -26,6 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.agent_spec import MODEL_REASON, foundation_models_finding, invoke_model_statements
 from infra.config import DeploymentConfig
 from infra.function import LOG_RETENTION, JourneyFunction, Observability, _allow_logs_to_encrypt
 from infra.monitoring import alarms_to
@@ -33,6 +34,7 @@ from infra.nag import acknowledge, logical_id
 from infra.storage import QUARANTINE_PREFIX, JourneyStorage
 from journey.resources import (
     API_IDEMPOTENCY,
+    CONTEXT_ANALYSES,
     IDENTITIES,
     INTERVENTIONS,
     PRIVACY_AUDIT,
@@ -99,6 +101,8 @@ class JourneyApi(Construct):
             Env.PSEUDONYM_SECRET_ARN: storage.pseudonym_key.secret_arn,
             Env.DEFAULT_TENANT: config.default_tenant,
         }
+        if config.context_analysis:  # Amazon Nova's context analysis of a user (insights); off: the variable is absent
+            environment[Env.CONTEXT_MODEL_ID] = config.context_model_id
         if config.server_tenants:
             environment[SERVER_TENANTS_VARIABLE] = json.dumps(config.server_tenants, sort_keys=True)
         self.handler = JourneyFunction(
@@ -115,6 +119,8 @@ class JourneyApi(Construct):
         )
         self.function = self.handler.function
         self._grant_least_privilege(key, storage, stream)
+        if config.context_analysis:
+            self._grant_context_analysis(config.context_model_id, storage)
 
         self.api = apigwv2.HttpApi(
             self,
@@ -274,6 +280,20 @@ class JourneyApi(Construct):
             "Export reads a user's quarantined records under quarantine/<owner hash>/; their keys are not known in "
             "advance (GetObject only).",
         )
+
+    def _grant_context_analysis(self, model_id: str, storage: JourneyStorage) -> None:
+        """The context analysis: Converse with its model (bedrock:InvokeModel), and the API's own cache of
+        the answers (ContextAnalyses, expiring by TTL; its key is granted with the tables')."""
+        fn = self.function
+        for statement in invoke_model_statements(self, model_id, ["bedrock:InvokeModel"]):
+            fn.add_to_role_policy(statement)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[storage.table(CONTEXT_ANALYSES).table_arn]
+            )
+        )
+        if finding := foundation_models_finding(model_id):
+            acknowledge(fn, finding, MODEL_REASON)
 
     def _access_log_group(self, key: kms.IKey, removal_policy: RemovalPolicy) -> logs.LogGroup:
         stack = Stack.of(self)

@@ -10,6 +10,12 @@ from constructs import Node
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # journey.kernel.tenancy's rule for tenant ids
 USER_POOL_FEATURE_PLANS = ("plus", "essentials")
+AGENT_MODES = ("agentcore", "classic", "none")  # who decides the hard cases (docs/deployment.md)
+# journey.settings.AgentSettings' defaults (infra may not import it; tests/infra/test_agent.py checks they agree)
+DEFAULT_AGENT_MODEL_ID = "us.amazon.nova-lite-v1:0"
+DEFAULT_CONTEXT_MODEL_ID = "us.amazon.nova-micro-v1:0"
+# a Bedrock model id or inference profile id (us.amazon.nova-lite-v1:0, amazon.nova-micro-v1:0, ...)
+MODEL_ID_PATTERN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9a-z-]+)*$")
 
 
 def _origins(value) -> tuple[str, ...]:
@@ -58,6 +64,13 @@ class DeploymentConfig:
     default_tenant: str = "default"  # = journey.kernel.tenancy.DEFAULT_TENANT unless configured
     server_tenants: dict[str, str] = field(default_factory=dict)  # IAM principal ARN (or "*") -> tenant
     user_pool_feature_plan: str = "plus"  # plus: threat protection (compromised credentials, adaptive auth)
+    # AI decisions: the agent of the hard cases (-c agent=agentcore|classic|none) and the context analysis
+    agent_mode: str = "agentcore"
+    agent_model_id: str = DEFAULT_AGENT_MODEL_ID
+    context_model_id: str = DEFAULT_CONTEXT_MODEL_ID
+    context_analysis: bool = True  # the API's Amazon Nova context analysis (independent of the agent mode)
+    # agentcore: the policy gate also as the harness's before-tool-call hook (it is always in the action group)
+    harness_policy_hook: bool = True
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentConfig:
@@ -79,6 +92,11 @@ class DeploymentConfig:
             default_tenant=str(get("defaultTenant") or "default"),
             server_tenants=_server_tenants(get("serverTenants")),
             user_pool_feature_plan=str(get("userPoolFeaturePlan") or "plus").lower(),
+            agent_mode=str(get("agent") or "agentcore").strip().lower(),
+            agent_model_id=str(get("agentModel") or DEFAULT_AGENT_MODEL_ID).strip(),
+            context_model_id=str(get("contextModel") or DEFAULT_CONTEXT_MODEL_ID).strip(),
+            context_analysis=_flag(get("contextAnalysis"), True),
+            harness_policy_hook=_flag(get("harnessPolicyHook"), True),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")
@@ -105,4 +123,14 @@ class DeploymentConfig:
                 raise ValueError(f"tenant '{tenant}' does not match {TENANT_PATTERN.pattern}")
         if config.user_pool_feature_plan not in USER_POOL_FEATURE_PLANS:
             raise ValueError(f"userPoolFeaturePlan must be plus or essentials, got {config.user_pool_feature_plan}")
+        if config.agent_mode not in AGENT_MODES:
+            raise ValueError(
+                f"agent must be agentcore (an AgentCore harness and gateway), classic (a Bedrock agent, for accounts "
+                f"that still have Agents Classic) or none (the rules decide alone), got '{config.agent_mode}'"
+            )
+        for name, model_id in (("agentModel", config.agent_model_id), ("contextModel", config.context_model_id)):
+            if len(model_id) > 256 or not MODEL_ID_PATTERN.fullmatch(model_id):
+                raise ValueError(
+                    f"{name}: '{model_id}' is not a Bedrock model or inference profile id (e.g. us.amazon.nova-lite-v1:0)"
+                )
         return config

@@ -1,5 +1,5 @@
 """The orchestrator stack: composes storage, delivery, analytics, stream processing, monitoring, the
-deadline timer and the HTTPS API."""
+deadline timer, the HTTPS API and the agent of the hard cases (AI decisions)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from infra.agent import JourneyAgent
 from infra.analytics import JourneyAnalytics
 from infra.api import JourneyApi
 from infra.config import DeploymentConfig
@@ -79,6 +80,19 @@ class JourneyOrchestratorStack(Stack):
             key=key,
             storage=storage,
             stream=processing.stream,
+            alarm_topic=monitoring.alarm_topic,
+            metrics_namespace=METRICS_NAMESPACE,
+            removal_policy=removal,
+        )
+        # after the processor: its event source mapping stays the template's first (the local runtime runs that one)
+        self.agent = JourneyAgent(
+            self,
+            "Agent",
+            config=config,
+            key=key,
+            storage=storage,
+            stream=processing.stream,
+            processing=processing,
             alarm_topic=monitoring.alarm_topic,
             metrics_namespace=METRICS_NAMESPACE,
             removal_policy=removal,

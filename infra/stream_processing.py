@@ -107,6 +107,16 @@ class StreamProcessing(Construct):
         self.function.add_event_source(self.event_source)
         self._grant_least_privilege(config, key, storage, topic, analytics_table_arn)
 
+    def hand_escalations_to(self, queue: sqs.IQueue | None, *, agent_mode: str) -> None:
+        """Who decides the hard cases (infra/agent.py): the agent behind ``queue``, to which the processor
+        sends each escalation, or, with no queue (agent mode none), the rules alone."""
+        self.function.add_environment(Env.AGENT_MODE, agent_mode)
+        if queue is None:
+            return
+        self.function.add_environment(Env.ESCALATION_QUEUE_URL, queue.queue_url)
+        # SendMessage only; the queue's key (GenerateDataKey, Decrypt) is granted with the tables'
+        self.function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
+
     def _grant_least_privilege(self, config, key, storage, topic, analytics_table_arn) -> None:
         fn = self.function
         for table in storage.tables.values():

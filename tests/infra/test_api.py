@@ -13,6 +13,7 @@ from infra.config import DeploymentConfig
 from journey.kernel.tenancy import DEFAULT_TENANT
 from journey.resources import (
     API_IDEMPOTENCY,
+    CONTEXT_ANALYSES,
     IDENTITIES,
     INTERVENTIONS,
     PRIVACY_AUDIT,
@@ -245,9 +246,10 @@ def test_the_api_never_writes_what_the_stream_processor_owns(template):
     assert not [(a, r) for a, r in grants if a in WRITES and (r in owned or any(o[:-1] in r for o in owned))]
     writes = {(a, r) for a, r in grants if a in WRITES}
     answers = json.dumps(_arn(template, API_IDEMPOTENCY), sort_keys=True)  # its own record of the answers it gave
+    analyses = json.dumps(_arn(template, CONTEXT_ANALYSES), sort_keys=True)  # its cache of the context analyses
     assert writes == {("dynamodb:PutItem", json.dumps(_arn(template, IDENTITIES), sort_keys=True))} | {
         (a, answers) for a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-    }
+    } | {("dynamodb:PutItem", analyses)}
     # and every DynamoDB permission it has, exactly
     dynamodb = {(a, r) for a, r in grants if a.startswith("dynamodb:")}
     expected = {
@@ -268,6 +270,9 @@ def test_the_api_never_writes_what_the_stream_processor_owns(template):
         (a, json.dumps(_arn(template, API_IDEMPOTENCY), sort_keys=True))
         for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
     }
+    expected |= {
+        (a, json.dumps(_arn(template, CONTEXT_ANALYSES), sort_keys=True)) for a in ("dynamodb:GetItem", "dynamodb:PutItem")
+    }
     assert dynamodb == expected
 
 
@@ -275,6 +280,7 @@ def test_the_api_puts_records_reads_quarantine_by_prefix_and_reads_the_secret(te
     statements = _statements_of(template, API_FUNCTION)
     actions = {a for s in statements for a in _listed(s["Action"])}
     assert {a for a in actions if not a.startswith(("dynamodb:", "xray:"))} == {
+        "bedrock:InvokeModel",  # the context analysis (tests/infra/test_agent.py checks its resources)
         "kinesis:PutRecords",
         "s3:ListBucket",
         "s3:GetObject",

@@ -46,7 +46,7 @@ def test_each_log_group_is_encrypted_with_the_data_key_and_kept_a_month(template
     (key_id, _key) = _only(template, "AWS::KMS::Key")
     log_groups = template.find_resources("AWS::Logs::LogGroup")
     functions = template.find_resources("AWS::Lambda::Function")
-    assert len(functions) == 3  # the stream processor, the deadline timer and the API
+    assert len(functions) == 7  # the stream processor, the deadline timer, the API, the agent invoker, 3 action groups
     assert len(log_groups) == len(functions) + 1  # and the API's access logs (tests/infra/test_api.py)
     statements = _logs_statements(template)
     assert len(statements) == len(log_groups)  # one key policy statement per log group
