@@ -42,9 +42,11 @@ from journey.resources import (
 
 AGENT_SERVICE_NAME = "journey-agent"  # its own Powertools service: its metrics never mix with the processor's
 POLICY_GATE = "InterventionEngine"  # the action group that also serves as the harness's before-tool-call hook
-INVOKER_TIMEOUT = Duration.seconds(30)
+# the invoker resolves a batch's escalations one after another, each within its time budget (8 s by
+# default, JOURNEY_AGENT__TIME_BUDGET_MS): 3 of them and the Lambda's margin fit in 45 s
+INVOKER_TIMEOUT = Duration.seconds(45)
 ACTION_GROUP_TIMEOUT = Duration.seconds(10)
-INVOKER_BATCH_SIZE = 5
+INVOKER_BATCH_SIZE = 3
 INVOKER_MAX_CONCURRENCY = 5  # the event source's ceiling: bounds the Bedrock load without throttled receives
 MAX_RECEIVE_COUNT = 3
 READ_TABLES = (USER_STATE, STRUGGLE_SIGNALS, INTERVENTIONS)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from journey.adapters.aws.api_factories import api_adapters
 from journey.app.api_ports import ApiPorts
+from journey.app.context_analysis import AnalysisResult
 from journey.app.ingest import IngestResult
 from journey.lambda_kit.http import api_router, serve
 from journey.lambda_kit.observability import traced
@@ -46,13 +47,29 @@ def _by_code(result: IngestResult) -> dict[str, int]:
     return counts
 
 
+def count_analysis(result: AnalysisResult) -> None:
+    """The context analysis' latency and cost, per model call (a cached answer costs nothing)."""
+    if not result.called:
+        metrics.add_metric(name="ContextAnalysisCacheHits", unit=MetricUnit.Count, value=int(result.cached))
+        return
+    metrics.add_metric(name="ContextAnalysisLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
+    metrics.add_metric(name="ContextAnalysisTokens", unit=MetricUnit.Count, value=result.input_tokens + result.output_tokens)
+    if result.cost_usd is not None:
+        metrics.add_metric(name="ContextAnalysisCost", unit=MetricUnit.NoUnit, value=result.cost_usd)
+    if result.status == "unavailable":
+        metrics.add_metric(name="ContextAnalysisUnavailable", unit=MetricUnit.Count, value=1)
+
+
 @lru_cache(maxsize=1)
 def answers() -> DynamoDBPersistenceLayer:
     """Where the answers to event requests are kept (Powertools idempotency, the table's TTL is ``ttl``)."""
     return DynamoDBPersistenceLayer(table_name=os.environ[API_IDEMPOTENCY.env], expiry_attr=TTL_ATTRIBUTE)
 
 
-app = serve(APIGatewayHttpResolver(enable_validation=True), api_router(ports, load_settings, count_ingest, answers))
+app = serve(
+    APIGatewayHttpResolver(enable_validation=True),
+    api_router(ports, load_settings, count_ingest, answers, on_analysis=count_analysis),
+)
 
 
 @traced

@@ -251,7 +251,7 @@ def test_escalations_queue_is_encrypted_with_a_dead_letter_queue_and_feeds_the_i
         if m["Properties"]["EventSourceArn"] == _arn(queue_id)
     ]
     assert mapping["FunctionName"] == {"Ref": _function_id(template, INVOKER)}
-    assert mapping["BatchSize"] == 5 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 3 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # the processor sends escalations there, and may do nothing else with the queue
     variables = _environment(template, PROCESSOR)
     assert variables[Env.AGENT_MODE] == "agentcore" and variables[Env.ESCALATION_QUEUE_URL] == {"Ref": queue_id}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from journey.app.agent_ports import AnalysisCache, ContextAnalyst
 from journey.errors import JourneyError
 from journey.kernel.tenancy import pseudonym
 from journey.users.state import UserState
@@ -168,6 +169,8 @@ class ApiPorts:
     pseudonym_key: Callable[[], bytes]
     clock_ms: Callable[[], int]
     new_request_id: Callable[[], str]
+    analyst: ContextAnalyst | None = None  # Amazon Nova's context analysis (None: the insights say it is unavailable)
+    analysis_cache: AnalysisCache | None = None  # where analyses are kept per user (None: never cached)
 
     def pseudonym_of(self, tenant: str, user_id: str) -> str:
         """The pseudonymous id of the tenant's user: the ``userId`` on the stream and in every table."""

@@ -4,13 +4,18 @@ app's reports). Read from the read models the stream processor writes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from journey.agent.context import ContextAnalysis
+from journey.app.agent_ports import ContextPorts
 from journey.app.api_ports import ApiPorts, Caller, InterventionItems, NotFound
+from journey.app.context_analysis import AnalysisResult, analyse
 from journey.app.inbox import user_pseudonym
 from journey.kernel.clock import DAY_MS
+from journey.settings import AgentSettings
 from journey.users.state import UserState
 
 OPEN_SIGNAL_DAYS = 7  # a signal is open while unresolved and at most this old (the risk model's window)
@@ -78,21 +83,60 @@ class Intervention(BaseModel):
     reports: list[Report] = Field(description="what the app reported of it")
 
 
+class ContextAnalysisAnswer(BaseModel):
+    """Amazon Nova's context analysis of the user (``?analysis=true``), or why there is none."""
+
+    status: Literal["available", "unavailable"]
+    reason: str | None = Field(None, description="why it is unavailable (a code, then the detail)")
+    analysis: ContextAnalysis | None = None
+    model: str | None = Field(None, description="the model that made it")
+    analysedAt: int | None = Field(None, description="epoch ms of the model's answer")
+    cached: bool = Field(False, description="reused from an earlier request (the cache time is configurable)")
+
+    @classmethod
+    def of(cls, result: AnalysisResult) -> ContextAnalysisAnswer:
+        if result.status != "available":
+            return cls(status="unavailable", reason=result.reason or "unavailable")
+        return cls(
+            status="available", analysis=result.analysis, model=result.model, analysedAt=result.analysed_at, cached=result.cached
+        )
+
+
 class Insights(BaseModel):
     userId: str
     profile: Profile
     exitRisk: ExitRisk
     openSignals: list[Signal]
     recentInterventions: list[Intervention]
+    contextAnalysis: ContextAnalysisAnswer | None = Field(
+        None, description="only with ?analysis=true: Amazon Nova's analysis, or its unavailable status and reason"
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_analysis(self, handler: SerializerFunctionWrapHandler):  # no return type: the schema stays the model's
+        data = handler(self)
+        if self.contextAnalysis is None and isinstance(data, dict):
+            data.pop("contextAnalysis", None)  # absent unless asked for
+        return data
 
 
-def user_insights(caller: Caller, user_id: str, ports: ApiPorts, recent: int = 20, open_limit: int = 20) -> Insights:
+def user_insights(
+    caller: Caller,
+    user_id: str,
+    ports: ApiPorts,
+    recent: int = 20,
+    open_limit: int = 20,
+    analysis: AgentSettings | None = None,
+    on_analysis: Callable[[AnalysisResult], None] | None = None,
+) -> Insights:
+    """``analysis``: the settings of the context analysis, to add it (None: not asked for);
+    ``on_analysis``: told what it cost (metrics)."""
     user = user_pseudonym(caller, user_id, ports)
     state = ports.users.state(user)
     if state is None:
         raise NotFound("nothing is known about this user")
     items = InterventionItems.of(ports.users.interventions(user))
-    return Insights(
+    insights = Insights(
         userId=user_id,
         profile=_profile(state),
         exitRisk=ExitRisk(
@@ -100,9 +144,16 @@ def user_insights(caller: Caller, user_id: str, ports: ApiPorts, recent: int = 2
             band=state.risk_band,
             contributors=[Contributor(feature=str(name), points=float(points)) for name, points in state.risk_contributors],
         ),
-        openSignals=_open_signals(ports.users.signals(user), items, state, open_limit),
-        recentInterventions=_recent(items, recent),
+        openSignals=open_signals(ports.users.signals(user), items, state, open_limit),
+        recentInterventions=recent_interventions(items, recent),
     )
+    if analysis is not None:
+        context = ContextPorts(analyst=ports.analyst, cache=ports.analysis_cache)
+        result = analyse(user, insights.model_dump(mode="json"), context, analysis, ports.clock_ms)
+        if on_analysis is not None:
+            on_analysis(result)
+        insights.contextAnalysis = ContextAnalysisAnswer.of(result)
+    return insights
 
 
 def _profile(state: UserState) -> Profile:
@@ -125,7 +176,7 @@ def _profile(state: UserState) -> Profile:
     )
 
 
-def _open_signals(signals: list[dict[str, Any]], items: InterventionItems, state: UserState, limit: int) -> list[Signal]:
+def open_signals(signals: list[dict[str, Any]], items: InterventionItems, state: UserState, limit: int) -> list[Signal]:
     """Signals of the last week (of the user's own time) whose episode no success has closed yet."""
     resolved = {str(outcome.get("signalId")) for outcome in items.outcomes.values()}
     since = state.last_event_at - OPEN_SIGNAL_DAYS * DAY_MS
@@ -144,7 +195,7 @@ def _open_signals(signals: list[dict[str, Any]], items: InterventionItems, state
     ]
 
 
-def _recent(items: InterventionItems, limit: int) -> list[Intervention]:
+def recent_interventions(items: InterventionItems, limit: int) -> list[Intervention]:
     decisions = sorted(items.decisions, key=lambda d: int(d.get("decidedAt", 0)), reverse=True)[:limit]
     out = []
     for d in decisions:

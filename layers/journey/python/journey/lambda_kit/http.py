@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from journey.app.analytics import Hotspots, UpliftReport, hotspots, uplift
 from journey.app.api_ports import ApiError, ApiPorts, Caller
+from journey.app.context_analysis import AnalysisResult
 from journey.app.inbox import Inbox, OutcomeReport, RequestAccepted, inbox, report_outcome
 from journey.app.ingest import IngestRequest, IngestResult, ingest
 from journey.app.insights import Insights, user_insights
@@ -136,10 +137,13 @@ def api_router(
     settings: Callable[[], Settings] = load_settings,
     on_ingest: Callable[[IngestResult], None] | None = None,
     answers: Callable[[], BasePersistenceLayer | None] | None = None,
+    on_analysis: Callable[[AnalysisResult], None] | None = None,
 ) -> Router:
     """Every route of ``ROUTES``, over ``ports`` (built on first use) and ``settings``. ``answers``:
     where the answers to event requests are kept (Powertools idempotency): the same request sent
-    again by the same caller gets the first answer, and its events are not appended again."""
+    again by the same caller gets the first answer, and its events are not appended again.
+    ``on_ingest`` / ``on_analysis``: told each ingest's result and each context analysis' latency and
+    cost (the function's metrics: ContextAnalysisLatency, ContextAnalysisCost)."""
     router = Router()
     router.exception_handler(Exception)(answer)
 
@@ -203,10 +207,21 @@ def api_router(
         return change_consent(caller("PUT", "/v1/users/{userId}/consent"), userId, change, ports())
 
     @route("GET", "/v1/users/{userId}/insights", 404)
-    def get_insights(userId: UserIdPath) -> Insights:
-        api = settings().api
+    def get_insights(
+        userId: UserIdPath,
+        analysis: Annotated[
+            bool, Query(description="true: add Amazon Nova's context analysis (cached per user; never fails the request)")
+        ] = False,
+    ) -> Insights:
+        config = settings()
         return user_insights(
-            caller("GET", "/v1/users/{userId}/insights"), userId, ports(), api.recent_interventions, api.open_signals
+            caller("GET", "/v1/users/{userId}/insights"),
+            userId,
+            ports(),
+            config.api.recent_interventions,
+            config.api.open_signals,
+            analysis=config.agent if analysis else None,
+            on_analysis=on_analysis,
         )
 
     @route("GET", "/v1/analytics/hotspots")

@@ -4,6 +4,7 @@ cases)."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from functools import lru_cache
@@ -28,6 +29,7 @@ def api_adapters() -> dict[str, Any]:
     from journey.adapters.aws.read_models import DynamoReadModels, S3QuarantineReader
 
     reads = DynamoReadModels(TableNames.from_env())
+    analyst, cache = context_analysis_adapters()
     return {
         "stream": KinesisCommandStream(),
         "users": reads,
@@ -37,4 +39,21 @@ def api_adapters() -> dict[str, Any]:
         "pseudonym_key": PseudonymKey.from_env(),
         "clock_ms": now_ms,
         "new_request_id": new_request_id,
+        "analyst": analyst,
+        "analysis_cache": cache,
     }
+
+
+def context_analysis_adapters() -> tuple[Any, Any]:
+    """Amazon Nova's context analyst and its cache, where the deployment turned the analysis on (infra
+    sets JOURNEY_AGENT__CONTEXT_MODEL_ID only then); (None, None) otherwise: the insights then answer
+    ``contextAnalysis`` as unavailable. No cache without the ContextAnalyses table's name."""
+    from journey.adapters.aws.bedrock_converse import NovaContextAnalyst
+    from journey.adapters.aws.context_cache import DynamoAnalysisCache
+    from journey.resources import CONTEXT_ANALYSES, Env
+    from journey.settings import load_settings
+
+    if not os.environ.get(Env.CONTEXT_MODEL_ID):
+        return None, None
+    analyst = NovaContextAnalyst(budget_ms=load_settings().agent.context_budget_ms)
+    return analyst, DynamoAnalysisCache() if os.environ.get(CONTEXT_ANALYSES.env) else None
