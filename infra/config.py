@@ -70,7 +70,7 @@ class DeploymentConfig:
     context_model_id: str = DEFAULT_CONTEXT_MODEL_ID
     context_analysis: bool = True  # the API's Amazon Nova context analysis (independent of the agent mode)
     # agentcore: the policy gate also as the harness's before-tool-call hook (it is always in the action group)
-    harness_policy_hook: bool = True
+    harness_policy_hook: bool = False  # see docs/agent.md: the hook's Lambda payload is not documented yet
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentConfig:
@@ -96,7 +96,7 @@ class DeploymentConfig:
             agent_model_id=str(get("agentModel") or DEFAULT_AGENT_MODEL_ID).strip(),
             context_model_id=str(get("contextModel") or DEFAULT_CONTEXT_MODEL_ID).strip(),
             context_analysis=_flag(get("contextAnalysis"), True),
-            harness_policy_hook=_flag(get("harnessPolicyHook"), True),
+            harness_policy_hook=_flag(get("harnessPolicyHook"), False),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")

@@ -43,8 +43,14 @@ def none(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def switched_off(tmp_path_factory):
-    """agentcore without the harness's hook, and no context analysis."""
-    return synthesize(tmp_path_factory.mktemp("cdk-off"), harnessPolicyHook="false", contextAnalysis="false")[0]
+    """agentcore with no context analysis."""
+    return synthesize(tmp_path_factory.mktemp("cdk-off"), contextAnalysis="false")[0]
+
+
+@pytest.fixture(scope="module")
+def hooked(tmp_path_factory):
+    """agentcore with the harness's before-tool-call hook (-c harnessPolicyHook=true)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-hook"), harnessPolicyHook="true")[0]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -164,7 +170,7 @@ def test_gateway_schemas_are_the_library_definition_less_what_a_gateway_schema_c
         assert payload == expected
 
 
-def test_the_harness_runs_the_model_with_the_gateway_as_its_only_tool_and_the_policy_gate_hook(template):
+def test_the_harness_runs_the_model_with_the_gateway_as_its_only_tool(template):
     _harness_id, harness = _only(template, "AWS::BedrockAgentCore::Harness")
     props = harness["Properties"]
     gateway_id, _ = _only(template, "AWS::BedrockAgentCore::Gateway")
@@ -174,10 +180,6 @@ def test_the_harness_runs_the_model_with_the_gateway_as_its_only_tool_and_the_po
     assert tool["Config"]["AgentCoreGateway"]["GatewayArn"] == {"Fn::GetAtt": [gateway_id, "GatewayArn"]}
     assert props["AllowedTools"] == [f"@{tool['Name']}"]  # no shell, no file operations
     assert props["Memory"] == {"Disabled": {}}
-    (hook,) = props["Hooks"]
-    gate = hook["BeforeToolCall"]["Target"]["Lambda"]
-    assert gate["Arn"] == _arn(_function_id(template, "AgentInterventionEngine"))
-    assert gate["FailureMode"] == "deny"
     prompt = props["SystemPrompt"][0]["Text"]
     for phrase in ("list_allowed_interventions", "schedule_intervention", "at most one", "invented urgency"):
         assert phrase in prompt
@@ -190,14 +192,11 @@ def test_the_harness_and_gateway_roles_are_least_privilege(template):
         "bedrock:InvokeModel",
         "bedrock:InvokeModelWithResponseStream",
         "bedrock-agentcore:InvokeGateway",
-        "lambda:InvokeFunction",
         "logs:CreateLogGroup",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "logs:DescribeLogStreams",
     }
-    by_action = {a: s for s in _statements_of(template, "AgentCoreHarnessRole") for a in _listed(s["Action"])}
-    assert by_action["lambda:InvokeFunction"]["Resource"] == _arn(_function_id(template, "AgentInterventionEngine"))
     profiles = [s for s in _statements_of(template, "AgentCoreHarnessRole") if "inference-profile" in json.dumps(s["Resource"])]
     (profile,) = profiles
     assert f":inference-profile/{AgentSettings().model_id}" in json.dumps(profile["Resource"])
@@ -381,11 +380,21 @@ def test_none_deploys_no_agent_and_the_processor_decides_alone(none):
 
 
 # --- switches: the harness's hook, the context analysis -------------------------------------------------------
-def test_the_harness_hook_can_be_switched_off_and_the_gate_stays_in_the_action_group(switched_off):
-    _harness_id, harness = _only(switched_off, "AWS::BedrockAgentCore::Harness")
+def test_by_default_the_harness_has_no_hook_and_the_gate_is_in_the_action_group(template):
+    _harness_id, harness = _only(template, "AWS::BedrockAgentCore::Harness")
     assert "Hooks" not in harness["Properties"]
-    assert "lambda:InvokeFunction" not in _actions(_statements_of(switched_off, "AgentCoreHarnessRole"))
-    assert len(switched_off.find_resources("AWS::BedrockAgentCore::GatewayTarget")) == 3
+    assert "lambda:InvokeFunction" not in _actions(_statements_of(template, "AgentCoreHarnessRole"))
+    assert len(template.find_resources("AWS::BedrockAgentCore::GatewayTarget")) == 3
+
+
+def test_the_harness_hook_calls_the_intervention_engine_and_denies_on_failure(hooked):
+    _harness_id, harness = _only(hooked, "AWS::BedrockAgentCore::Harness")
+    (hook,) = harness["Properties"]["Hooks"]
+    gate = hook["BeforeToolCall"]["Target"]["Lambda"]
+    assert gate["Arn"] == _arn(_function_id(hooked, "AgentInterventionEngine"))
+    assert gate["FailureMode"] == "deny"
+    by_action = {a: s for s in _statements_of(hooked, "AgentCoreHarnessRole") for a in _listed(s["Action"])}
+    assert by_action["lambda:InvokeFunction"]["Resource"] == _arn(_function_id(hooked, "AgentInterventionEngine"))
 
 
 def test_the_api_analyses_context_with_its_model_and_caches_it(template):
