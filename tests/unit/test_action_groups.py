@@ -248,9 +248,9 @@ def test_gateway_an_accepted_schedule_appends_one_command(handlers):
 
 def test_gateway_a_refusal_is_an_error_result_with_its_reason(handlers):
     escalated_user(handlers.world)
-    arguments = {"userId": USER, "escalationId": ESCALATION, "interventionType": "guided_tour"}
+    arguments = {"userId": USER, "escalationId": ESCALATION, "interventionType": "free_upgrade"}
     got = handlers.InterventionEngine(arguments, gateway_context("InterventionEngine", "schedule_intervention"))
-    reason = "not_in_catalog: guided_tour; allowed: step_by_step_help"
+    reason = "not_in_catalog: free_upgrade; allowed: step_by_step_help, guided_tour, error_recovery, navigation_hint, resume_reminder, support_offer"
     assert got == {"isError": True, "content": [{"type": "text", "text": reason}], "error": reason, "retryable": False}
     assert handlers.world.commands.appended == []
 

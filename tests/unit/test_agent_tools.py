@@ -160,10 +160,19 @@ def test_a_request_for_a_held_out_user_is_refused():
     assert refusal(world) == "holdout"
 
 
-def test_a_request_for_a_type_not_in_the_catalog_for_the_signal_is_refused():
+ALLOWED = "step_by_step_help, guided_tour, error_recovery, navigation_hint, resume_reminder, support_offer"
+
+
+def test_a_request_for_a_type_the_catalog_lacks_is_refused():
     world = World()
     escalated_user(world)
-    assert refusal(world, "guided_tour") == "not_in_catalog: guided_tour; allowed: step_by_step_help"
+    assert refusal(world, "free_upgrade") == f"not_in_catalog: free_upgrade; allowed: {ALLOWED}"
+
+
+def test_another_of_the_catalogs_interventions_for_the_feature_may_be_asked_for():
+    world = World()
+    escalated_user(world)
+    assert schedule(world, "guided_tour")["status"] == "accepted"
 
 
 def test_a_request_on_a_channel_the_entry_does_not_use_is_refused():
@@ -258,14 +267,13 @@ def test_the_allowed_interventions_are_the_catalogs_for_the_escalation_with_the_
     assert got["escalationId"] == ESCALATION
     assert got["escalation"]["reason"] == Reason.CRITICAL_HIGH_VALUE
     assert got["rulesChoice"] == {"interventionType": "step_by_step_help", "channel": "in_app"}
-    assert got["interventions"] == [
-        {
-            "interventionType": "step_by_step_help",
-            "message": "Step-by-step help for checkout.",
-            "allowedChannels": ["in_app"],
-            "refusedChannels": {"push": "no_push_consent"},
-        }
-    ]
+    assert got["interventions"][0] == {  # the signal's own entry first, then the catalog's others for the feature
+        "interventionType": "step_by_step_help",
+        "message": "Step-by-step help for checkout.",
+        "allowedChannels": ["in_app"],
+        "refusedChannels": {"push": "no_push_consent"},
+    }
+    assert ", ".join(i["interventionType"] for i in got["interventions"]) == ALLOWED
 
 
 def test_the_allowed_interventions_are_those_of_the_newest_open_escalation_and_need_one():

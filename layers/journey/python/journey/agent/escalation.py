@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from journey.detection.signals import Severity, StruggleSignal
+from journey.interventions.catalog import CatalogEntry
 from journey.kernel.clock import DAY_MS
 from journey.settings import AgentSettings
 from journey.users.state import UserState
@@ -168,3 +169,21 @@ class EscalationRecord:
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def catalog_choices(catalog: tuple[CatalogEntry, ...], pending: PendingEscalation) -> list[CatalogEntry]:
+    """What the agent may choose for an escalation: one entry per intervention type of the catalog
+    that serves the escalation's feature, the entry for the signal's own type where there is one, the
+    entries for the signal's type first. The agent may answer a hard case with another of the
+    catalog's interventions (an error-recovery message for a rage tap that comes with errors; any of
+    them for a struggle the catalog has no answer for), never with one the catalog lacks."""
+    fitting = [e for e in catalog if e.feature in ("*", pending.featureId)]
+    own = [e for e in fitting if e.signalType.value == pending.signalType]
+    chosen: dict[str, CatalogEntry] = {e.interventionType: e for e in reversed(fitting)}
+    chosen.update({e.interventionType: e for e in reversed(own)})
+    first = [e.interventionType for e in own]
+    return sorted(chosen.values(), key=lambda e: (e.interventionType not in first, fitting.index(e)))
+
+
+def catalog_choice(catalog: tuple[CatalogEntry, ...], pending: PendingEscalation, intervention_type: str) -> CatalogEntry | None:
+    return next((e for e in catalog_choices(catalog, pending) if e.interventionType == intervention_type), None)

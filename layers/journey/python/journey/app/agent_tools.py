@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from journey.agent.escalation import PendingEscalation
+from journey.agent.escalation import PendingEscalation, catalog_choices
 from journey.agent.tools import ScheduleArguments, ToolArgumentsError, UserArguments, parse_arguments, tool_name
 from journey.app.agent_reads import (
     AGENT,
@@ -86,8 +86,8 @@ def judged_at(state: UserState, pending: PendingEscalation) -> int:
 
 
 def catalog_entries(catalog: tuple[CatalogEntry, ...], pending: PendingEscalation) -> list[CatalogEntry]:
-    """The catalog's answers to the escalation's signal (its type, on its feature or any)."""
-    return [e for e in catalog if e.signalType.value == pending.signalType and e.feature in ("*", pending.featureId)]
+    """What the agent may choose for the escalation (:func:`journey.agent.escalation.catalog_choices`)."""
+    return catalog_choices(catalog, pending)
 
 
 def list_allowed_interventions(args: UserArguments, ports: AgentToolPorts) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from journey.agent.escalation import (
     Escalation,
     EscalationRecord,
     PendingEscalation,
+    catalog_choice,
     escalation_id,
     escalation_reason,
 )
@@ -163,7 +164,7 @@ def close(
     final = pending.decided
     status = AGENT if pending.decided else decider
     if not pending.decided and decider == FALLBACK and pending.ruleIntervention:
-        entry = _entry(catalog, pending, pending.ruleIntervention)
+        entry = catalog_choice(catalog, pending, pending.ruleIntervention)
         if entry is not None:
             outcome, channel, reason = request_verdict(
                 entry, SignalType(pending.signalType), pending.featureId, state, settings.policy, now, reserved=True
@@ -209,7 +210,7 @@ def _schedule(work: UserWork, command: Command, settings: Settings, catalog: tup
     pending = PendingEscalation.of(stored)
     now = max(state.last_event_at, pending.escalatedAt)
     requested = command.interventionType or ""
-    entry = _entry(catalog, pending, requested)
+    entry = catalog_choice(catalog, pending, requested)
     channel = next((c for c in Channel if c.value == command.channel), None)
     if entry is None or (command.channel and channel is None):
         problem = "not_in_catalog" if entry is None else f"unknown_channel:{command.channel}"
@@ -239,14 +240,6 @@ def _schedule(work: UserWork, command: Command, settings: Settings, catalog: tup
         made.interventionId,
         int(outcome is Outcome.HELD_OUT),
     ]
-
-
-def _entry(catalog: tuple[CatalogEntry, ...], pending: PendingEscalation, intervention_type: str) -> CatalogEntry | None:
-    """The catalog's entry of that type for the escalation's feature: the one for the signal's type
-    first, else any (the agent may answer a hard case with another of the catalog's interventions:
-    an error-recovery message for a rage tap that comes with errors)."""
-    fitting = [e for e in catalog if e.interventionType == intervention_type and e.feature in ("*", pending.featureId)]
-    return next((e for e in fitting if e.signalType.value == pending.signalType), fitting[0] if fitting else None)
 
 
 def _give_back(state: UserState, pending: PendingEscalation) -> None:
