@@ -296,17 +296,75 @@ class UserScript:
         return events
 
     def video(self, completion: float) -> list[dict]:
+        """One watch of a video: play, maybe a speed change, pauses and jumps, then its end (``complete``,
+        else ``stop``) where the playhead got to, ``completion`` of the way (the end's completionRate).
+        Churners skip ahead half the time; the others now and then speed up, go back over a part (once
+        or twice), or skip an intro. The end is the one event of the watch drawn from the user's own
+        generator, as it always was; the watch before it is drawn from a generator seeded with the end's
+        id, so the user's other draws, events and times are as they were without it."""
+        start = self.t
+        end = self.event(
+            "video_engagement",
+            {
+                "feature": "video_lesson",
+                "videoId": f"v{self.rng.randint(1, 40)}",
+                "completionRate": round(completion, 2),
+                "duration": self.rng.randint(30, 600) * 1000,
+            },
+            self.rng.randint(10000, 30000),
+        )
+        return [*self._watch(end, start, completion), end]
+
+    def _watch(self, end: dict, start: int, completion: float) -> list[dict]:
+        """The events of a watch before its ``end``, spread over the time between ``start`` and the end's;
+        fills in the end's action, position and speed."""
+        w = random.Random(end["eventId"])
+        data = end["eventData"]
+        length = data["duration"] / 1000
+        leave = round(min(completion, 1.0) * length, 1)  # where the playhead is at the end
+        speed = w.choice((1.5, 2.0)) if not self.user.churner and w.random() < 0.2 else 1.0
+        jumps: list[tuple[float, float]] = []  # (from, to) positions of the playhead, in order
+        if self.user.churner:
+            if w.random() < 0.5 and leave > 10:  # skims: jumps ahead, then gives up
+                a = round(leave * w.uniform(0.1, 0.4), 1)
+                jumps.append((a, round(a + (leave - a) * w.uniform(0.4, 0.9), 1)))
+        elif w.random() < 0.3 and leave > 40:  # goes back over a part, once or twice
+            for x in sorted(round(leave * w.uniform(0.3, 0.9), 1) for _ in range(2 if w.random() < 0.3 else 1)):
+                jumps.append((x, round(max(0.0, x - w.uniform(10, 30)), 1)))
+        elif w.random() < 0.1 and leave > 60:  # skips the intro
+            a = round(w.uniform(3, 10), 1)
+            jumps.append((a, round(a + w.uniform(10, 30), 1)))
+        # the stretches played, and the pauses along them
+        stretches = list(zip([0.0, *(to for _, to in jumps)], [*(at for at, _ in jumps), leave], strict=True))
+        paused: list[tuple[int, float]] = []  # (stretch, position)
+        for _ in range(w.randint(0, 1 if self.user.churner else 2)):
+            i = w.randrange(len(stretches))
+            lo, hi = stretches[i]
+            if hi > lo:
+                paused.append((i, round(w.uniform(lo, hi), 1)))
+        paused.sort()
+        steps: list[dict] = [{"action": "play", "videoPosition": 0.0}]
+        if speed != 1.0:
+            steps.append({"action": "speed_change", "videoPosition": 0.0, "playbackSpeed": speed})
+        for i, _ in enumerate(stretches):
+            for _, at in (p for p in paused if p[0] == i):
+                steps += [{"action": "pause", "videoPosition": at}, {"action": "resume", "videoPosition": at}]
+            if i < len(jumps):
+                steps.append({"action": "seek", "videoPosition": jumps[i][0], "seekTo": jumps[i][1]})
+        data.update({"action": "complete" if completion >= 0.95 else "stop", "videoPosition": leave})
+        if speed != 1.0:
+            data["playbackSpeed"] = speed
+        base = {"feature": data["feature"], "videoId": data["videoId"], "duration": data["duration"]}
+        span = end["timestamp"] - start
         return [
-            self.event(
-                "video_engagement",
-                {
-                    "feature": "video_lesson",
-                    "videoId": f"v{self.rng.randint(1, 40)}",
-                    "completionRate": round(completion, 2),
-                    "duration": self.rng.randint(30, 600) * 1000,
-                },
-                self.rng.randint(10000, 30000),
-            )
+            {
+                **end,
+                "eventId": str(uuid.UUID(int=w.getrandbits(128))),
+                "timestamp": start + span * (k + 1) // (len(steps) + 1),
+                "eventData": {**base, **step},
+                "deviceInfo": dict(end["deviceInfo"]),
+            }
+            for k, step in enumerate(steps)
         ]
 
     def search(self) -> list[dict]:

@@ -124,6 +124,11 @@ class EventData(_Bounded):
     videoId: Name | None = None
     duration: float | None = Field(None, ge=0, le=86_400_000)
     completionRate: float | None = Field(None, ge=0, le=1)
+    # video (journey.video, docs/video.md): the playhead when the action happened, where a seek went to,
+    # and the playback rate, in seconds of the video (at most a day, as ``duration``) and the HTML media range
+    videoPosition: float | None = Field(None, ge=0, le=86_400)
+    seekTo: float | None = Field(None, ge=0, le=86_400)
+    playbackSpeed: float | None = Field(None, ge=0.0625, le=16)
     attemptCount: int | None = Field(None, ge=0, le=10_000)
     errorType: Name | None = None
     query: Text | None = None

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from journey.kernel.clock import DAY_MS
 from journey.users.state import UserState
+from journey.video.intelligence import overall_interest
 
 _WEEK = 7 * DAY_MS
 
@@ -19,7 +20,7 @@ class RiskFeatures(NamedTuple):
     feature_completion_rate: float  # 1 - flows completed / flows started (0.5 before any flow)
     days_since_last_login: float  # days between the last two sessions, 7 or more = 1
     support_interaction_count: float  # support contacts in 30 days, 3 or more = 1
-    video_engagement_score: float  # 1 - mean video completion (0.5 before any video)
+    video_engagement_score: float  # 1 - the overall video interest score (else 1 - mean completion; 0.5 before any video)
     application_progress_percentage: float  # 1 - progress / 100
 
 
@@ -39,6 +40,16 @@ def risk_features(state: UserState, now: int) -> RiskFeatures:
         feature_completion_rate=1.0 - min(1.0, completion),
         days_since_last_login=min(state.days_between_sessions, 7.0) / 7.0,
         support_interaction_count=min(support, 3) / 3,
-        video_engagement_score=1.0 - state.video_completion if state.video_completion >= 0 else 0.5,
+        video_engagement_score=_video_engagement(state, now),
         application_progress_percentage=1.0 - state.progress / 100.0,
     )
+
+
+def _video_engagement(state: UserState, now: int) -> float:
+    """1 - the user's recency-weighted video interest (journey.video.intelligence); for a user whose
+    video events named no video, 1 - their mean completion; 0.5 before any video."""
+    if state.videos:
+        interest = overall_interest(state.videos, now)
+        if interest is not None:
+            return 1.0 - interest
+    return 1.0 - state.video_completion if state.video_completion >= 0 else 0.5

@@ -6,7 +6,8 @@ from journey.events.model import EventType, UserEvent
 from journey.events.vocabulary import SUCCESSES
 from journey.kernel.clock import DAY_MS
 from journey.kernel.ids import short_id
-from journey.users.state import UserState
+from journey.users.state import VIDEOS_CAP, UserState
+from journey.video.engagement import record_video_event
 
 
 def update_profile(event: UserEvent, state: UserState) -> None:
@@ -39,10 +40,12 @@ def update_profile(event: UserEvent, state: UserState) -> None:
         elif action in SUCCESSES:
             state.open_flows.pop(event.feature, None)
             state.flows_done += 1
-    elif kind is EventType.VIDEO_ENGAGEMENT and data.completionRate is not None:
-        state.videos_watched += 1
-        prior = state.video_completion if state.video_completion >= 0 else 0.0
-        state.video_completion = round(prior + (data.completionRate - prior) / state.videos_watched, 4)
+    elif kind is EventType.VIDEO_ENGAGEMENT:
+        if data.completionRate is not None:  # the end of a watch (or a progress report): the running mean
+            state.videos_watched += 1
+            prior = state.video_completion if state.video_completion >= 0 else 0.0
+            state.video_completion = round(prior + (data.completionRate - prior) / state.videos_watched, 4)
+        record_video_event(state.videos, event, VIDEOS_CAP)  # per video: views, watch time, replays, skips...
     elif kind is EventType.HELP_REQUEST:
         state.support_contact_times.append(now)
     if data.progress is not None and data.progress > state.progress:
