@@ -19,6 +19,7 @@ from journey.app.insights import open_signals, recent_interventions
 from journey.app.ports import CommandStream
 from journey.errors import JourneyError, TransientError
 from journey.interventions.catalog import CatalogEntry
+from journey.kernel.ids import bounded_key
 from journey.settings import Settings
 from journey.users.state import UserState
 from journey.video.engagement import summary_of
@@ -131,7 +132,7 @@ def get_video_engagement(args: VideoArguments, ports: AgentToolPorts) -> dict[st
     """How the user watched one video (the seed's engagementData), and what it says (its
     intelligenceMetrics: interest score, comprehension indicators, readiness signals)."""
     state = user_state(ports, args.userId)
-    stored = state.videos.get(args.videoId)
+    stored = state.videos.get(bounded_key(args.videoId))  # stored under the key the profile bounds it to
     if stored is None:
         known = ", ".join(sorted(state.videos)[:8]) or "none"
         raise ToolRefused("no_such_video", f"the user has no engagement with {args.videoId!r} (their videos: {known})")
