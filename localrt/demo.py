@@ -1,6 +1,10 @@
 """``make demo``: a population of app users played through the real pipeline on the local runtime.
 
-python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo]
+python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo] [--bedrock ok|failing|slow]
+
+The hard cases go to the agent through the escalation queue; Amazon Bedrock is played by a local,
+deterministic stand-in (``localrt.bedrock_standin``, not a model) whose mode ``--bedrock`` sets
+(``make demo BEDROCK=failing``: every Bedrock call fails, and the rules decide alone).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from journey.kernel.tenancy import pseudonym
+from localrt.agent_local import BEDROCK_ENV
 from localrt.api_local import issue_token
 from localrt.apps import InboxApps, call
+from localrt.bedrock_standin import MODES as BEDROCK_MODES
 from localrt.evaluation import match_signals, percentile, roc_auc
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import LocalRuntime, Record, SimulatorClock, local_runtime
@@ -202,6 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no simulated apps on the API: an in-app message helps as soon as it is announced (for comparison)",
     )
+    parser.add_argument(
+        "--bedrock",
+        choices=BEDROCK_MODES,
+        default=None,
+        help=f"the local Bedrock stand-in: ok (default), failing (every call 503 or 429) or slow (past the time budget); "
+        f"default {BEDROCK_ENV} or ok",
+    )
     args = parser.parse_args(argv)
     console = Console(file=sys.__stdout__)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -212,8 +225,17 @@ def main(argv: list[str] | None = None) -> int:
         f"[bold]Intelligent User Journey Orchestrator[/] demo: {args.users:,} users, 14 days, on the embedded local AWS"
     )
     started = time.time()
-    with local_runtime(args.out / "function.log", moto=args.moto) as rt:
+    # A simulated user's next session comes hours later in their time but a fraction of a second later here,
+    # often before the agent's answer (real milliseconds): the escalations' answer grace is a simulated day
+    # (its maximum), or the rules would decide some hard cases for want of an answer (docs/local-runtime.md).
+    grace = {"JOURNEY_AGENT__ANSWER_GRACE_MS": str(DAY_MS)}
+    with local_runtime(args.out / "function.log", moto=args.moto, bedrock=args.bedrock, extra_env=grace) as rt:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
+        if rt.agent is not None:
+            console.print(
+                f"escalations → agent invoker → [bold]{rt.agent.standin.summary()['label']}[/] on {rt.agent.standin.endpoint}, "
+                f"mode [bold]{rt.agent.mode}[/] (plays {', '.join(rt.provisioned.played_by_standin) or 'Bedrock'})"
+            )
         endpoints = register_push_endpoints(rt, users)
         receiver = DeliveryReceiver(rt, rt.subscribe_queue())
         now = SimulatedNow(args.seconds, rt)

@@ -146,6 +146,72 @@ def uplift_chart(report: dict) -> str:
     return _svg(fig)
 
 
+def ai_decisions_chart(ai: dict) -> str:
+    """Who decided the escalations: the agent, the rules by fallback reason, or nobody yet."""
+    fig, ax = _figure("AI decisions: who decided the escalated hard cases")
+    rows = [("agent", ai.get("decided_by_agent", 0), PALETTE[2])]
+    rows += [(f"fallback: {reason}", n, PALETTE[1]) for reason, n in ai.get("fallback_by_reason", {}).items()]
+    rows.append(("still open", ai.get("still_open", 0), PALETTE[7]))
+    ax.barh([r[0] for r in reversed(rows)], [r[1] for r in reversed(rows)], color=[r[2] for r in reversed(rows)])
+    standin = ai.get("bedrock_standin") or {}
+    if standin:
+        ax.set_xlabel(f"escalations (Bedrock: {standin.get('label')}, mode {standin.get('mode')})", fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    return _svg(fig)
+
+
+def ai_decisions_section(ai: dict) -> str:
+    """The report's "AI decisions" section: what played Bedrock, the figures, the first escalations' provenance."""
+    standin = ai.get("bedrock_standin") or {}
+    note = (
+        f"<p><strong>Bedrock was played by the {html.escape(str(standin.get('label')))}</strong>, mode "
+        f"<code>{html.escape(str(standin.get('mode')))}</code>: it follows Bedrock's API contract and calls the real action "
+        "groups, but its choices are deterministic rules, not a model's. Calls: "
+        f"<code>{html.escape(json.dumps(standin.get('calls', {})))}</code></p>"
+        if standin
+        else ""
+    )
+    figures = {k: v for k, v in ai.items() if k not in ("first_escalations", "bedrock_standin")}
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v) if isinstance(v, dict | list) else str(v))}</code></td></tr>"
+        for k, v in figures.items()
+    )
+    head = (
+        "escalation",
+        "reason",
+        "signal",
+        "decided",
+        "rules' choice",
+        "final decision",
+        "model",
+        "latency ms",
+        "tokens in/out",
+    )
+    cells = []
+    for e in ai.get("first_escalations", []):
+        final = e.get("final") or {}
+        decided = e.get("status") + (f" ({e['fallbackReason']})" if e.get("fallbackReason") else "")
+        chosen = (
+            f"{final.get('interventionType')} via {final.get('channel')}: {final.get('status')}, {final.get('decidedBy')}"
+            if final
+            else "none"
+        )
+        values = (
+            e.get("escalationId"),
+            e.get("reason"),
+            e.get("signal"),
+            decided,
+            e.get("rulesChoice") or "none",
+            chosen,
+            e.get("model") or "",
+            e.get("latencyMs") or "",
+            f"{e['tokens']['input']} / {e['tokens']['output']}",
+        )
+        cells.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in values) + "</tr>")
+    table = "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(cells)
+    return f"<h2>AI decisions</h2>{note}<table>{rows}</table><h3>The first escalations, with their provenance</h3><table>{table}</table>"
+
+
 def write_report(
     path: Path,
     summary: dict,
@@ -167,9 +233,13 @@ def write_report(
         if summary.get("uplift_api", {}).get("signalTypes")
         else outcomes_chart(summary.get("uplift_by_signal_type", {})),
     ]
+    ai = summary.get("ai_decisions")
+    if ai:
+        charts.append(ai_decisions_chart(ai))
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v) if isinstance(v, (dict, list)) else str(v))}</code></td></tr>"
         for k, v in summary.items()
+        if k != "ai_decisions"
     )
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Journey orchestrator: {html.escape(title)}</title>
@@ -182,6 +252,7 @@ code {{ white-space: pre-wrap; word-break: break-word; }}
 <h1>Intelligent User Journey Orchestrator: {html.escape(title)}</h1>
 <p>Generated {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")} from what the pipeline stored on the local runtime.</p>
 <div class="charts">{"".join(f"<div>{c}</div>" for c in charts)}</div>
+{ai_decisions_section(ai) if ai else ""}
 <h2>Summary</h2><table>{rows}</table>
 </body></html>
 """

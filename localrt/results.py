@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from journey.adapters.aws.codecs.interventions import intervention_record, is_outcome, is_report
+from journey.adapters.aws.codecs.interventions import intervention_record, is_escalation, is_outcome, is_report
 from journey.adapters.aws.codecs.signals import signal_record
 from journey.adapters.aws.codecs.user_state import risk_summary
 from localrt.evaluation import percentile, uplift_by_signal_type
@@ -49,6 +49,26 @@ DECISION_FIELDS = (
     "delivery",
     "deliveryError",
 )
+# an escalation's provenance (journey.agent.escalation.EscalationRecord)
+ESCALATION_FIELDS = (
+    "userId",
+    "escalationId",
+    "signalId",
+    "signalType",
+    "featureId",
+    "severity",
+    "reason",
+    "ruleIntervention",
+    "status",
+    "fallbackReason",
+    "finalInterventionId",
+    "model",
+    "latencyMs",
+    "inputTokens",
+    "outputTokens",
+    "escalatedAt",
+    "closedAt",
+)
 
 
 def read_signals(rt: LocalRuntime) -> list[dict]:
@@ -56,14 +76,84 @@ def read_signals(rt: LocalRuntime) -> list[dict]:
 
 
 def read_decisions(rt: LocalRuntime) -> tuple[list[dict], list[dict]]:
-    """(decisions, outcomes) from the Interventions table."""
+    """(decisions, outcomes) from the Interventions table (its escalation records: :func:`read_escalations`)."""
     items = rt.scan("INTERVENTIONS_TABLE")
     outcomes = [intervention_record(i) for i in items if is_outcome(i)]
     decisions = sorted(
-        (intervention_record(i) for i in items if not is_outcome(i) and not is_report(i)),
+        (intervention_record(i) for i in items if not is_outcome(i) and not is_report(i) and not is_escalation(i)),
         key=lambda d: (d["decidedAt"], d["userId"]),
     )
     return decisions, outcomes
+
+
+def read_escalations(rt: LocalRuntime) -> list[dict]:
+    """The escalation records (sort key ``escalation#<escalationId>``), oldest first."""
+    records = (intervention_record(i) for i in rt.scan("INTERVENTIONS_TABLE") if is_escalation(i))
+    return sorted(records, key=lambda e: (e.get("escalatedAt", 0), e.get("escalationId", "")))
+
+
+def decider(decided_by: str | None) -> str:
+    """Who decided, in a word: ``agent`` (``agent:<model>``), ``fallback`` (``fallback:rule:<type>``), ``rule``."""
+    return str(decided_by or "none").split(":", 1)[0]
+
+
+def fallback_code(reason: str | None) -> str:
+    """A fallback's reason code (the invoker's ``<code>: <detail>``; the processor's ``no_answer``, ``displaced``)."""
+    return str(reason or "unknown").split(":", 1)[0].strip() or "unknown"
+
+
+def ai_decisions(escalations: list[dict], decisions: list[dict], path: dict | None, first: int = 10) -> dict:
+    """The escalation path's figures: escalations by reason and by who decided (agent, fallback by
+    reason, still open), the agent's latency and tokens, the decisions by decider, the Bedrock stand-in's
+    calls and mode, and the first escalations with their provenance."""
+    status = Counter(e.get("status") or "open" for e in escalations)
+    agent_latency = [float(e["latencyMs"]) for e in escalations if e.get("status") == "agent" and e.get("latencyMs")]
+    by_id = {d["interventionId"]: d for d in decisions}
+    sent = Counter(decider(d.get("decidedBy")) for d in decisions if d.get("status") == "sent")
+    provenance = []
+    for e in escalations[:first]:
+        final = by_id.get(e.get("finalInterventionId") or "", {})
+        provenance.append(
+            {
+                "escalationId": e.get("escalationId"),
+                "reason": e.get("reason"),
+                "signal": f"{e.get('signalType')} on {e.get('featureId')} ({e.get('severity')})",
+                "status": e.get("status"),
+                "fallbackReason": e.get("fallbackReason") or None,
+                "rulesChoice": e.get("ruleIntervention") or None,
+                "final": {k: final.get(k) for k in ("interventionType", "channel", "status", "decidedBy", "delivery")}
+                if final
+                else None,
+                "model": e.get("model") or None,
+                "latencyMs": e.get("latencyMs"),
+                "tokens": {"input": e.get("inputTokens", 0), "output": e.get("outputTokens", 0)},
+            }
+        )
+    return {
+        "escalations": len(escalations),
+        "by_reason": dict(Counter(e.get("reason") for e in escalations).most_common()),
+        "decided_by_agent": status.get("agent", 0),
+        "decided_by_fallback": status.get("fallback", 0),
+        "still_open": status.get("open", 0),
+        "fallback_by_reason": dict(
+            Counter(fallback_code(e.get("fallbackReason")) for e in escalations if e.get("status") == "fallback").most_common()
+        ),
+        "agent_latency_ms": {
+            "p50": round(percentile(agent_latency, 50), 1),
+            "p95": round(percentile(agent_latency, 95), 1),
+            "samples": len(agent_latency),
+        },
+        "tokens": {
+            "input": sum(int(e.get("inputTokens") or 0) for e in escalations),
+            "output": sum(int(e.get("outputTokens") or 0) for e in escalations),
+        },
+        "sends_by_decider": dict(sorted(sent.items())),
+        "agent_decisions_by_status": dict(
+            sorted(Counter(d.get("status") for d in decisions if decider(d.get("decidedBy")) == "agent").items())
+        ),
+        **(path or {}),
+        "first_escalations": provenance,
+    }
 
 
 def read_risk(rt: LocalRuntime) -> dict[str, dict]:
@@ -229,6 +319,7 @@ class RunResults:
     outcomes: list[dict]
     risk: dict[str, dict]
     latencies_ms: list[float]
+    escalations: list[dict] = field(default_factory=list)
 
 
 def finish_run(rt: LocalRuntime, receiver: DeliveryReceiver, started: float) -> RunResults:
@@ -243,14 +334,20 @@ def finish_run(rt: LocalRuntime, receiver: DeliveryReceiver, started: float) -> 
     summary["drained"] = drained
     summary["uplift_by_signal_type"] = uplift_by_signal_type(decisions, outcomes)
     summary["interventions_received_by_subscriber"] = len(receiver.received)
-    return RunResults(summary, signals, decisions, outcomes, read_risk(rt), receiver.latencies_ms)
+    escalations = read_escalations(rt)
+    if rt.agent is not None or escalations:
+        summary["ai_decisions"] = ai_decisions(escalations, decisions, rt.agent.summary() if rt.agent else None)
+    return RunResults(summary, signals, decisions, outcomes, read_risk(rt), receiver.latencies_ms, escalations)
 
 
 def write_results(out: Path, run: RunResults, labels: dict[str, bool] | None, title: str) -> Path:
-    """summary.json, signals.jsonl, interventions.jsonl and report.html; returns the report's path."""
+    """summary.json, signals.jsonl, interventions.jsonl, escalations.jsonl (when the run escalated) and
+    report.html; returns the report's path."""
     (out / "summary.json").write_text(json.dumps(run.summary, indent=2) + "\n")
     write_jsonl(out / "signals.jsonl", run.signals, SIGNAL_FIELDS)
     write_jsonl(out / "interventions.jsonl", run.decisions, DECISION_FIELDS)
+    if "ai_decisions" in run.summary:
+        write_jsonl(out / "escalations.jsonl", run.escalations, ESCALATION_FIELDS)
     return write_report(out / "report.html", run.summary, run.signals, run.decisions, run.risk, labels, run.latencies_ms, title)
 
 
@@ -317,5 +414,35 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if summary.get("ai_decisions"):
+        print_ai_decisions(console, summary["ai_decisions"])
     console.print(f"results: {out / 'summary.json'}, {out / 'signals.jsonl'}, {out / 'interventions.jsonl'}")
     console.print(f"[bold]report: {report.resolve()}[/]")
+
+
+def print_ai_decisions(console: Console, ai: dict) -> None:
+    """The "AI decisions" table: the escalations, who decided them, and what played Bedrock."""
+    standin = ai.get("bedrock_standin") or {}
+    title = "AI decisions (the hard cases)"
+    if standin:
+        title += f": Bedrock played by the {standin.get('label', 'local stand-in')}, mode {standin.get('mode')}"
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    latency = ai.get("agent_latency_ms") or {}
+    rows = [
+        ("escalations by reason", ", ".join(f"{k} {v:,}" for k, v in ai.get("by_reason", {}).items()) or "none"),
+        (
+            "decided by the agent / by the rules (fallback) / still open",
+            f"{ai.get('decided_by_agent', 0):,} / {ai.get('decided_by_fallback', 0):,} / {ai.get('still_open', 0):,}",
+        ),
+        ("fallbacks by reason", ", ".join(f"{k} {v:,}" for k, v in ai.get("fallback_by_reason", {}).items()) or "none"),
+        ("agent latency p50 / p95 ms", f"{latency.get('p50', 0):,} / {latency.get('p95', 0):,}"),
+        ("tokens in / out", f"{ai.get('tokens', {}).get('input', 0):,} / {ai.get('tokens', {}).get('output', 0):,}"),
+        ("sends by decider", ", ".join(f"{k} {v:,}" for k, v in ai.get("sends_by_decider", {}).items()) or "none"),
+    ]
+    for operation, outcomes in (standin.get("calls") or {}).items():
+        rows.append((f"stand-in {operation} calls", ", ".join(f"{k} {v:,}" for k, v in outcomes.items())))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

@@ -35,6 +35,7 @@ from moto.server import ThreadedMotoServer
 
 from journey.resources import TABLES
 from localrt import moto_patches
+from localrt.agent_local import AgentPath, agent_path
 from localrt.esm import EventSourceMapping, LambdaContext, SandboxEnded, SimulatedArrivals
 from localrt.provision import Provisioned, function_environment, provision
 from localrt.template import FunctionSpec, Template, load_template
@@ -345,7 +346,11 @@ class LocalRuntime:
     ``moto="process"`` runs moto's server in a child process (the demo: both cores busy);
     ``moto="thread"`` runs it in-process with ThreadedMotoServer (tests: quicker to start).
     ``schedule`` is the deadline timer's schedule emulation (:class:`DeadlineSchedule`): ``"minute"``,
-    ``"end"`` or ``"off"`` (default: ``LOCALRT_SCHEDULE``, else ``"minute"``).
+    ``"end"`` or ``"off"`` (default: ``LOCALRT_SCHEDULE``, else ``"minute"``). ``bedrock`` is the mode of
+    the local stand-in for Amazon Bedrock on the escalation path (:mod:`localrt.agent_local`): ``"ok"``,
+    ``"failing"`` or ``"slow"`` (default: ``LOCALRT_BEDROCK``, else ``"ok"``); the path runs when the
+    template declares the escalation queue's event source mapping, unless ``agent`` is False (the queue then
+    fills and nothing answers, as when the invoker is down: chaos compares against a reference without one).
     """
 
     def __init__(
@@ -355,8 +360,13 @@ class LocalRuntime:
         extra_env: dict[str, str] | None = None,
         moto: str = "thread",
         schedule: str | None = None,
+        bedrock: str | None = None,
+        agent: bool = True,
     ):
         self.moto = moto
+        self.bedrock_mode = bedrock
+        self.run_agent = agent
+        self.agent: AgentPath | None = None
         self.schedule_mode = schedule_mode(schedule)
         self.deadline_schedule: DeadlineSchedule | None = None
         self.timer_handler = None
@@ -399,7 +409,8 @@ class LocalRuntime:
         }
         self.provisioned = provision(self.template, self.session, REGION, self.endpoint)
 
-        mapping_spec = self.template.mappings[0]
+        kinesis_streams = self.template.of_type("AWS::Kinesis::Stream")
+        mapping_spec = next(m for m in self.template.mappings if m.stream in kinesis_streams)
         function = self.template.functions[mapping_spec.function]
         env = function_environment(self.template, self.provisioned, mapping_spec.function)
         self._set_env({**env, **self.extra_env})
@@ -433,11 +444,14 @@ class LocalRuntime:
             on_delivered=self.deadline_schedule.observe if self.deadline_schedule else None,
         )
         self.mappings.append(mapping)
+        self.agent = agent_path(self, self.bedrock_mode) if self.run_agent else None
         return self
 
     def start_polling(self) -> None:
         for mapping in self.mappings:
             mapping.start()
+        if self.agent is not None:
+            self.agent.start_polling()
         if self.deadline_schedule is not None:
             self.deadline_schedule.start()
 
@@ -627,7 +641,8 @@ class LocalRuntime:
         idle_since = None
         schedule = self.deadline_schedule
         while time.time() < deadline:
-            if all(m.all_idle() for m in self.mappings) and (schedule is None or schedule.idle()):
+            agent_idle = self.agent is None or self.agent.idle()
+            if all(m.all_idle() for m in self.mappings) and agent_idle and (schedule is None or schedule.idle()):
                 idle_since = idle_since or time.time()
                 if time.time() - idle_since >= settle_s:
                     return True
@@ -674,6 +689,8 @@ class LocalRuntime:
     def stop(self) -> None:
         if self.deadline_schedule is not None:
             self.deadline_schedule.stop()
+        if self.agent is not None:
+            self.agent.stop()
         for mapping in self.mappings:
             mapping.stop()
         if self._saved_stdout is not None:
@@ -713,8 +730,10 @@ def local_runtime(
     template: Template | None = None,
     moto: str = "thread",
     schedule: str | None = None,
+    bedrock: str | None = None,
+    agent: bool = True,
 ) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(template or load_template(), function_log, extra_env, moto, schedule)
+    runtime = LocalRuntime(template or load_template(), function_log, extra_env, moto, schedule, bedrock, agent)
     try:
         runtime.start()
         yield runtime

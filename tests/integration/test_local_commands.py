@@ -53,7 +53,8 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
         "decidedBy",
         "decidedAt",
     }
-    assert {d["status"] for d in decisions} <= {"sent", "held_out", "suppressed", "stale"}
+    # escalated: a rules' decision held for the agent (the agent's own, or the fallback's, is another item)
+    assert {d["status"] for d in decisions} <= {"sent", "held_out", "suppressed", "stale", "escalated"}
     assert all(d.get("delivery") for d in decisions if d["status"] == "sent")  # every send in a known state
     assert summary["held_out"] == sum(1 for d in decisions if d["heldOut"])
     # the apps read their inbox through the HTTPS API and reported outcomes; the uplift comes from the API
@@ -65,8 +66,18 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     reported = sum(r["funnel"]["acted"] + r["funnel"]["dismissed"] for r in rows)
     assert reported == inbox["acted"] + inbox["dismissed"]  # every report reached the stream and was folded
     assert any(r["ci95"] for r in rows)
+    # AI decisions: the hard cases went to the agent, played by the local Bedrock stand-in (ok by default)
+    ai = summary["ai_decisions"]
+    assert ai["bedrock_standin"]["mode"] == "ok" and "not a model" in ai["bedrock_standin"]["label"]
+    assert ai["escalations"] > 0 and ai["escalations"] == ai["decided_by_agent"] + ai["decided_by_fallback"] + ai["still_open"]
+    assert ai["decided_by_agent"] > 0 and sum(ai["by_reason"].values()) == ai["escalations"]
+    assert ai["first_escalations"] and {"escalationId", "reason", "status", "model", "latencyMs", "tokens"} <= set(
+        ai["first_escalations"][0]
+    )
+    assert len(lines(tmp_path / "escalations.jsonl")) == ai["escalations"]
     report = (tmp_path / "report.html").read_text()
-    assert report.count("<svg") == 7 and "Summary" in report  # seven charts: what became of the signals is one
+    # eight charts: what became of the signals is one, who decided the escalations another
+    assert report.count("<svg") == 8 and "Summary" in report and "AI decisions" in report and "not a model" in report
 
 
 def test_replay_reports_each_bad_line_and_processes_the_rest(tmp_path):

@@ -88,7 +88,8 @@ def test_a_critical_struggle_of_a_valued_user_is_held_for_the_agent_and_nothing_
 def test_the_agents_choice_goes_through_the_policy_and_is_sent_with_its_provenance():
     aws = memory_aws()
     escalation = escalated(aws)
-    run(aws, records(schedule(escalation, "guided_tour"), close(escalation)))
+    result = run(aws, records(schedule(escalation, "guided_tour"), close(escalation)))
+    assert (result.applied, sum(result.commands.values())) == (0, 2)  # two commands, none of them the user's events
     agent = [d for d in decisions(aws).values() if d["decidedBy"] == "agent"]
     assert len(agent) == 1 and agent[0]["status"] == "sent" and agent[0]["delivery"] == "delivered"
     record = escalation_item(aws, escalation.escalationId)
@@ -106,7 +107,7 @@ def test_a_second_schedule_for_an_answered_escalation_is_refused():
     aws = memory_aws()
     escalation = escalated(aws)
     result = run(aws, records(schedule(escalation, "guided_tour"), schedule(escalation, "guided_tour", "in_app")))
-    assert result.commands["schedule_refused_already_decided"] == 1
+    assert result.escalation_outcomes["schedule_refused_already_decided"] == 1
     assert len(sent(aws)) == 2
 
 
@@ -178,11 +179,11 @@ def test_with_no_answer_by_the_deadline_the_timer_lets_the_rules_decide():
     aws = memory_aws()
     escalation = escalated(aws)
     result = run(aws, records(timer(escalation.expiresAt, user=USER)))
-    assert result.commands["escalation_fallback"] == 1
+    assert result.escalation_outcomes["closed_fallback"] == 1
     assert escalation_item(aws, escalation.escalationId)["fallbackReason"] == "no_answer"
     assert len(sent(aws)) == 2
     late = run(aws, records(close(escalation, "agent", t=escalation.expiresAt + 1000)))  # the answer, too late
-    assert late.commands["escalation_already_closed"] == 1 and len(sent(aws)) == 2
+    assert late.escalation_outcomes["already_closed"] == 1 and len(sent(aws)) == 2
 
 
 def test_an_agent_that_chooses_nothing_gives_the_held_place_back():

@@ -157,7 +157,7 @@ def close(
     state = work.state
     stored = state.escalations.pop(eid, None)
     if stored is None:  # closed before (its deadline passed, or a redelivered close)
-        work.commands["escalation_already_closed"] += 1
+        work.escalation_outcomes["already_closed"] += 1
         return
     pending = PendingEscalation.of(stored)
     now = max(state.last_event_at, pending.escalatedAt)
@@ -197,7 +197,7 @@ def close(
             closedAt=now,
         )
     )
-    work.commands[f"escalation_{status}"] += 1
+    work.escalation_outcomes[f"closed_{status}"] += 1
 
 
 def _schedule(work: UserWork, command: Command, settings: Settings, catalog: tuple[CatalogEntry, ...]) -> None:
@@ -205,7 +205,7 @@ def _schedule(work: UserWork, command: Command, settings: Settings, catalog: tup
     eid = command.escalationId or ""
     stored = state.escalations.get(eid)
     if stored is None or stored[10]:
-        work.commands["schedule_refused_" + ("no_open_escalation" if stored is None else "already_decided")] += 1
+        work.escalation_outcomes["schedule_refused_" + ("no_open_escalation" if stored is None else "already_decided")] += 1
         return
     pending = PendingEscalation.of(stored)
     now = max(state.last_event_at, pending.escalatedAt)

@@ -48,6 +48,7 @@ class UserWork:
     commands: Counter = field(default_factory=Counter)
     escalations: list[Escalation] = field(default_factory=list)  # hard cases to hand to the agent invoker
     escalation_records: list[EscalationRecord] = field(default_factory=list)  # escalations opened or closed
+    escalation_outcomes: Counter = field(default_factory=Counter)  # closed_agent, closed_fallback, schedule_refused_...
 
 
 def journal_entry(record: Accepted) -> list:

@@ -68,6 +68,7 @@ class BatchResult:
     refused_erased: int = 0  # events of erased users, refused (not kept: the user asked for their data to go)
     escalated: int = 0  # hard cases handed to the agent invoker
     escalations_unsent: int = 0  # of those, not handed over (the queue failed): the rules decide at their deadline
+    escalation_outcomes: Counter = field(default_factory=Counter)  # how escalations closed, agent requests refused
 
     @property
     def rejected_total(self) -> int:
@@ -120,6 +121,7 @@ def process_batch(
         result.applied += len(work.records) - work.refused_erased - sum(work.commands.values())
         result.refused_erased += work.refused_erased
         result.commands.update(work.commands)
+        result.escalation_outcomes.update(work.escalation_outcomes)
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]

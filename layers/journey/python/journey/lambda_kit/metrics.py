@@ -28,6 +28,8 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="ErasedUsersEventsRefused", unit=MetricUnit.Count, value=result.refused_erased)
     metrics.add_metric(name="Escalated", unit=MetricUnit.Count, value=result.escalated)
     metrics.add_metric(name="EscalationsUnsent", unit=MetricUnit.Count, value=result.escalations_unsent)
+    for name, count in result.escalation_outcomes.items():
+        metrics.add_metric(name=f"Escalations_{name}", unit=MetricUnit.Count, value=count)
     for name, count in result.commands.items():
         metrics.add_metric(name=f"Commands_{name}", unit=MetricUnit.Count, value=count)
     for code, count in result.rejected.items():
@@ -73,6 +75,7 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "commands": dict(result.commands),
             "escalated": result.escalated,
             "escalations_unsent": result.escalations_unsent,
+            "escalation_outcomes": dict(result.escalation_outcomes),
             "erased_users": len(result.erased),  # no ids: an erased user's pseudonym is not kept, not even in logs
             "erased_users_events_refused": result.refused_erased,
         },
