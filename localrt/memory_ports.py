@@ -12,7 +12,15 @@ from journey.adapters.aws.s3 import S3Quarantine
 from journey.adapters.aws.sns import SnsPlatformPush, SnsTopicChannel
 from journey.adapters.aws.timestream import TimestreamAnalytics
 from journey.app.ports import Ports
-from journey.resources import IDENTITIES, INTERVENTIONS, PRIVACY_AUDIT, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE
+from journey.resources import (
+    CONTEXT_ANALYSES,
+    IDENTITIES,
+    INTERVENTIONS,
+    PRIVACY_AUDIT,
+    STRUGGLE_SIGNALS,
+    USER_EVENTS,
+    USER_STATE,
+)
 from journey.resources import TABLES as RESOURCE_TABLES
 from localrt.memory_aws import MemoryDynamoDB, MemoryS3, MemorySNS, MemorySQS, MemoryTimestream, Meter
 
@@ -23,7 +31,9 @@ TABLES = TableNames(
     signals=STRUGGLE_SIGNALS.logical_id,
     interventions=INTERVENTIONS.logical_id,
 )
-PRIVACY = PrivacyTables(identities=IDENTITIES.logical_id, audit=PRIVACY_AUDIT.logical_id)
+PRIVACY = PrivacyTables(
+    identities=IDENTITIES.logical_id, audit=PRIVACY_AUDIT.logical_id, context_analyses=CONTEXT_ANALYSES.logical_id
+)
 KEYS = {spec.logical_id: spec.key_names for spec in RESOURCE_TABLES}
 
 

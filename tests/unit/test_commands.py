@@ -100,13 +100,14 @@ def test_erasure_removes_every_item_and_quarantined_record_of_the_user_and_keeps
     aws.dynamodb.put_item(
         TableName="Identities", Item={"userId": {"S": USER}, "tenant": {"S": "demo"}, "externalId": {"S": "bob"}}
     )
+    aws.dynamodb.put_item(TableName="ContextAnalyses", Item={"userId": {"S": USER}, "analysis": {"S": "{}"}})
 
     result = run(aws, records(erase_command(USER, "demo", "req-1", "arn:aws:iam::123456789012:role/privacy", T0 + 2000)))
 
     removed = result.erased[USER]
     assert removed["UserEvents"] >= 1 and removed["StruggleSignals"] == 1 and removed["Interventions"] >= 2
-    assert removed["quarantine"] == 1 and removed["Identities"] == 1
-    for table in ("UserEvents", "StruggleSignals", "Interventions", "Identities"):
+    assert removed["quarantine"] == 1 and removed["Identities"] == 1 and removed["ContextAnalyses"] == 1
+    for table in ("UserEvents", "StruggleSignals", "Interventions", "Identities", "ContextAnalyses"):
         assert items_of(aws, table) == [], table
     assert not [k for k in aws.s3.objects if k.startswith(owner_prefix(USER))]
     [tombstone] = items_of(aws, "UserState")

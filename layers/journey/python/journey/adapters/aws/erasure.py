@@ -23,7 +23,16 @@ from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.s3 import owner_prefix
 from journey.app.ports import ErasureRequest
 from journey.errors import TransientError
-from journey.resources import IDENTITIES, INTERVENTIONS, PRIVACY_AUDIT, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE, Env
+from journey.resources import (
+    CONTEXT_ANALYSES,
+    IDENTITIES,
+    INTERVENTIONS,
+    PRIVACY_AUDIT,
+    STRUGGLE_SIGNALS,
+    USER_EVENTS,
+    USER_STATE,
+    Env,
+)
 from journey.users.state import UserState
 
 DELETE_LIMIT = 25  # BatchWriteItem
@@ -34,10 +43,15 @@ S3_DELETE_LIMIT = 1000  # DeleteObjects
 class PrivacyTables:
     identities: str
     audit: str
+    context_analyses: str = ""  # the API's cached context analyses ("": none deployed)
 
     @classmethod
     def from_env(cls) -> PrivacyTables:
-        return cls(identities=os.environ[IDENTITIES.env], audit=os.environ[PRIVACY_AUDIT.env])
+        return cls(
+            identities=os.environ[IDENTITIES.env],
+            audit=os.environ[PRIVACY_AUDIT.env],
+            context_analyses=os.environ.get(CONTEXT_ANALYSES.env, ""),
+        )
 
 
 class AwsEraser:
@@ -81,8 +95,11 @@ class AwsEraser:
             STRUGGLE_SIGNALS.logical_id: self._clear(t.signals, STRUGGLE_SIGNALS.key_names, request.user_id),
             INTERVENTIONS.logical_id: self._clear(t.interventions, INTERVENTIONS.key_names, request.user_id),
             "quarantine": self._clear_quarantine(request.user_id),
-            IDENTITIES.logical_id: self._delete_keys(self.privacy.identities, [{"userId": {"S": request.user_id}}]),
         }
+        if self.privacy.context_analyses:  # what Nova wrote about the user
+            key = [{"userId": {"S": request.user_id}}]
+            removed[CONTEXT_ANALYSES.logical_id] = self._delete_keys(self.privacy.context_analyses, key)
+        removed[IDENTITIES.logical_id] = self._delete_keys(self.privacy.identities, [{"userId": {"S": request.user_id}}])
         self._audit(request, removed)
         return removed
 
