@@ -297,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # the deadline timer is off: its runs follow the wall clock, so the effects of the fault-free reference
     # (one pass, no timer) would not be defined for what it declares; make demo and tests cover the timer
-    # no agent: the fault-free reference has none (the hard cases stay held for it in both runs)
-    with local_runtime(args.out / "function.log", moto=args.moto, schedule="off", agent=False) as rt:
+    # no agent, and nothing escalated: the fault-free reference decides every case by the rules, and so must
+    # the run (the agent path's own exactly-once is tests/integration/test_agent_local.py's)
+    no_agent = {"JOURNEY_AGENT__MODE": "none"}
+    with local_runtime(args.out / "function.log", no_agent, moto=args.moto, schedule="off", agent=False) as rt:
         register_push_endpoints(rt, users)
         plan = build_plan(users, args.events, args.seed)
         console.print(
