@@ -253,6 +253,8 @@ def api_ports_on(
     stream_name: str,
     key: bytes,
     clock_ms: Callable[[], int] | None = None,
+    analyst: Any = None,
+    analysis_cache: Any = None,
 ) -> ApiPorts:
     """The API's ports on the real adapters, over the given clients (moto's, or in-memory ones)."""
     reads = DynamoReadModels(tables, dynamodb=dynamodb)
@@ -266,6 +268,8 @@ def api_ports_on(
         pseudonym_key=lambda: key,
         clock_ms=clock_ms or (lambda: int(time.time() * 1000)),
         new_request_id=lambda: f"req-local-{next(counter):06d}-{secrets.token_hex(4)}",
+        analyst=analyst,
+        analysis_cache=analysis_cache,
     )
 
 

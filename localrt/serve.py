@@ -24,7 +24,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from journey.adapters.aws.dynamodb import TableNames
-from journey.resources import API_IDEMPOTENCY, IDENTITIES, INTERVENTIONS, STRUGGLE_SIGNALS, TTL_ATTRIBUTE, USER_EVENTS, USER_STATE
+from journey.resources import (
+    API_IDEMPOTENCY,
+    CONTEXT_ANALYSES,
+    IDENTITIES,
+    INTERVENTIONS,
+    STRUGGLE_SIGNALS,
+    TTL_ATTRIBUTE,
+    USER_EVENTS,
+    USER_STATE,
+)
 from localrt.api_local import LocalApi, api_ports_on, local_api
 from localrt.runtime import LocalRuntime, local_runtime
 
@@ -99,9 +108,23 @@ def runtime_api(rt: LocalRuntime, secret: str | None = None, clock_ms: Callable[
         stream_name=rt.stream_name,
         key=LOCAL_PSEUDONYM_KEY,
         clock_ms=clock_ms,
+        **_context_analysis(rt),
     )
     answers = DynamoDBPersistenceLayer(t[API_IDEMPOTENCY.env], expiry_attr=TTL_ATTRIBUTE, boto3_client=rt.clients["dynamodb"])
     return local_api(ports, secret=secret, answers=answers)
+
+
+def _context_analysis(rt: LocalRuntime) -> dict[str, Any]:
+    """Nova's context analysis, played by the local stand-in for Bedrock (its Converse endpoint is the
+    process's AWS_ENDPOINT_URL_BEDROCK_RUNTIME), cached in the ContextAnalyses table; none without it."""
+    if rt.agent is None:
+        return {}
+    from journey.adapters.aws.bedrock_converse import NovaContextAnalyst
+    from journey.adapters.aws.context_cache import DynamoAnalysisCache
+    from journey.settings import load_settings
+
+    cache = DynamoAnalysisCache(rt.tables[CONTEXT_ANALYSES.env], dynamodb=rt.clients["dynamodb"])
+    return {"analyst": NovaContextAnalyst(budget_ms=load_settings().agent.context_budget_ms), "analysis_cache": cache}
 
 
 def start_api_server(

@@ -387,3 +387,37 @@ def test_with_bedrock_failing_the_rules_decide_and_the_breaker_opens(tmp_path):
 
 def decider_of(decision: dict) -> str:
     return str(decision.get("decidedBy") or "").split(":", 1)[0]
+
+
+def test_the_local_api_adds_novas_context_analysis_played_by_the_stand_in_and_caches_it(tmp_path):
+    from localrt.api_local import asgi_request, issue_token
+    from localrt.serve import runtime_api
+
+    now = int(time.time() * 1000)
+    with local_runtime(tmp_path / "function.log", bedrock="ok", schedule="off") as rt:
+        rt.start_polling()
+        api = runtime_api(rt)
+        taps = [
+            {
+                "eventId": f"e{i}",
+                "eventType": "feature_interaction",
+                "userId": "bob",
+                "sessionId": "s1",
+                "timestamp": now + i * 200,
+                "eventData": {"feature": "checkout", "action": "tap", "target": "pay", "x": 10, "y": 10},
+            }
+            for i in range(4)
+        ]
+        assert (
+            asgi_request(api, "POST", "/v1/events", token=issue_token(api.secret, "demo", "bob"), body={"events": taps})[0] == 200
+        )
+        assert rt.wait_until_drained(timeout_s=60)
+        server = api.tokens()["server"]
+        status, plain = asgi_request(api, "GET", "/v1/users/bob/insights", token=server)
+        assert status == 200 and "contextAnalysis" not in plain  # only when asked for
+        status, first = asgi_request(api, "GET", "/v1/users/bob/insights", token=server, query="analysis=true")
+        analysis = first["contextAnalysis"]
+        assert status == 200 and analysis["status"] == "available" and analysis["cached"] is False
+        assert analysis["model"] == "us.amazon.nova-micro-v1:0" and analysis["analysis"]["dropOffRiskFactors"]
+        _, again = asgi_request(api, "GET", "/v1/users/bob/insights", token=server, query="analysis=true")
+        assert again["contextAnalysis"]["cached"] is True
