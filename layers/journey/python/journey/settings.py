@@ -229,7 +229,7 @@ class AgentSettings(BaseModel):
         True, description="a signal the catalog has no answer for, of a user at HIGH exit risk, is escalated"
     )
     failed_sends_to_escalate: int = Field(
-        2, ge=0, le=50, description="a signal of a user with this many unresolved sends in 7 days is escalated (0: never)"
+        3, ge=0, le=50, description="a signal of a user with this many unresolved sends in 7 days is escalated (0: never)"
     )
     # the invoker
     time_budget_ms: int = Field(
