@@ -160,7 +160,19 @@ class Env:
     AGENT_ALIAS_ID = "AGENT_ALIAS_ID"  # classic: its alias
     AGENT_MODEL_ID = "JOURNEY_AGENT__MODEL_ID"  # the model the agent runs on (recorded with each decision)
     CONTEXT_MODEL_ID = "JOURNEY_AGENT__CONTEXT_MODEL_ID"  # the model of the context analysis (Converse)
+    # Exit risk that learns (docs/exit-risk.md)
+    MODELS_BUCKET = "MODELS_BUCKET"  # trained models, versioned: models/exit-risk/<version>/{model,metrics}.json
+    RISK_MODEL_VERSION = "JOURNEY_RISK__MODEL_VERSION"  # the exit-risk model the stream processor scores with ("": points)
 
 
 # The agent's action groups: the Lambda functions' logical names (infra) and the groups the tools belong to
 ACTION_GROUPS: tuple[str, ...] = ("StruggleDetection", "VideoIntelligence", "InterventionEngine")
+
+
+# Trained exit-risk models in the models bucket: one folder per version, never overwritten.
+EXIT_RISK_MODELS_PREFIX = "models/exit-risk/"
+
+
+def exit_risk_model_key(version: str, name: str = "model.json") -> str:
+    """The S3 key of a model version's file (``model.json``, ``metrics.json``, ``report.md``)."""
+    return f"{EXIT_RISK_MODELS_PREFIX}{version}/{name}"

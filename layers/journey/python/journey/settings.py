@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -136,6 +136,31 @@ class RiskSettings(BaseModel):
 
     medium_from: int = Field(30, ge=1, le=99)
     high_from: int = Field(60, ge=2, le=100)
+    model_version: str = Field(
+        "",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="the trained exit-risk model the stream processor scores with (models/exit-risk/<version>/ in the "
+        "models bucket); empty: the points model",
+    )
+    quiet_after_ms: tuple[int, ...] = Field(
+        (3 * 86_400_000, 7 * 86_400_000, 14 * 86_400_000),
+        max_length=8,
+        description="a user silent this long since their last activity is re-scored (the deadline timer wakes them), "
+        "ascending; () turns silent re-scoring off",
+    )
+    reengage_from: int = Field(
+        60, ge=1, le=101, description="a silent user re-scored at or above this exit risk is offered re-engagement (101: never)"
+    )
+
+    @model_validator(mode="after")
+    def _ascending(self) -> RiskSettings:
+        q = self.quiet_after_ms
+        if any(t <= 0 for t in q) or list(q) != sorted(set(q)):
+            raise ValueError(f"quiet_after_ms must be positive and strictly ascending, got {q}")
+        if self.high_from <= self.medium_from:
+            raise ValueError("high_from must be above medium_from")
+        return self
 
 
 class PolicySettings(BaseModel):

@@ -92,6 +92,10 @@ class UserState:
     failed_sends: list[int] = field(
         default_factory=list
     )  # times of sends whose episode closed unresolved (a later send on the feature, or its window passed), last 7 days
+    activity: list[Any] = field(
+        default_factory=list
+    )  # journey.risk.history: the bounded activity history the trained exit-risk model's features are computed from
+    quiet_checks: int = 0  # silence thresholds (settings.risk.quiet_after_ms) already re-scored since the last activity
 
     def due_at(self) -> int:
         """When the deadline timer must wake the user (epoch ms, arrival clock; 0: never): open flows
