@@ -11,7 +11,7 @@ FILE ?= samples/native_events.jsonl
 FORMAT ?= native
 STAGE ?= dev
 
-.PHONY: install layers synth lint test test-slow demo serve replay evaluate bench chaos load samples clean deploy openapi agent-tools
+.PHONY: install layers synth lint test test-slow demo serve replay evaluate bench chaos load samples clean deploy openapi agent-tools train score
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,20 @@ load: synth
 
 samples: install
 	$(PY) -m localrt.samples --users 20
+
+# The exit-risk model (docs/exit-risk.md). FILE=table.csv|.parquet LABEL=column [ID=column] [MODEL=dir]: learn
+# from a labelled table (cross-validated report); without FILE on the command line: from the system's journeys
+# (JOURNEYS=dir, default out/demo/journeys), reported on held-out users. Writes model.json, metrics.json, report.md.
+train: install
+ifneq ($(filter command line environment,$(origin FILE)),)
+	$(PY) -m ml train --file "$(FILE)" --label "$(LABEL)" --model "$(or $(MODEL),out/models/table)" $(if $(ID),--id "$(ID)")
+else
+	$(PY) -m ml train --journeys "$(or $(JOURNEYS),out/demo/journeys)" --model "$(or $(MODEL),out/models/exit-risk)"
+endif
+
+# MODEL=dir FILE=table OUT=scores.csv [ID=column]: one row per input row, the id column and score 0-100.
+score: install
+	$(PY) -m ml score --model "$(MODEL)" --file "$(FILE)" --out "$(OUT)" $(if $(ID),--id "$(ID)")
 
 # The HTTPS API's OpenAPI document (docs/openapi.json), generated from the resolver the function serves.
 openapi: $(VENV)/.installed

@@ -1,0 +1,301 @@
+"""Labelled feature tables (ml.table) and ``python -m ml train|score`` on them: typing and encoding
+of real-world columns, the notes and errors a person sees, and scoring with the layer's evaluator."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.__main__ import main
+from ml.table import MISSING, OTHER, TableError, read_table, scoring_rows, training_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _churn_table(n: int = 400, seed: int = 11) -> pd.DataFrame:
+    """A Telco-like table: an id, text categories, Yes/No flags, numbers as text with blank cells,
+    a constant column; churn follows tenure and contract."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(0, 72, n)
+    contract = rng.choice(["Month-to-month", "One year", "Two year"], n, p=[0.5, 0.3, 0.2])
+    monthly = rng.uniform(18, 118, n).round(2)
+    total = [" " if t == 0 else f"{m * t:.2f}" for m, t in zip(monthly, tenure, strict=True)]
+    logit = 1.5 - 0.12 * tenure + 2.0 * (contract == "Month-to-month")
+    churn = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No")
+    return pd.DataFrame(
+        {
+            "customerID": [f"{i:04d}-QWERT" for i in range(n)],
+            "gender": rng.choice(["Male", "Female"], n),
+            "SeniorCitizen": rng.integers(0, 2, n).astype(str),
+            "Partner": rng.choice(["Yes", "No"], n),
+            "tenure": tenure.astype(str),
+            "Contract": contract,
+            "MonthlyCharges": monthly.astype(str),
+            "TotalCharges": total,
+            "Country": "PT",
+            "Churn": churn,
+        }
+    )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _read_back(frame: pd.DataFrame, tmp_path: Path) -> pd.DataFrame:
+    """The frame as the CLI reads a CSV: every cell text."""
+    return read_table(_write_csv(frame, tmp_path / "t.csv"))
+
+
+def test_a_telco_like_table_is_typed_column_by_column(tmp_path):
+    data = training_data(_read_back(_churn_table(), tmp_path), "Churn")
+    kinds = {c["name"]: c["kind"] for c in data.encoding["columns"]}
+    assert kinds == {
+        "gender": "categorical",
+        "SeniorCitizen": "numeric",
+        "Partner": "boolean",
+        "tenure": "numeric",
+        "Contract": "categorical",
+        "MonthlyCharges": "numeric",
+        "TotalCharges": "numeric",
+    }
+    dropped = {d["name"]: d["reason"] for d in data.encoding["dropped"]}
+    assert dropped["customerID"].startswith("id-like") and dropped["Country"].startswith("constant")
+    assert any("dropped column 'Country': constant" in n for n in data.notes)
+    assert any("'TotalCharges': numbers as text" in n and "blank cells read as missing" in n for n in data.notes)
+    assert any("'Yes' = 1 (churned), 'No' = 0" in n for n in data.notes)
+    assert "Contract=Month-to-month" in data.names and f"Contract={OTHER}" in data.names and f"Contract={MISSING}" in data.names
+    assert data.encoding["label"] == "Churn" and data.encoding["positive"] == "Yes"
+
+
+def test_blank_numeric_cells_and_nan_become_missing_and_text_categories_one_hot(tmp_path):
+    frame = pd.DataFrame(
+        {"amount": ["1.5", " ", "", "2"], "plan": ["basic", "pro", None, "basic"], "left": ["no", "yes", "no", "yes"]}
+    )
+    data = training_data(frame, "left")
+    assert data.names == ["amount", "plan=basic", "plan=pro", f"plan={OTHER}", f"plan={MISSING}"]
+    assert data.rows == [
+        [1.5, 1.0, 0.0, 0.0, 0.0],
+        [None, 0.0, 1.0, 0.0, 0.0],
+        [None, 0.0, 0.0, 0.0, 1.0],
+        [2.0, 1.0, 0.0, 0.0, 0.0],
+    ]
+    assert data.labels == [0, 1, 0, 1]
+
+
+def test_parquet_types_are_kept_booleans_become_0_1_and_nan_missing(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "age": [31.0, math.nan, 45.0, 52.0],
+            "active": [True, False, True, False],
+            "region": ["north", "south", "north", None],
+            "exited": [1, 0, 1, 0],
+        }
+    )
+    frame.to_parquet(tmp_path / "t.parquet")
+    data = training_data(read_table(tmp_path / "t.parquet"), "exited")
+    assert [c["kind"] for c in data.encoding["columns"]] == ["numeric", "boolean", "categorical"]
+    assert [row[:2] for row in data.rows] == [[31.0, 1.0], [None, 0.0], [45.0, 1.0], [52.0, 0.0]]
+    assert data.rows[3][-1] == 1.0  # region=(missing)
+    assert data.labels == [1, 0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("values", "positive"),
+    [
+        (["Yes", "No"], "Yes"),
+        (["True", "False"], "True"),
+        (["1", "0"], "1"),
+        (["churned", "retained"], "churned"),
+        (["Exited", "Stayed"], "Exited"),
+        (["Attrited Customer", "Existing Customer"], "Attrited Customer"),
+        (["left", "stayed"], "left"),
+    ],
+)
+def test_two_valued_labels_know_which_value_means_churned(values, positive):
+    frame = pd.DataFrame({"x": [1, 2, 3, 4], "label": [values[0], values[1], values[1], values[0]]})
+    data = training_data(frame, "label")
+    assert data.encoding["positive"] == positive
+    assert data.labels == [1, 0, 0, 1]
+
+
+def test_a_label_of_unknown_meaning_needs_positive_and_says_its_values():
+    frame = pd.DataFrame({"x": [1, 2, 3, 4], "status": ["gold", "silver", "gold", "silver"]})
+    with pytest.raises(TableError, match=r"--positive with 'gold' or 'silver'"):
+        training_data(frame, "status")
+    assert training_data(frame, "status", positive="Silver").labels == [0, 1, 0, 1]
+    with pytest.raises(TableError, match="'bronze' is not a value"):
+        training_data(frame, "status", positive="bronze")
+
+
+def test_label_errors_name_the_problem():
+    frame = pd.DataFrame({"x": [1, 2, 3], "Churn": ["No", "No", "No"], "y": [1, 2, 3]})
+    with pytest.raises(TableError, match=r"single class \('No' in all 3 rows\)"):
+        training_data(frame, "Churn")
+    with pytest.raises(TableError, match=r"no label column 'Churned'; the columns are: x, Churn, y"):
+        training_data(frame, "Churned")
+    with pytest.raises(TableError, match="must have two values; it has 3"):
+        training_data(frame, "x")
+    with pytest.raises(TableError, match="no id column 'customer'"):
+        training_data(frame.assign(Churn=["No", "Yes", "No"]), "Churn", ids=["customer"])
+
+
+def test_rows_without_a_label_are_skipped_with_a_count():
+    frame = pd.DataFrame({"x": [1, 2, 3, 4, 5], "Churn": ["Yes", "", "No", None, "No"]})
+    data = training_data(frame, "Churn")
+    assert data.labels == [1, 0, 0] and [r[0] for r in data.rows] == [1.0, 3.0, 5.0]
+    assert "skipped 2 of 5 rows whose label 'Churn' is missing" in data.notes
+
+
+def test_id_like_columns_are_dropped_numeric_ids_by_name_text_ids_by_uniqueness():
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "RowNumber": range(1, n + 1),
+            "CustomerId": range(15_600_000, 15_600_000 + n),
+            "Surname": [f"name{i}" for i in range(n)],
+            "Salary": [1000.0 + i * 37 for i in range(n)],  # a different number in every row, but a measurement
+            "Geography": ["France", "Spain"] * (n // 2),
+            "Exited": [0, 1] * (n // 2),
+        }
+    )
+    data = training_data(frame, "Exited")
+    assert [d["name"] for d in data.encoding["dropped"]] == ["RowNumber", "CustomerId", "Surname"]
+    assert [c["name"] for c in data.encoding["columns"]] == ["Salary", "Geography"]
+
+
+def test_only_the_30_most_frequent_levels_get_their_own_input():
+    levels = [f"city{i:02d}" for i in range(40)]
+    frame = pd.DataFrame({"city": [levels[i % 40] for i in range(200)] + ["city00"] * 10, "churn": ["yes", "no"] * 105})
+    data = training_data(frame, "churn")
+    (column,) = data.encoding["columns"]
+    assert len(column["levels"]) == 30 and column["levels"][0] == "city00"
+    assert any("40 levels; the 30 most frequent kept" in n for n in data.notes)
+
+
+def test_scoring_reapplies_the_encoding_and_sends_unseen_levels_to_other():
+    train = pd.DataFrame(
+        {"plan": ["basic", "pro", "basic", "pro"], "n": ["1", "2", "3", "4"], "churn": ["yes", "no", "no", "yes"]}
+    )
+    encoding = training_data(train, "churn").encoding
+    notes: list[str] = []
+    rows = scoring_rows(pd.DataFrame({"n": ["7", "x"], "plan": ["enterprise", "pro"]}), encoding, notes)
+    assert rows == [[0.0, 0.0, 1.0, 0.0, 7.0], [0.0, 1.0, 0.0, 0.0, None]]  # plan=basic, =pro, =(other), =(missing), n
+    assert any("1 cells hold a level the model did not keep" in n for n in notes)
+    assert any("1 cells are not numbers" in n for n in notes)
+    with pytest.raises(TableError, match="the model needs columns this table lacks: plan"):
+        scoring_rows(pd.DataFrame({"n": ["1"]}), encoding)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model trained by the CLI on a Telco-like CSV, with customerID as the id column."""
+    root = tmp_path_factory.mktemp("cli")
+    table = _write_csv(_churn_table(), root / "churn.csv")
+    code = main(["train", "--file", str(table), "--label", "Churn", "--model", str(root / "model"), "--id", "customerID"])
+    assert code == 0
+    return root
+
+
+def test_train_prints_the_cross_validated_summary_and_writes_the_model(trained, capsys):
+    code = main(
+        ["train", "--file", str(trained / "churn.csv"), "--label", "Churn", "--model", str(trained / "again"), "--cv-folds", "3"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "evaluated on k-fold CV" in out and "ROC AUC" in out and "| LOW |" in out and "model.json" in out
+    assert "note: dropped column 'customerID': id-like" in err and "fold 1/3" in err
+    for name in ("model.json", "metrics.json", "report.md"):
+        assert (trained / "again" / name).is_file()
+
+
+def test_score_writes_one_row_per_input_row_in_order_with_the_id(trained, tmp_path):
+    fresh = _churn_table(60, seed=99)
+    fresh.loc[0, "Contract"] = "Three year"  # a level never seen in training
+    fresh.loc[1, "TotalCharges"] = ""
+    fresh = fresh.drop(columns=["Churn"])
+    out = tmp_path / "scores.csv"
+    code = main(
+        ["score", "--model", str(trained / "model"), "--file", str(_write_csv(fresh, tmp_path / "new.csv")), "--out", str(out)]
+    )
+    assert code == 0
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["customerID"] for r in rows] == fresh["customerID"].tolist()
+    assert list(rows[0]) == ["customerID", "score"]
+    assert all(0 <= int(r["score"]) <= 100 for r in rows)
+    month = fresh["Contract"] == "Month-to-month"
+    scores = np.array([int(r["score"]) for r in rows])
+    assert scores[month.to_numpy()].mean() > scores[~month.to_numpy()].mean()
+
+
+def test_bad_input_is_one_error_line_and_exit_code_2(trained, tmp_path, capsys):
+    table = str(trained / "churn.csv")
+    assert main(["train", "--file", table, "--label", "churned", "--model", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("error: no label column 'churned'; the columns are: customerID, gender")
+    assert "Traceback" not in err
+    lacking = _write_csv(_churn_table(10).drop(columns=["tenure", "Contract"]), tmp_path / "lacking.csv")
+    assert main(["score", "--model", str(trained / "model"), "--file", str(lacking), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "error: the model needs columns this table lacks: tenure, Contract" in capsys.readouterr().err
+    assert main(["score", "--model", str(tmp_path / "nowhere"), "--file", str(lacking), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "error: no model at" in capsys.readouterr().err
+
+
+def test_the_cli_runs_as_a_module_and_fails_cleanly_on_a_single_class_label(tmp_path):
+    frame = pd.DataFrame({"x": range(30), "Churn": ["No"] * 30})
+    frame.to_parquet(tmp_path / "one.parquet")
+    command = [
+        sys.executable,
+        "-m",
+        "ml",
+        "train",
+        "--file",
+        str(tmp_path / "one.parquet"),
+        "--label",
+        "Churn",
+        "--model",
+        str(tmp_path / "m"),
+    ]
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers/journey/python'}{os.pathsep}{ROOT}"}
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "error: label 'Churn' has a single class ('No' in all 30 rows); a model needs both"
+    )
+
+
+def test_bench_model_prints_microseconds_per_explain(trained, capsys):
+    assert main(["bench-model", "--model", str(trained / "model"), "--calls", "200", "--runs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "explain: median" in out and "µs per call" in out
+
+
+def test_make_train_uses_the_table_only_when_file_is_given():
+    def dry_run(*args: str) -> str:
+        done = subprocess.run(["make", "-n", "-s", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        return [line for line in done.stdout.splitlines() if " -m ml " in line][-1]
+
+    table = dry_run("train", "FILE=t.csv", "LABEL=Churn", "ID=customerID")
+    assert '-m ml train --file "t.csv" --label "Churn" --model "out/models/table" --id "customerID"' in table
+    assert '-m ml train --journeys "out/demo/journeys" --model "out/models/exit-risk"' in dry_run("train")
+    assert '-m ml score --model "m" --file "f.csv" --out "o.csv"' in dry_run("score", "MODEL=m", "FILE=f.csv", "OUT=o.csv")
+
+
+def test_train_on_journeys_that_are_not_there_is_a_clear_error(tmp_path, capsys):
+    pytest.importorskip("ml.journeys")
+    assert main(["train", "--journeys", str(tmp_path / "none"), "--model", str(tmp_path / "m")]) == 2
+    assert f"error: no journeys directory at {tmp_path / 'none'}" in capsys.readouterr().err
