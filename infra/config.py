@@ -16,6 +16,9 @@ DEFAULT_AGENT_MODEL_ID = "us.amazon.nova-lite-v1:0"
 DEFAULT_CONTEXT_MODEL_ID = "us.amazon.nova-micro-v1:0"
 # a Bedrock model id or inference profile id (us.amazon.nova-lite-v1:0, amazon.nova-micro-v1:0, ...)
 MODEL_ID_PATTERN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9a-z-]+)*$")
+# an exit-risk model version: one folder of the models bucket (journey.adapters.aws.models.VERSION_PATTERN,
+# which tests/infra/test_models.py checks agrees)
+EXIT_RISK_MODEL_VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 def _origins(value) -> tuple[str, ...]:
@@ -71,6 +74,8 @@ class DeploymentConfig:
     context_analysis: bool = True  # the API's Amazon Nova context analysis (independent of the agent mode)
     # agentcore: the policy gate also as the harness's before-tool-call hook (it is always in the action group)
     harness_policy_hook: bool = False  # see docs/agent.md: the hook's Lambda payload is not documented yet
+    # the trained exit-risk model the stream processor scores with (docs/exit-risk.md); "": the points model
+    exit_risk_model: str = ""
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentConfig:
@@ -97,6 +102,7 @@ class DeploymentConfig:
             context_model_id=str(get("contextModel") or DEFAULT_CONTEXT_MODEL_ID).strip(),
             context_analysis=_flag(get("contextAnalysis"), True),
             harness_policy_hook=_flag(get("harnessPolicyHook"), False),
+            exit_risk_model=str(get("exitRiskModel") or "").strip(),
         )
         if not 1 <= config.batch_size <= 10_000:
             raise ValueError(f"batchSize must be 1..10000 (Kinesis limit), got {config.batch_size}")
@@ -133,4 +139,10 @@ class DeploymentConfig:
                 raise ValueError(
                     f"{name}: '{model_id}' is not a Bedrock model or inference profile id (e.g. us.amazon.nova-lite-v1:0)"
                 )
+        if config.exit_risk_model and not EXIT_RISK_MODEL_VERSION_PATTERN.fullmatch(config.exit_risk_model):
+            raise ValueError(
+                f"exitRiskModel: '{config.exit_risk_model}' is not a model version (letters, digits, '.', '_', '-', "
+                "at most 128, starting with a letter or digit: the folder models/exit-risk/<version>/ it was published to); "
+                "leave it empty for the points model"
+            )
         return config

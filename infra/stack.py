@@ -103,6 +103,12 @@ class JourneyOrchestratorStack(Stack):
         CfnOutput(self, "InterventionsTableName", value=storage.table(INTERVENTIONS).table_name)
         CfnOutput(self, "OnFailureQueueUrl", value=processing.failures.queue_url)
         CfnOutput(self, "QuarantineBucketName", value=storage.quarantine.bucket_name)
+        CfnOutput(
+            self,
+            "ModelsBucketName",
+            value=storage.models.bucket_name,
+            description="Trained exit-risk models (python -m ml.publish --bucket <this>; docs/exit-risk.md)",
+        )
         CfnOutput(self, "StreamProcessorFunctionName", value=processing.function.function_name)
         CfnOutput(self, "DeadlineTimerFunctionName", value=timer.function.function_name)
         CfnOutput(self, "DeadlineScheduleName", value=timer.schedule.ref)

@@ -1,6 +1,7 @@
 """Where the orchestrator keeps things: DynamoDB tables (with the signals' feature index, the state's
-sparse due index and the tenant's day index of signals and decisions), the quarantine bucket, and the
-secret that keys the pseudonymous user ids every table is keyed by."""
+sparse due index and the tenant's day index of signals and decisions), the quarantine bucket, the
+models bucket (trained exit-risk models, docs/exit-risk.md), and the secret that keys the pseudonymous
+user ids every table is keyed by."""
 
 from __future__ import annotations
 
@@ -127,6 +128,27 @@ class JourneyStorage(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="quarantine/",
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90), noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=removal_policy,
+        )
+
+        # Trained exit-risk models (models/exit-risk/<version>/model.json, metrics.json, report.md), published by an
+        # operator or CI role outside the stack (python -m ml.publish), read by the stream processor only.
+        # S3-managed encryption (SSE-S3, AES-256), not the data key: a model holds tree thresholds and aggregate
+        # metrics, no user's data, and whoever publishes one (a CI role, a SageMaker training job writing its
+        # output here) then needs no grant on the key that protects every user's records.
+        # Versioned: a version is never overwritten (publish writes with If-None-Match), and a deleted
+        # object can be restored; nothing expires (models are kept) but unfinished multipart uploads.
+        self.models = s3.Bucket(
+            self,
+            "Models",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="models/",
+            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(7))],
             removal_policy=removal_policy,
         )
 

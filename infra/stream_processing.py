@@ -16,7 +16,7 @@ from infra.config import DeploymentConfig
 from infra.function import JourneyFunction, Observability
 from infra.nag import acknowledge
 from infra.storage import QUARANTINE_PREFIX, JourneyStorage
-from journey.resources import INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE, Env
+from journey.resources import EXIT_RISK_MODELS_PREFIX, INTERVENTIONS, STRUGGLE_SIGNALS, USER_EVENTS, USER_STATE, Env
 
 SERVICE_NAME = "journey-orchestrator"
 METRICS_NAMESPACE = "JourneyOrchestrator"
@@ -74,6 +74,9 @@ class StreamProcessing(Construct):
             Env.TIMESTREAM_ENABLED: "true" if analytics_names else "false",
             Env.PUSH_PROVIDER: config.push_provider,
             Env.DEFAULT_TENANT: config.default_tenant,  # the same tenant the API assumes (events naming none)
+            # the trained exit-risk model (-c exitRiskModel=<version>; "": the points model, docs/exit-risk.md)
+            Env.MODELS_BUCKET: storage.models.bucket_name,
+            Env.RISK_MODEL_VERSION: config.exit_risk_model,
         }
         if config.push_provider == "eum":
             environment[Env.EUM_APPLICATION_ID] = config.eum_application_id
@@ -131,6 +134,20 @@ class StreamProcessing(Construct):
             f"AwsSolutions-IAM5[Resource::<{_logical(storage.quarantine)}.Arn>/quarantine/*]",
             "Quarantine objects are written under the quarantine/ prefix, one object per rejected record (and deleted "
             "there, every version, when their user is erased); keys are not known in advance.",
+        )
+        # the trained exit-risk model: read-only, model files only (models are published from outside the stack).
+        # Without s3:ListBucket, S3 answers a missing key with 403 AccessDenied, not 404 (the loader treats both
+        # as "no such model" and scores with the points model).
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[storage.models.arn_for_objects(f"{EXIT_RISK_MODELS_PREFIX}*")]
+            )
+        )
+        acknowledge(
+            fn,
+            f"AwsSolutions-IAM5[Resource::<{_logical(storage.models)}.Arn>/{EXIT_RISK_MODELS_PREFIX}*]",
+            "The processor reads the exit-risk model version its configuration names (models/exit-risk/<version>/model.json); "
+            "versions are published after deployment, so their keys are not known when the policy is written. Read only.",
         )
         # erasure (a command the processor folds): find the user's items by partition key in the four tables it
         # owns (Identities and PrivacyAudit are written with BatchWriteItem, granted above), and remove every

@@ -318,7 +318,15 @@ def test_the_processor_may_find_and_erase_a_user_everywhere_and_no_more(template
     assert set(deleting["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}  # every version: the bucket is versioned
     assert deleting["Resource"]["Fn::Join"][1][1] == "/quarantine/*"
     s3_actions = {a for a, _ in grants if a.startswith("s3:")}
-    assert s3_actions == {"s3:PutObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    # and GetObject: the trained exit-risk model, read only under models/exit-risk/ (tests/infra/test_models.py)
+    assert s3_actions == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    }
 
 
 # --- configuration ------------------------------------------------------------------------------------------
