@@ -17,12 +17,15 @@ import io
 import json
 import logging
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from journey.risk.features import feature_names
+from journey.risk.model import ExitRiskModel
 from localrt.runtime import SimulatorClock
 from localrt.simulator import make_population, timeline
 
@@ -102,7 +105,57 @@ class FakeContext:
         return 60_000
 
 
-def load_handler(ports):
+def full_size_model(trees: int = 100, depth: int = 3, vocabulary_size: int = 8, seed: int = 7) -> ExitRiskModel:
+    """An exit-risk model of the largest size the trainer makes (``trees`` complete trees of ``depth``),
+    over the served features with a full vocabulary, with random splits: evaluating it costs what a
+    trained model of that size costs (what it learned does not change the cost)."""
+    rng = random.Random(seed)
+    vocabulary = tuple(f"feature_{i}" for i in range(vocabulary_size))
+    inputs = feature_names(vocabulary)
+
+    def tree() -> list[list[float]]:
+        nodes: list[list[float]] = []
+
+        def grow(level: int) -> int:
+            index = len(nodes)
+            nodes.append([])
+            if level == depth:
+                nodes[index] = [-1, 0, 0, 0, 0, rng.uniform(-0.3, 0.3)]
+                return index
+            left, right = grow(level + 1), grow(level + 1)
+            nodes[index] = [rng.randrange(len(inputs)), rng.uniform(0, 5), rng.randint(0, 1), left, right, 0.0]
+            return index
+
+        grow(0)
+        return nodes
+
+    return ExitRiskModel.from_dict(
+        {
+            "format": "journey-exit-risk-gbt/1",
+            "version": "bench-full-size",
+            "createdAt": "2026-11-24T00:00:00Z",
+            "inputs": list(inputs),
+            "vocabulary": list(vocabulary),
+            "encoding": {},
+            "baseScore": -1.0,
+            "trees": [tree() for _ in range(trees)],
+            "calibration": {"x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 1.0]},
+            "metrics": {},
+        }
+    )
+
+
+def bench_model(choice: str) -> ExitRiskModel | None:
+    """``auto``: :func:`full_size_model`; ``none``: the points model; else a model directory or model.json."""
+    if choice == "none":
+        return None
+    if choice == "auto":
+        return full_size_model()
+    path = Path(choice)
+    return ExitRiskModel.from_json((path / "model.json" if path.is_dir() else path).read_bytes())
+
+
+def load_handler(ports, model: ExitRiskModel | None = None):
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "journey-orchestrator")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "JourneyOrchestrator")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -111,14 +164,15 @@ def load_handler(ports):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.aws_ports = lambda: ports
+    module.exit_risk_model = lambda: model
     return module
 
 
-def run_once(batch_size: int, events: list[dict]) -> dict:
+def run_once(batch_size: int, events: list[dict], model: ExitRiskModel | None = None) -> dict:
     from localrt.memory_ports import memory_aws
 
     aws = memory_aws(timestream=True, retain={"UserState", "Interventions"})  # what the processor reads back
-    module = load_handler(aws.ports)
+    module = load_handler(aws.ports, model)
     batches = kinesis_events(events, batch_size)
     sink = io.StringIO()
     gc.collect()
@@ -212,21 +266,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=30_000, help="events per run (a prefix of the demo stream)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("out/bench"))
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="the exit-risk model scoring every user: auto (a full-size model: 100 trees of depth 3), none (the points "
+        "model), or a model directory / model.json (make train's output)",
+    )
     args = parser.parse_args(argv)
+    model = bench_model(args.model)
     args.out.mkdir(parents=True, exist_ok=True)
     events = demo_stream(args.users, seed=7)[: args.events]
     print(
-        f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core"
+        f"benchmark: {len(events):,} events from the demo stream ({args.users:,} users), {args.runs} runs per batch size, one core; "
+        f"exit risk scored by {'the points model' if model is None else f'model {model.version} ({len(model.inputs)} inputs)'}"
     )
     result = {
         "batch": {},
         "events": len(events),
         "runs": args.runs,
+        "exit_risk_model": "points" if model is None else model.version,
         "price_table_date": PRICE_TABLE_DATE,
         "price_table": {k: {"usd": v[0], "source": v[1]} for k, v in PRICE_TABLE.items()},
     }
     for batch_size in (100, 500, 1000):
-        runs = [run_once(batch_size, events) for _ in range(args.runs)]
+        runs = [run_once(batch_size, events, model) for _ in range(args.runs)]
         median_us = statistics.median(r["us_per_event"] for r in runs)
         sample = runs[0]
         entry = {

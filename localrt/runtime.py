@@ -114,6 +114,7 @@ class BatchLogCollector(logging.Handler):
         "sent",
         "failed_records",
         "erased_users_events_refused",
+        "silent_rescored",
     )
 
     def __init__(self) -> None:
@@ -546,6 +547,17 @@ class LocalRuntime:
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
         return url
 
+    def update_processor_configuration(self, values: dict[str, str]) -> None:
+        """What ``aws lambda update-function-configuration --environment`` does to the stream processor:
+        its next invocation runs in a new sandbox with these variables (settings and the exit-risk model
+        loaded afresh)."""
+        from journey.adapters.aws.factories import forget_exit_risk_model
+        from journey.settings import load_settings
+
+        self._set_env(values)
+        load_settings.cache_clear()
+        forget_exit_risk_model()
+
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():
             self._saved_env.setdefault(name, os.environ.get(name))
@@ -714,9 +726,10 @@ class LocalRuntime:
 def _reset_cached_wiring() -> None:
     """Forget clients bound to this runtime's endpoint so a later runtime gets fresh ones."""
     from journey.adapters.aws.clients import client
-    from journey.adapters.aws.factories import aws_ports, timer_ports
+    from journey.adapters.aws.factories import aws_ports, forget_exit_risk_model, timer_ports
     from journey.settings import load_settings
 
+    forget_exit_risk_model()
     client.cache_clear()
     aws_ports.cache_clear()
     timer_ports.cache_clear()

@@ -8,7 +8,7 @@ import os
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from journey.adapters.aws.factories import aws_ports
+from journey.adapters.aws.factories import aws_ports, exit_risk_model
 from journey.app.stream_batch import BatchResult, process_batch
 from journey.events.records import ReadRecord
 from journey.interventions.catalog import load_catalog
@@ -24,7 +24,7 @@ tune_gc_for_batch_work()
 
 
 def run_batch(items: list[ReadRecord], batch_key: str) -> BatchResult:
-    return process_batch(items, aws_ports(), load_settings(), load_catalog(), batch_key)
+    return process_batch(items, aws_ports(), load_settings(), load_catalog(), batch_key, model=exit_risk_model())
 
 
 def report(result: BatchResult) -> None:

@@ -174,3 +174,22 @@ def test_text_that_is_not_json_or_not_an_object_is_refused():
         ExitRiskModel.from_json("{nope")
     with pytest.raises(ModelFormatError, match="object"):
         ExitRiskModel.from_json("[1, 2]")
+
+
+def test_explain_top_keeps_what_explain_says_of_the_raising_inputs():
+    """The stream processor's cheaper call: the same probability, the three largest positive
+    contributions of explain, and the sum of all positive ones."""
+    import random
+
+    from localrt.bench import full_size_model
+
+    model = full_size_model(trees=40, depth=3, vocabulary_size=2)
+    rng = random.Random(3)
+    for _ in range(50):
+        values = [None if rng.random() < 0.1 else rng.uniform(0, 6) for _ in model.inputs]
+        probability, contributions = model.explain(values)
+        top_probability, top, total = model.explain_top(values)
+        raising = sorted((c for _, c in contributions if c > 0), reverse=True)
+        assert top_probability == probability
+        assert [c for _, c in top] == raising[:3]
+        assert total == pytest.approx(sum(raising))

@@ -80,7 +80,7 @@ def test_the_golden_item_written_by_an_earlier_release_reads_field_by_field():
     )
     # written back byte for byte, with the fields added since (appended at the end) at their defaults
     written = state_item(state, int(item["ttl"]["N"]))
-    assert written == {**item, "st": {"S": item["st"]["S"][:-1] + ',{},0,0,{},"",0,{},{},[],[],0]'}}
+    assert written == {**item, "st": {"S": item["st"]["S"][:-1] + ',{},0,0,{},"",0,{},{},[],[],0,""]'}}
     assert state.checkpoint("shardId-000000000000") == state.applied_sequence  # its one checkpoint serves its shard
 
 
@@ -137,7 +137,8 @@ def test_admit_drops_a_producer_duplicate_by_event_id_and_still_moves_the_sequen
 
 
 def test_state_stays_bounded_however_long_the_history():
-    """A user struggling five ways every day for a month still fits in two write units."""
+    """A user struggling five ways every day for a month still fits in three write units (two before the
+    activity history the trained exit-risk model reads: 1.1 KB of it for this user, ~0.6 KB for a typical one)."""
     state = UserState(userId="user-000001")
     events = []
     for day in range(30):
@@ -151,7 +152,7 @@ def test_state_stays_bounded_however_long_the_history():
     work = UserWork(state=state, records=[Accepted(canonical(e), str(n + 1), 0.0) for n, e in enumerate(events)])
     apply_events(work, Settings(), DEFAULT_CATALOG)
     assert work.signals and work.decisions
-    assert write_units(state_item(state, 0)) <= 2, len(encode_state(state))
+    assert write_units(state_item(state, 0)) <= 3, len(encode_state(state))
 
 
 def test_a_duplicate_does_not_push_older_ids_out_of_the_dedup_window():

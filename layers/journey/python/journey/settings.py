@@ -179,6 +179,11 @@ class PolicySettings(BaseModel):
         ge=1000,
         description="an abandoned flow is resolved when the user completes it within this (they come back later)",
     )
+    reengagement_resolution_window_ms: int = Field(
+        259_200_000,
+        ge=1000,
+        description="a re-engagement (gone_quiet) is resolved when the user is active again within this",
+    )
     min_severity: str = Field("medium", pattern="^(low|medium|high|critical)$")
     max_event_age_ms: int = Field(
         900_000,

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from journey.detection.signals import Severity, StruggleSignal
+from journey.detection.signals import Severity, SignalType, StruggleSignal
 from journey.interventions.catalog import CatalogEntry
 from journey.kernel.clock import DAY_MS
 from journey.settings import AgentSettings
@@ -176,8 +176,9 @@ def catalog_choices(catalog: tuple[CatalogEntry, ...], pending: PendingEscalatio
     that serves the escalation's feature, the entry for the signal's own type where there is one, the
     entries for the signal's type first. The agent may answer a hard case with another of the
     catalog's interventions (an error-recovery message for a rage tap that comes with errors; any of
-    them for a struggle the catalog has no answer for), never with one the catalog lacks."""
-    fitting = [e for e in catalog if e.feature in ("*", pending.featureId)]
+    them for a struggle the catalog has no answer for), never with one the catalog lacks, nor with a
+    re-engagement (for users who have gone quiet, not for one struggling in the app)."""
+    fitting = [e for e in catalog if e.feature in ("*", pending.featureId) and e.signalType is not SignalType.GONE_QUIET]
     own = [e for e in fitting if e.signalType.value == pending.signalType]
     chosen: dict[str, CatalogEntry] = {e.interventionType: e for e in reversed(fitting)}
     chosen.update({e.interventionType: e for e in reversed(own)})

@@ -11,14 +11,18 @@ from journey.agent.escalation import ESCALATED, Escalation, EscalationRecord
 from journey.app.commands import apply_command
 from journey.app.escalations import expire, fold_agent_command, hold_for_agent
 from journey.app.ports import ErasureRequest
+from journey.app.quiet import check_silence, resolve_on_return, schedule_after_activity
 from journey.detection.rules import REFRACTORY_MS, detect
 from journey.detection.signals import StruggleSignal
 from journey.events.model import CommandName, EventType
 from journey.events.records import Accepted
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.outcomes import EpisodeOutcome, Report, resolution_window
-from journey.interventions.policy import Decision, decide, signal_outcome
-from journey.risk.points import score_exit_risk
+from journey.interventions.policy import Decision, Outcome, decide, signal_outcome
+from journey.kernel.ids import short_id
+from journey.risk.history import NOT_STRUGGLE_SIGNALS, prune, record_event, record_send, record_signal
+from journey.risk.model import ExitRiskModel
+from journey.risk.scoring import score_into
 from journey.settings import Settings
 from journey.users.profile import resolves_episode, update_profile
 from journey.users.state import UserState
@@ -49,14 +53,28 @@ class UserWork:
     escalations: list[Escalation] = field(default_factory=list)  # hard cases to hand to the agent invoker
     escalation_records: list[EscalationRecord] = field(default_factory=list)  # escalations opened or closed
     escalation_outcomes: Counter = field(default_factory=Counter)  # closed_agent, closed_fallback, schedule_refused_...
+    silent_rescored: int = 0  # the user's silence passed a threshold: re-scored at the timer's time (journey.app.quiet)
+    risk_scored: bool = False  # the user's exit risk was scored (the batch applied something of theirs)
 
 
 def journal_entry(record: Accepted) -> list:
-    """The compact form of an event kept in the user's event journal."""
+    """The compact form of an event kept in the user's event journal: ``[eventId, timestamp, eventType,
+    feature, action or screen or errorType, session fingerprint, value]`` (value: a video event's
+    completion rate, else the progress reported; None when absent)."""
     event = record.event
     data = event.eventData
-    # eventType is a str enum: the JSON writer stores its value
-    return [event.eventId, event.timestamp, event.eventType, data.feature, data.action or data.screen or data.errorType]
+    value = data.completionRate if event.eventType is EventType.VIDEO_ENGAGEMENT else data.progress
+    # eventType is a str enum: the JSON writer stores its value. The last two fields (the session's
+    # fingerprint, as the profile keeps it, and the value) are what journey.risk.history folds.
+    return [
+        event.eventId,
+        event.timestamp,
+        event.eventType,
+        data.feature,
+        data.action or data.screen or data.errorType,
+        short_id(event.sessionId),
+        value,
+    ]
 
 
 def detection_window_ms(cfg) -> int:
@@ -76,7 +94,13 @@ def detection_window_ms(cfg) -> int:
     return rule_window + cfg.late_event_tolerance_ms
 
 
-def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry, ...], window_ms: int | None = None) -> int:
+def apply_events(
+    work: UserWork,
+    settings: Settings,
+    catalog: tuple[CatalogEntry, ...],
+    window_ms: int | None = None,
+    model: ExitRiskModel | None = None,
+) -> int:
     """Fold a user's new events into their state: features, signals, decisions, outcomes (pure).
 
     Events are applied in stream order (Kinesis keeps a partition key's order), not re-sorted by
@@ -85,13 +109,16 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
     than ``late_event_tolerance_ms`` before the user's newest is profiled and journaled, but not
     run through detection. Returns how many such late events there were.
 
-    ``window_ms``: :func:`detection_window_ms` of the settings, when the caller has it already."""
+    ``window_ms``: :func:`detection_window_ms` of the settings, when the caller has it already.
+    ``model``: the trained exit-risk model (None: the points model scores)."""
     state = work.state
     policy = settings.policy
     detection = settings.detection
     tolerance = detection.late_event_tolerance_ms
     journal, signals, decisions = work.journal, work.signals, work.decisions
     late = 0
+    active_until = state.last_event_at
+    rescored_at = 0  # a silence check re-scored the user at this time (the timer's)
     for record in work.records:
         event = record.event
         kind = event.eventType
@@ -121,6 +148,10 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             expire(work, arrived_at, settings, catalog)
         is_late = state.last_event_at - event.timestamp > tolerance
         update_profile(event, state)
+        if state.open_episodes and kind not in NOT_ACTIVITY:  # back after a re-engagement: its episode is resolved
+            returned = resolve_on_return(state, event, settings)
+            if returned is not None:
+                work.outcomes.append(returned)
         if state.open_episodes and resolves_episode(event):
             episode = state.open_episodes.pop(event.feature, None)
             if episode and event.timestamp - episode[2] <= resolution_window(episode[1], policy):
@@ -137,7 +168,19 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                         resolutionMs=max(0, event.timestamp - decided_at),
                     )
                 )
-        journal.append((record.sequence, journal_entry(record)))
+        entry = journal_entry(record)
+        journal.append((record.sequence, entry))
+        record_event(state.activity, entry[1], kind, entry[3], entry[4], entry[5], entry[6])
+        if kind is EventType.TIMER and state.quiet_due:
+            silence = check_silence(state, event, arrived_at, settings, catalog, model)
+            if silence is not None:
+                work.silent_rescored += 1
+                rescored_at = silence.rescored_at
+                if silence.signal is not None:
+                    signals.append(silence.signal)
+                if silence.decision is not None:
+                    decisions.append(silence.decision)
+                    work.trigger_arrivals.append(record.arrival)
         if is_late:
             late += 1
             continue
@@ -153,7 +196,9 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
     if work.records and not state.erased_at:
-        now = state.last_event_at
+        now = max(state.last_event_at, rescored_at)
+        _record_signals_and_sends(work)
+        prune(state.activity, now)
         state.prune(
             now,
             policy.frequency_window_ms,
@@ -161,7 +206,20 @@ def apply_events(work: UserWork, settings: Settings, catalog: tuple[CatalogEntry
             lambda signal_type: resolution_window(signal_type, policy) + tolerance,  # a late success may still resolve it
             detection_window_ms(detection) if window_ms is None else window_ms,
         )
-        risk = score_exit_risk(state, now, settings.risk)
-        state.risk_score, state.risk_band = risk.score, risk.band
-        state.risk_contributors = [[name, points] for name, points in risk.contributors]
+        score_into(state, now, settings.risk, model)
+        work.risk_scored = True
+        if state.last_event_at > active_until:  # active again: silence is counted from the newest event
+            schedule_after_activity(state, settings)
     return late
+
+
+def _record_signals_and_sends(work: UserWork) -> None:
+    """The batch's detected signals and its sends (whatever decided them: rules, agent, fallback) into
+    the activity history, by the times the Signals and Interventions tables store."""
+    activity = work.state.activity
+    for signal in work.signals:
+        if signal.signalType not in NOT_STRUGGLE_SIGNALS:
+            record_signal(activity, signal.detectedAt)
+    for decision in work.decisions:
+        if decision.outcome is Outcome.SEND:
+            record_send(activity, decision.decidedAt)

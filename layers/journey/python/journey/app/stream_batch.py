@@ -35,6 +35,7 @@ from journey.events.vocabulary import unknown_terms
 from journey.interventions.catalog import CatalogEntry
 from journey.interventions.ledger import Delivery
 from journey.interventions.policy import Decision, Outcome
+from journey.risk.model import ExitRiskModel
 from journey.settings import Settings
 from journey.users.state import UserState
 
@@ -69,6 +70,9 @@ class BatchResult:
     escalated: int = 0  # hard cases handed to the agent invoker
     escalations_unsent: int = 0  # of those, not handed over (the queue failed): the rules decide at their deadline
     escalation_outcomes: Counter = field(default_factory=Counter)  # how escalations closed, agent requests refused
+    silent_rescored: int = 0  # users re-scored because their silence passed a threshold (journey.app.quiet)
+    risk_scored_by: Counter = field(default_factory=Counter)  # "model" | "points" -> users scored
+    risk_model_unavailable: bool = False  # a model version is configured but could not be loaded: the points model scored
 
     @property
     def rejected_total(self) -> int:
@@ -82,12 +86,14 @@ def process_batch(
     catalog: tuple[CatalogEntry, ...],
     batch_key: str,
     clock: Callable[[], float] = time.time,
+    model: ExitRiskModel | None = None,
 ) -> BatchResult:
     """Run one batch; return what happened, including the sequence numbers to report as failed.
 
     ``batch_key`` names the batch ``<shard id>/<sequence range>`` (``journey.lambda_kit.kinesis.batch_key``):
-    a batch's records all come from one shard, whose checkpoint in each user's state they advance."""
-    result = BatchResult(received=len(items))
+    a batch's records all come from one shard, whose checkpoint in each user's state they advance.
+    ``model``: the trained exit-risk model to score with (None: the points model)."""
+    result = BatchResult(received=len(items), risk_model_unavailable=bool(settings.risk.model_version) and model is None)
     shard = batch_key.partition("/")[0]
     rejected = [item for item in items if isinstance(item, Quarantined)]
     if rejected:
@@ -116,12 +122,15 @@ def process_batch(
             log.warning("user %r: newest event time %d was ahead of the present; reset", user_id, state.last_event_at)
             state.last_event_at = now_ms
             work.changed = True
-        result.late += apply_events(work, settings, catalog, window_ms)
+        result.late += apply_events(work, settings, catalog, window_ms, model)
         # applied: the user's events (a front door's commands are counted apart; the timer's are applied as events)
         result.applied += len(work.records) - work.refused_erased - sum(work.commands.values())
         result.refused_erased += work.refused_erased
         result.commands.update(work.commands)
         result.escalation_outcomes.update(work.escalation_outcomes)
+        result.silent_rescored += work.silent_rescored
+        if work.risk_scored:
+            result.risk_scored_by["points" if model is None else "model"] += 1
 
     decisions = [d for w in by_user.values() for d in w.decisions]
     sends = [d for d in decisions if d.outcome is Outcome.SEND]

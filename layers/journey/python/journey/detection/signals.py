@@ -16,6 +16,8 @@ class SignalType(str, Enum):
     HELP_SEEKING = "help_seeking"
     RAGE_TAP = "rage_tap"
     SCREEN_LOOP = "screen_loop"
+    # not a struggle: a user silent past a threshold whose re-scored exit risk is high (journey.app.quiet)
+    GONE_QUIET = "gone_quiet"
 
 
 class Severity(str, Enum):

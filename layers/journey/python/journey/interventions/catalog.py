@@ -63,6 +63,14 @@ DEFAULT_CATALOG: tuple[CatalogEntry, ...] = (
         (Channel.IN_APP, Channel.SNS),
         "Support can help with {feature}: open chat.",
     ),
+    # a silent user at high exit risk (journey.app.quiet): away from the app, so never in-app
+    CatalogEntry(
+        "re_engagement",
+        SignalType.GONE_QUIET,
+        "*",
+        (Channel.PUSH, Channel.SNS),
+        "Your account is here when you want to pick up where you left off.",
+    ),
 )
 
 

@@ -24,7 +24,11 @@ class EpisodeOutcome:
 def resolution_window(signal_type: str, policy: PolicySettings) -> int:
     """How long after a decision a success still counts as its outcome (users come back later to
     finish an abandoned flow; other struggles are resolved within minutes or not at all)."""
-    return policy.abandonment_resolution_window_ms if signal_type == "abandonment" else policy.resolution_window_ms
+    if signal_type == "abandonment":
+        return policy.abandonment_resolution_window_ms
+    if signal_type == "gone_quiet":  # a re-engagement: resolved by the user's coming back at all
+        return policy.reengagement_resolution_window_ms
+    return policy.resolution_window_ms
 
 
 @dataclass(frozen=True, slots=True)

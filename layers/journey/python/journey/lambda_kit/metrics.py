@@ -44,6 +44,11 @@ def publish_metrics(metrics: Metrics, result: BatchResult) -> None:
     metrics.add_metric(name="InterventionsUndeliverable", unit=MetricUnit.Count, value=result.undeliverable)
     metrics.add_metric(name="InterventionsHeldOut", unit=MetricUnit.Count, value=outcomes.get("held_out", 0))
     metrics.add_metric(name="InterventionsSuppressed", unit=MetricUnit.Count, value=outcomes.get("suppressed", 0))
+    metrics.add_metric(name="SilentUsersRescored", unit=MetricUnit.Count, value=result.silent_rescored)
+    for scorer, count in result.risk_scored_by.items():
+        metrics.add_metric(name=f"RiskScoredBy_{scorer}", unit=MetricUnit.Count, value=count)
+    if result.risk_model_unavailable:  # configured but not loadable: the points model scores meanwhile
+        metrics.add_metric(name="ExitRiskModelUnavailable", unit=MetricUnit.Count, value=1)
     if result.analytics_failed:
         metrics.add_metric(name="AnalyticsWriteFailed", unit=MetricUnit.Count, value=1)
     for latency in result.decision_latency_ms[:100]:
@@ -78,5 +83,7 @@ def log_batch(logger: Logger, result: BatchResult) -> None:
             "escalation_outcomes": dict(result.escalation_outcomes),
             "erased_users": len(result.erased),  # no ids: an erased user's pseudonym is not kept, not even in logs
             "erased_users_events_refused": result.refused_erased,
+            "silent_rescored": result.silent_rescored,
+            "risk_scored_by": dict(result.risk_scored_by),
         },
     )

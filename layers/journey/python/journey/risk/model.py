@@ -18,6 +18,7 @@ import json
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from heapq import nlargest
 from typing import Any
 
 FORMAT = "journey-exit-risk-gbt/1"
@@ -155,6 +156,16 @@ class ExitRiskModel:
         contributions = [(names[i], c) for i, c in zip(self._explained_inputs, parts, strict=True) if c != 0.0]
         contributions.sort(key=_magnitude, reverse=True)
         return self.calibrate(_sigmoid(self.base_score + total)), contributions
+
+    def explain_top(self, values: Sequence[float | None], top: int = 3) -> tuple[float, list[tuple[str, float]], float]:
+        """What the stream processor keeps per score, cheaper than :meth:`explain`: the calibrated
+        probability, the ``top`` inputs that raised the log-odds most (positive contributions, largest
+        first) and the sum of every positive contribution."""
+        total, parts = self._explain(self._vector(values))
+        raising = [(c, i) for c, i in zip(parts, self._explained_inputs, strict=True) if c > 0.0]
+        names = self.inputs
+        best = [(names[i], c) for c, i in nlargest(top, raising)]
+        return self.calibrate(_sigmoid(self.base_score + total)), best, sum(c for c, _ in raising)
 
     def _vector(self, values: Sequence[float | None]) -> Sequence[float]:
         if len(values) != len(self.inputs):

@@ -95,12 +95,16 @@ class UserState:
     activity: list[Any] = field(
         default_factory=list
     )  # journey.risk.history: the bounded activity history the trained exit-risk model's features are computed from
-    quiet_checks: int = 0  # silence thresholds (settings.risk.quiet_after_ms) already re-scored since the last activity
+    quiet_due: int = (
+        0  # when the user's silence is next re-scored (last activity + a threshold of settings.risk.quiet_after_ms); 0: never
+    )
+    risk_model: str = ""  # what scored risk_score: a trained model's version, or "" for the points model
 
     def due_at(self) -> int:
         """When the deadline timer must wake the user (epoch ms, arrival clock; 0: never): open flows
-        to declare abandoned, or an escalation whose answer is overdue (its 8th field, expiresAt)."""
-        due = [t for t in (self.deadline, *(e[7] for e in self.escalations.values())) if t > 0]
+        to declare abandoned, an escalation whose answer is overdue (its 8th field, expiresAt), or a
+        silence long enough to re-score the user's exit risk."""
+        due = [t for t in (self.deadline, self.quiet_due, *(e[7] for e in self.escalations.values())) if t > 0]
         return min(due) if due else 0
 
     # --- exactly-once --------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 
 from journey.app.ports import Ports, TimerPorts
 from journey.resources import Env
+from journey.risk.model import ExitRiskModel
 from journey.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +44,28 @@ def aws_ports() -> Ports:
         eraser=AwsEraser(),
         escalations=escalations,
     )
+
+
+def exit_risk_model() -> ExitRiskModel | None:
+    """The trained exit-risk model named by ``JOURNEY_RISK__MODEL_VERSION``, read once per container
+    (:func:`journey.adapters.aws.models.load_exit_risk_model`); None: the points model scores."""
+    version = load_settings().risk.model_version
+    if not version:
+        return None
+    from journey.adapters.aws.models import S3ModelStore, load_exit_risk_model
+
+    bucket = os.environ.get(Env.MODELS_BUCKET, "")
+    if not bucket:
+        log.error("exit-risk model %r is configured but %s is not set: scoring with the points model", version, Env.MODELS_BUCKET)
+        return None
+    return load_exit_risk_model(S3ModelStore(bucket), version)
+
+
+def forget_exit_risk_model() -> None:
+    """Read the model again on next use (a configuration change: a new container in AWS)."""
+    from journey.adapters.aws.models import forget_loaded_models
+
+    forget_loaded_models()
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,8 @@ def state_item(state: UserState, expires_at: int) -> dict[str, Any]:
         "lastActiveAt": {"N": str(last)},
         "ttl": {"N": str(expires_at)},
     }
+    if state.risk_model:  # a trained model's version scored it (absent: the points model)
+        item["riskModel"] = {"S": state.risk_model}
     if state.erased_at:  # a tombstone does not expire: the user's events are refused until consent is given again
         del item["ttl"]
         item["erasedAt"] = {"N": str(state.erased_at)}

@@ -1,0 +1,43 @@
+"""Exit risk as the stream processor scores it: the trained model when one is configured, else the
+points model (journey.risk.points), which stays the fallback.
+
+A trained model's score is its calibrated churn probability x 100, so the bands mean what they say
+(a HIGH user is one that, of users scored alike, 60% or more went on to leave). Its contributors are
+the model's own per-feature contributions (journey.risk.model.ExitRiskModel.explain), shared out over
+the score's points."""
+
+from __future__ import annotations
+
+from journey.risk.features import feature_values
+from journey.risk.model import ExitRiskModel
+from journey.risk.points import ExitRisk, band_of, score_exit_risk
+from journey.settings import RiskSettings
+from journey.users.state import UserState
+
+POINTS_MODEL = ""  # what UserState.risk_model holds when the points model scored
+
+
+def exit_risk(state: UserState, now: int, cfg: RiskSettings, model: ExitRiskModel | None) -> ExitRisk:
+    """The user's exit risk at ``now`` (epoch ms)."""
+    if model is None:
+        return score_exit_risk(state, now, cfg)
+    probability, raising, total = model.explain_top(feature_values(state.activity, now, model.vocabulary))
+    score = min(100, max(0, round(probability * 100)))
+    return ExitRisk(score, band_of(score, cfg), contributors_in_points(raising, total, score))
+
+
+def contributors_in_points(raising: list[tuple[str, float]], total: float, score: int) -> tuple[tuple[str, float], ...]:
+    """The features that raised the score most, each with its share of the score's points (its log-odds
+    contribution over ``total``, the sum of every raising one); none when nothing raised it."""
+    if total <= 0:
+        return ()
+    return tuple((name, round(score * c / total, 2)) for name, c in raising)
+
+
+def score_into(state: UserState, now: int, cfg: RiskSettings, model: ExitRiskModel | None) -> ExitRisk:
+    """Score the user and keep it on their state (score, band, contributors, and what scored it)."""
+    risk = exit_risk(state, now, cfg, model)
+    state.risk_score, state.risk_band = risk.score, risk.band
+    state.risk_contributors = [[name, points] for name, points in risk.contributors]
+    state.risk_model = model.version if model is not None else POINTS_MODEL
+    return risk
