@@ -81,19 +81,24 @@ load: synth
 samples: install
 	$(PY) -m localrt.samples --users 20
 
-# The exit-risk model (docs/exit-risk.md). FILE=table.csv|.parquet LABEL=column [ID=column] [MODEL=dir]: learn
+# The exit-risk model (docs/exit-risk.md). FILE=table.csv|.parquet LABEL=column [ID=column] [MODEL=dir]
+# [POSITIVE=value] [CV_FOLDS=5] [SEED=7] [SEP=;] [FORCE=1 to replace a model of another training]: learn
 # from a labelled table (cross-validated report); without FILE on the command line: from the system's journeys
 # (JOURNEYS=dir, default out/demo/journeys), reported on held-out users. Writes model.json, metrics.json, report.md.
 train: install
 ifneq ($(filter command line environment,$(origin FILE)),)
-	$(PY) -m ml train --file "$(FILE)" --label "$(LABEL)" --model "$(or $(MODEL),out/models/table)" $(if $(ID),--id "$(ID)")
+	$(PY) -m ml train --file "$(FILE)" --label "$(LABEL)" --model "$(or $(MODEL),out/models/table)" $(if $(ID),--id "$(ID)") \
+		$(if $(POSITIVE),--positive "$(POSITIVE)") $(if $(CV_FOLDS),--cv-folds "$(CV_FOLDS)") $(if $(SEED),--seed "$(SEED)") \
+		$(if $(SEP),--sep "$(SEP)") $(if $(filter 1,$(FORCE)),--force)
 else
 	$(PY) -m ml train --journeys "$(or $(JOURNEYS),out/demo/journeys)" --model "$(or $(MODEL),out/models/exit-risk)"
 endif
 
-# MODEL=dir FILE=table OUT=scores.csv [ID=column]: one row per input row, the id column and score 0-100.
+# MODEL=dir FILE=table OUT=scores.csv [ID=column] [SEP=;]: one row per input row, the id column (else the row
+# number) and score 0-100.
 score: install
-	$(PY) -m ml score --model "$(MODEL)" --file "$(FILE)" --out "$(OUT)" $(if $(ID),--id "$(ID)")
+	$(if $(strip $(OUT)),,$(error OUT is required: make score MODEL=dir FILE=table.csv OUT=scores.csv))
+	$(PY) -m ml score --model "$(MODEL)" --file "$(FILE)" --out "$(OUT)" $(if $(ID),--id "$(ID)") $(if $(SEP),--sep "$(SEP)")
 
 # The HTTPS API's OpenAPI document (docs/openapi.json), generated from the resolver the function serves.
 openapi: $(VENV)/.installed

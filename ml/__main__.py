@@ -1,8 +1,9 @@
 """``python -m ml train|score|bench-model``: train the exit-risk model, score a table with it, time it.
 
     python -m ml train --file churn.csv --label Churn --model out/models/table [--id customerID] [--positive Yes]
+        [--cv-folds 5] [--seed 7] [--sep ';'] [--force]
     python -m ml train --journeys out/demo/journeys --model out/models/exit-risk [--horizon-days 3] [--holdout 0.3]
-    python -m ml score --model out/models/table --file new.csv --out scores.csv [--id customerID]
+    python -m ml score --model out/models/table --file new.csv --out scores.csv [--id customerID] [--sep ';']
     python -m ml bench-model --model out/models/table
 
 Bad input ends with exit code 2 and one line ``error: ...``; stage lines go to stderr."""
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from journey.kernel.clock import DAY_MS
 from journey.risk.model import ExitRiskModel, ModelFormatError
@@ -39,19 +41,26 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--file", type=Path, help="a labelled feature table, .csv or .parquet")
     source.add_argument("--journeys", type=Path, help="a directory of the system's journeys (ml.journeys)")
     train.add_argument("--label", help="the table's label column (with --file)")
-    train.add_argument("--positive", help="the label value that means churned, when it is not yes/true/1/churned/exited/left")
+    train.add_argument(
+        "--positive",
+        help="the label value that means churned, when it is not yes/true/1/churned/exited/left; "
+        "with a label of 3 or more values, this one against the rest",
+    )
     train.add_argument("--id", action="append", default=[], help="a column that names rows: not an input (repeatable)")
     train.add_argument("--model", type=Path, required=True, help="directory for model.json, metrics.json, report.md")
     train.add_argument("--horizon-days", type=float, default=3.0, help="journeys: a user churned if silent this long")
     train.add_argument("--holdout", type=float, default=0.3, help="journeys: share of users held out for the report")
     train.add_argument("--cv-folds", type=int, default=5, help="tables: cross-validation folds")
     train.add_argument("--seed", type=int, default=7)
+    train.add_argument("--sep", type=_separator, help="the CSV's delimiter (default: sniffed among , ; tab |)")
+    train.add_argument("--force", action="store_true", help="replace a model of another training in --model")
     train.set_defaults(run=_train)
     score = commands.add_parser("score", help="score every row of a table with a trained model")
     score.add_argument("--model", type=Path, required=True, help="the model's directory (or its model.json)")
     score.add_argument("--file", type=Path, required=True, help="the table to score, .csv or .parquet")
     score.add_argument("--out", type=Path, required=True, help="the CSV to write: id columns and score (0-100)")
     score.add_argument("--id", action="append", default=[], help="a column to copy to the output (default: the training's --id)")
+    score.add_argument("--sep", type=_separator, help="the CSV's delimiter (default: sniffed among , ; tab |)")
     score.set_defaults(run=_score)
     bench = commands.add_parser("bench-model", help="microseconds per explain() call of a trained model")
     bench.add_argument("--model", type=Path, required=True)
@@ -59,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=7)
     bench.set_defaults(run=_bench)
     return parser
+
+
+def _separator(text: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    sep = named.get(text.lower(), text)
+    if len(sep) != 1 or sep.isalnum() or sep in "\"'":
+        raise argparse.ArgumentTypeError(f"a delimiter is one character such as ',' ';' '|' or 'tab', not {text!r}")
+    return sep
 
 
 def _stage(line: str) -> None:
@@ -70,12 +87,12 @@ def _train(args: argparse.Namespace) -> int:
     from ml.trainer import fit
 
     if args.file is not None:
-        from ml.table import training_table
+        from ml.table import read_table, training_data
 
-        if not args.label:
-            raise ValueError("--label is required with --file (the column that says who churned)")
+        if not args.label or not args.label.strip():
+            raise ValueError("a label column is required with a table: add LABEL=<column> (make) or --label <column>")
         _stage(f"reading {args.file}")
-        data = training_table(args.file, args.label, ids=args.id, positive=args.positive)
+        data = training_data(read_table(args.file, sep=args.sep), args.label, ids=args.id, positive=args.positive)
         holdout = None
     else:
         from ml.journeys import training_data
@@ -85,14 +102,70 @@ def _train(args: argparse.Namespace) -> int:
         _stage(f"building training rows from the journeys in {args.journeys}")
         data = training_data(args.journeys, horizon_ms=round(args.horizon_days * DAY_MS))
         holdout = args.holdout
+    if holdout is None and args.cv_folds < 2:
+        raise ValueError(f"cross-validation needs 2 folds or more, not {args.cv_folds}: CV_FOLDS=5 (make) or --cv-folds 5")
+    _check_model_directory(args.model, data, force=args.force)
     for note in data.notes:
         _stage(f"note: {note}")
     _stage(f"{len(data.rows)} rows, {sum(data.labels)} positives, {len(data.names)} inputs")
     fitted = fit(data, holdout=holdout, cv_folds=args.cv_folds, seed=args.seed, progress=_stage)
     directory = fitted.write(args.model)
+    if data.encoding.get("columns"):
+        from ml.table import typing_summary
+
+        print("columns:")
+        print("\n".join(f"  {line}" for line in typing_summary(data.encoding)))
     print("\n".join(report.summary(fitted.report)))
     print(f"model {fitted.model['version']}: {directory / 'model.json'} (report: {directory / 'report.md'})")
     return 0
+
+
+def _training_of(encoding: dict[str, Any], inputs: Sequence[str]) -> dict[str, Any]:
+    """What makes two trainings the same one: the label and the table's columns (or the inputs)."""
+    if not encoding.get("columns"):
+        return {"inputs": sorted(inputs)}
+    named = [c["name"] for c in encoding["columns"]] + [d["name"] for d in encoding.get("dropped", [])]
+    return {"label": encoding.get("label"), "columns": sorted(named + list(encoding.get("ids", [])))}
+
+
+def _check_model_directory(directory: Path, data: Any, *, force: bool) -> None:
+    """A model.json already there must be of the same training (then replaced, with a note) or --force."""
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"--model {directory} is a file; give a directory (MODEL=<dir> with make)")
+    existing = directory / "model.json"
+    if not existing.is_file():
+        return
+    try:
+        document = json.loads(existing.read_bytes())
+        before = _training_of(document.get("encoding") or {}, document.get("inputs") or [])
+    except (ValueError, AttributeError):
+        before = {"unreadable": True}
+    now = _training_of(data.encoding, data.names)
+    if before == now or force:
+        _stage(f"note: replacing the model in {directory} (version {document.get('version', '?')})")
+        return
+    if "label" in before and "label" in now and before["label"] != now["label"]:
+        what = f"another label ({before['label']!r}, not {now['label']!r})"
+    elif "label" in before and "label" in now:
+        added, gone = set(now["columns"]) - set(before["columns"]), set(before["columns"]) - set(now["columns"])
+        what = (
+            "other columns ("
+            + "; ".join(
+                part
+                for part in (
+                    f"new: {', '.join(sorted(added)[:8])}" if added else "",
+                    f"gone: {', '.join(sorted(gone)[:8])}" if gone else "",
+                )
+                if part
+            )
+            + ")"
+        )
+    else:
+        what = "another kind of training" if "unreadable" not in before else "a model.json this tool cannot read"
+    raise ValueError(
+        f"{directory} already holds a model of {what}; use another MODEL directory, "
+        "or add FORCE=1 (make) or --force to replace it"
+    )
 
 
 def _model_file(path: Path) -> Path:
@@ -110,20 +183,33 @@ def load_model(path: Path) -> ExitRiskModel:
 def _score(args: argparse.Namespace) -> int:
     from ml.table import TableError, read_table, scoring_rows
 
+    if not str(args.out).strip() or str(args.out) == ".":
+        raise TableError("OUT is required: the CSV to write (OUT=scores.csv with make, or --out scores.csv)")
+    if args.out.is_dir():
+        raise TableError(f"--out {args.out} is a directory; give a file name such as {args.out / 'scores.csv'}")
+    if args.file.exists() and args.out.resolve() == args.file.resolve():
+        raise TableError(f"OUT is FILE ({args.file}): writing the scores would overwrite the table; choose another OUT")
     model = load_model(args.model)
     if not model.encoding.get("columns"):
         raise TableError(f"{args.model} was not trained on a table (its encoding is empty): it scores journeys")
-    frame = read_table(args.file)
-    ids = args.id or [c for c in model.encoding.get("ids", []) if c in frame.columns]
+    frame = read_table(args.file, sep=args.sep, allow_empty=True)
+    ids = [i.strip() for i in args.id] or [c for c in model.encoding.get("ids", []) if c in frame.columns]
     missing = [c for c in ids if c not in frame.columns]
     if missing:
-        raise TableError(f"no id column {missing[0]!r} in {args.file.name}")
-    notes: list[str] = []
+        near = [str(c) for c in frame.columns if str(c).casefold() == missing[0].casefold()]
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise TableError(f"no id column {missing[0]!r} in {args.file.name}{hint}")
+    notes: list[str] = list(frame.attrs.get("notes", []))
     rows = scoring_rows(frame, model.encoding, notes)
+    out = frame[ids].copy()
+    if not ids:
+        out.insert(0, "row", range(1, len(frame) + 1))
+        notes.append("no id column (the model was trained without --id and none given): 'row' is the input's row number, 1-based")
+    if frame.empty:
+        notes.append(f"{args.file.name} has no rows: writing the header only")
     for note in notes:
         _stage(f"note: {note}")
     _stage(f"scoring {len(rows)} rows with model {model.version}")
-    out = frame[ids].copy()
     out["score"] = [round(model.probability(row) * 100) for row in rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(args.out, index=False)

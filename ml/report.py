@@ -31,6 +31,74 @@ def pr_auc(labels: Sequence[int] | np.ndarray, predicted: np.ndarray) -> float:
     return float(average_precision_score(labels, predicted)) if len(set(np.asarray(labels).tolist())) == 2 else math.nan
 
 
+MIN_PER_CLASS_FOR_FIGURES = 200
+MIN_BAND_ROWS = 30
+MAX_BAND_GAP = 10.0  # points
+NO_SIGNAL_WITHIN = 0.03  # of a ROC AUC of 0.5
+LEAKAGE_AUC = 0.98
+_RATE_BY_VALUE_UP_TO = 50  # distinct values; above, an input is ranked by its value
+
+
+def single_column_auc(X: np.ndarray, labels: np.ndarray) -> float:
+    """How well one column alone separates the classes (0.5 to 1, either direction): a one-hot
+    block or an input with few values by each value's positive rate (missing a value of its own),
+    any other input by its value, missing put at either end."""
+    y = np.asarray(labels, dtype=int)
+    if X.shape[1] == 0 or len(set(y.tolist())) != 2:
+        return math.nan
+    if X.shape[1] > 1:
+        keys = np.where(np.isnan(X).all(axis=1), -1, np.argmax(np.nan_to_num(X, nan=-np.inf), axis=1))
+    else:
+        column = X[:, 0]
+        distinct = np.unique(column[~np.isnan(column)])
+        if len(distinct) > _RATE_BY_VALUE_UP_TO:
+            best = 0.5
+            for fill in (distinct[0] - 1, distinct[-1] + 1):
+                auc = float(roc_auc_score(y, np.where(np.isnan(column), fill, column)))
+                best = max(best, auc, 1 - auc)
+            return best
+        keys = np.where(np.isnan(column), len(distinct), np.searchsorted(distinct, column))  # missing: a key of its own
+    _, inverse = np.unique(keys, return_inverse=True)
+    rate = np.bincount(inverse, weights=y) / np.bincount(inverse)
+    auc = float(roc_auc_score(y, rate[inverse]))
+    return max(auc, 1 - auc)
+
+
+def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]:
+    """What makes the report's figures or the model doubtful, in words a person can act on."""
+    out = []
+    positives, rows = int(report["positives"]), int(report["rows"])
+    for count, what in ((positives, "positives"), (rows - positives, "negatives")):
+        if count < MIN_PER_CLASS_FOR_FIGURES:
+            out.append(
+                f"only {count} {what}: the figures are rough and the model may not generalise "
+                f"(aim for {MIN_PER_CLASS_FOR_FIGURES} or more of each class)"
+            )
+    for b in report["bands"]:
+        if 0 < b["n"] < MIN_BAND_ROWS:
+            out.append(f"band {b['band']} holds only {b['n']} evaluated rows: its calibration figures are noise")
+        if b["gap"] is not None and abs(b["gap"]) > MAX_BAND_GAP:
+            out.append(
+                f"band {b['band']} is miscalibrated: {_num(b['observed'])}% observed against {_num(b['meanPredicted'])}% "
+                f"predicted ({b['gap']:+.1f} points)"
+            )
+    auc = report.get("rocAuc")
+    if auc is not None and math.isfinite(auc) and abs(auc - 0.5) <= NO_SIGNAL_WITHIN:
+        out.append(
+            f"no signal: ROC AUC {auc:.3f} is within {NO_SIGNAL_WITHIN} of 0.5 (chance); "
+            "the inputs do not tell who churns, scores sit near the base rate"
+        )
+    if min(positives, rows - positives) < MIN_BAND_ROWS:  # a handful of rows is separated by chance
+        column_aucs = {}
+    for name, column_auc in sorted(column_aucs.items(), key=lambda kv: -kv[1] if math.isfinite(kv[1]) else 0):
+        if math.isfinite(column_auc) and column_auc >= LEAKAGE_AUC:
+            out.append(
+                f"possible leakage: {name!r} alone separates the classes (ROC AUC {column_auc:.3f}); if it records the "
+                "outcome (filled in at or after churn), drop it or the model will not work on current customers"
+            )
+    return out
+
+
 def calibration_by_band(labels: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
     """Per band: rows, mean predicted %, observed %, and the gap (observed - predicted) in points."""
     scores = scores_of(probabilities)
@@ -151,11 +219,14 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"evaluated on {report['evaluatedOn']}: {report['evaluation']['rows']} rows, {report['evaluation']['positives']} positives",
         f"ROC AUC {_metric(report, 'rocAuc')}   PR AUC {_metric(report, 'prAuc')}   base rate {_pct(report['baseRate'])}",
     ]
-    return lines + band_lines(report)
+    return lines + band_lines(report) + [f"warning: {w}" for w in report.get("warnings", [])]
 
 
 def _metric(report: dict[str, Any], key: str) -> str:
-    sd = report.get(f"{key}Sd")
+    """The figure; with folds, the folds' mean ± sd beside the pooled one (an old report: mean ± sd)."""
+    sd, mean = report.get(f"{key}Sd"), report.get(f"{key}FoldMean")
+    if mean is not None and sd is not None:
+        return f"{_num(report[key], 3)} (pooled; folds {_num(mean, 3)} ± {_num(sd, 3)})"
     return _num(report[key], 3) + (f" ± {sd:.3f}" if sd is not None else "")
 
 

@@ -10,7 +10,10 @@
   With ``holdout`` (journeys): users are split (all of a user's rows on one side); the model is
   fitted on the training users, measured on the held-out ones, and that very model is exported.
   With ``holdout=None`` (tables): stratified k-fold cross-validation, each fold calibrated inside
-  its own training part; then the exported model is fitted on every row."""
+  its own training part, reported on the pooled out-of-fold predictions (the folds' mean and spread
+  beside); then the exported model is fitted on every row.
+- Warnings (``report["warnings"]``, also in its notes): too few examples of a class, thin or
+  miscalibrated score bands, no signal, and a single column that alone separates the classes."""
 
 from __future__ import annotations
 
@@ -115,11 +118,14 @@ def _fit(
     data: TrainingData, holdout: float | None, cv_folds: int, seed: int, version: str | None, progress: Progress | None
 ) -> Fitted:
     say = progress or (lambda _line: None)
+    if holdout is None and (isinstance(cv_folds, bool) or not isinstance(cv_folds, int) or cv_folds < 2):
+        raise ValueError(f"cross-validation needs 2 folds or more, not {cv_folds!r} (--cv-folds, or CV_FOLDS= with make)")
     X = np.array(data.rows, dtype=float).reshape(len(data.rows), len(data.names))  # None -> NaN
     y = np.asarray(data.labels, dtype=int)
     groups = np.asarray(data.groups) if data.groups else None
     _check_classes(y)
     units = _importance_units(data)
+    notes: list[str] = []
     if holdout is not None:
         if not 0 < holdout < 1:
             raise ValueError(f"holdout must be a share between 0 and 1, not {holdout}")
@@ -139,12 +145,22 @@ def _fit(
     else:
         heldout = ()
         labels, predicted, folds, drops = _cross_validate(X, y, groups, units, cv_folds, seed, say)
+        if len(folds) < cv_folds:
+            notes.append(
+                f"cross-validated with {len(folds)} folds, not {cv_folds}: the data has "
+                f"{int(y.sum())} positives, {int(len(y) - y.sum())} negatives"
+                + (f" and {len(set(groups.tolist()))} groups" if groups is not None else "")
+            )
+            say(f"note: {notes[-1]}")
         evaluated = labels, predicted
         say(f"final model on all {len(y)} rows")
         model = _fit_calibrated(X, y, groups, seed, say)
         evaluated_on = "k-fold CV"
         trained_rows = len(y)
     report = _report(data, y, evaluated, folds, drops, evaluated_on, model, trained_rows, seed)
+    column_aucs = {name: measure.single_column_auc(X[:, columns], y) for name, columns in units}
+    report["warnings"] = measure.warnings(report, column_aucs)
+    report["notes"] += notes + [f"warning: {w}" for w in report["warnings"]]
     calibration = calibration_points(model.isotonic.X_thresholds_, model.isotonic.y_thresholds_)
     headline = {k: report[k] for k in ("rocAuc", "prAuc", "rows", "positives", "baseRate", "evaluatedOn")}
     if folds:
@@ -290,13 +306,16 @@ def _report(
     if folds:
         roc = [f["rocAuc"] for f in folds if math.isfinite(f["rocAuc"])]
         pr = [f["prAuc"] for f in folds if math.isfinite(f["prAuc"])]
-        report |= {
-            "rocAuc": float(np.mean(roc)),
-            "rocAucSd": float(np.std(roc)),
-            "prAuc": float(np.mean(pr)),
-            "prAucSd": float(np.std(pr)),
+        pooled = measure.roc_auc(labels, predicted)
+        report |= {  # the headline is pooled over every out-of-fold prediction; the folds' spread beside it
+            "rocAuc": pooled,
+            "prAuc": measure.pr_auc(labels, predicted),
+            "rocAucFoldMean": float(np.mean(roc)) if roc else math.nan,
+            "rocAucSd": float(np.std(roc)) if roc else math.nan,
+            "prAucFoldMean": float(np.mean(pr)) if pr else math.nan,
+            "prAucSd": float(np.std(pr)) if pr else math.nan,
         }
-        report |= {"pooledRocAuc": measure.roc_auc(labels, predicted), "folds": folds}
+        report |= {"pooledRocAuc": pooled, "folds": folds}
     else:
         report |= {"rocAuc": measure.roc_auc(labels, predicted), "prAuc": measure.pr_auc(labels, predicted)}
     report["bands"] = measure.calibration_by_band(labels, predicted)

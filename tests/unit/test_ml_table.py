@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from ml.__main__ import main
-from ml.table import MISSING, OTHER, TableError, read_table, scoring_rows, training_data
+from ml.table import DATES_DROPPED, MISSING, OTHER, TableError, read_table, scoring_rows, training_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,7 +130,7 @@ def test_two_valued_labels_know_which_value_means_churned(values, positive):
 
 def test_a_label_of_unknown_meaning_needs_positive_and_says_its_values():
     frame = pd.DataFrame({"x": [1, 2, 3, 4], "status": ["gold", "silver", "gold", "silver"]})
-    with pytest.raises(TableError, match=r"--positive with 'gold' or 'silver'"):
+    with pytest.raises(TableError, match=r"add POSITIVE=<value> \(make\) or --positive <value>, with 'gold' or 'silver'"):
         training_data(frame, "status")
     assert training_data(frame, "status", positive="Silver").labels == [0, 1, 0, 1]
     with pytest.raises(TableError, match="'bronze' is not a value"):
@@ -143,7 +143,7 @@ def test_label_errors_name_the_problem():
         training_data(frame, "Churn")
     with pytest.raises(TableError, match=r"no label column 'Churned'; the columns are: x, Churn, y"):
         training_data(frame, "Churned")
-    with pytest.raises(TableError, match="must have two values; it has 3"):
+    with pytest.raises(TableError, match=r"has 3 values: '1' \(1\), '2' \(1\), '3' \(1\); say which one means churned"):
         training_data(frame, "x")
     with pytest.raises(TableError, match="no id column 'customer'"):
         training_data(frame.assign(Churn=["No", "Yes", "No"]), "Churn", ids=["customer"])
@@ -299,3 +299,140 @@ def test_train_on_journeys_that_are_not_there_is_a_clear_error(tmp_path, capsys)
     pytest.importorskip("ml.journeys")
     assert main(["train", "--journeys", str(tmp_path / "none"), "--model", str(tmp_path / "m")]) == 2
     assert f"error: no journeys directory at {tmp_path / 'none'}" in capsys.readouterr().err
+
+
+# --- messy exports -------------------------------------------------------------------------------
+
+
+def _labelled(n: int = 40, **columns: list[str]) -> pd.DataFrame:
+    """Columns of n text cells and a Yes/No churn label."""
+    return pd.DataFrame({**columns, "churn": ["Yes", "No"] * (n // 2)})
+
+
+def _kinds(data) -> dict[str, str]:
+    return {c["name"]: c["kind"] for c in data.encoding["columns"]} | {d["name"]: "dropped" for d in data.encoding["dropped"]}
+
+
+def test_currency_percent_and_thousands_are_numbers_at_training_and_at_scoring():
+    money = ["$1,234.50", "€1.234", "1 234", "(12.00)", "$87", "USD 5", "2,000,000", "-$3.25"] * 5
+    percent = ["45%", "7 %", "100%", "0%", "12.5%"] * 8
+    data = training_data(_labelled(spend=money, share=percent), "churn")
+    assert _kinds(data) == {"spend": "numeric", "share": "numeric"}
+    assert [row[0] for row in data.rows[:8]] == [1234.5, 1.234, 1234.0, -12.0, 87.0, 5.0, 2_000_000.0, -3.25]
+    assert [row[1] for row in data.rows[:5]] == [45.0, 7.0, 100.0, 0.0, 12.5]
+    assert any("'spend': " in n and "such as '$1,234.50', read as 1234.5" in n for n in data.notes)
+    rows = scoring_rows(pd.DataFrame({"spend": ["£2,500.75", "lots"], "share": ["50%", ""]}), data.encoding)
+    assert rows == [[2500.75, 50.0], [None, None]]
+
+
+def test_null_tokens_and_a_few_junk_cells_in_a_numeric_column_become_missing_with_a_count():
+    cells = [str(i) for i in range(76)] + ["#N/A", "-", "unknown", "null", "NA", "n/a", "?", "--"] * 3
+    data = training_data(_labelled(100, tenure=cells[:100]), "churn")
+    assert _kinds(data) == {"tenure": "numeric"}
+    assert [row[0] for row in data.rows].count(None) == 24
+    note = next(n for n in data.notes if "'tenure': " in n and "not numbers read as missing" in n)
+    assert "'-' x3" in note and "'unknown' x3" in note
+    blanks = next(n for n in data.notes if "'tenure': numbers as text, " in n)
+    assert "'#N/A' x3" in blanks  # what was read as missing, not only how many
+    too_dirty = [str(i) for i in range(80)] + ["see notes"] * 20  # 20% text: not a column of numbers
+    assert _kinds(training_data(_labelled(100, tenure=too_dirty), "churn")) == {"tenure": "categorical"}
+
+
+def test_a_decimal_comma_column_is_read_as_such_and_remembered_for_scoring():
+    data = training_data(_labelled(usage=["-0,802", "76,0", "1.234,5", "3"] * 10), "churn")
+    (column,) = data.encoding["columns"]
+    assert column["kind"] == "numeric" and column["decimal"] == ","
+    assert [row[0] for row in data.rows[:4]] == [-0.802, 76.0, 1234.5, 3.0]
+    assert scoring_rows(pd.DataFrame({"usage": ["2,5"]}), data.encoding) == [[2.5]]
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["2024-03-01", "2024-02-11", "2023-12-31", "2024-01-05"],
+        ["03/01/2024", "12/31/2023", "01/18/2024", "07/04/2024"],
+        ["2024-03-01 10:00:00", "2024-02-11 23:59:59", "2023-12-31 00:00:01", "2024-01-05 12:30:00"],
+        ["2024-03-01T10:00:00Z", "2024-02-11T23:59:59+01:00", "2023-12-31T00:00:01Z", "2024-01-05T12:30:00.123Z"],
+        ["31.12.2023", "01.02.2024", "15.03.2024", "28.02.2024"],
+    ],
+)
+def test_dates_and_timestamps_in_text_are_dropped_as_dates_not_made_categories(dates):
+    data = training_data(_labelled(x=[str(i % 7) for i in range(40)], last_login=dates * 10), "churn")
+    (dropped,) = data.encoding["dropped"]
+    assert dropped["name"] == "last_login" and dropped["reason"] == f"{DATES_DROPPED}; e.g. {dates[0]!r}"
+
+
+def test_id_like_applies_to_text_only_and_every_drop_names_a_sample_value():
+    n = 40
+    data = training_data(
+        _labelled(
+            n,
+            account=[f"A{i:05d}" for i in range(n)],
+            balance=[f"${1000 + 13 * i:,}.{i:02d}" for i in range(n)],  # unique in every row, but an amount
+            seq=[str(i) for i in range(n)],  # a row number under a name that does not say so
+        ),
+        "churn",
+    )
+    reasons = {d["name"]: d["reason"] for d in data.encoding["dropped"]}
+    assert reasons["account"] == "id-like (40 distinct values in 40 rows, e.g. 'A00000')"
+    assert reasons["seq"].startswith("a row number (0, 1, 2")
+    assert _kinds(data)["balance"] == "numeric"
+
+
+def test_a_label_of_three_values_is_one_against_the_rest_with_positive_and_an_error_without():
+    frame = pd.DataFrame({"x": range(6), "outcome": ["churned", "downgraded", "renewed"] * 2})
+    with pytest.raises(TableError) as error:
+        training_data(frame, "outcome")
+    assert "has 3 values: 'churned' (2), 'downgraded' (2), 'renewed' (2)" in str(error.value)
+    assert "add POSITIVE=<value> (make) or --positive <value>" in str(error.value)
+    data = training_data(frame, "outcome", positive="Churned")
+    assert data.labels == [1, 0, 0, 1, 0, 0]
+    assert any("every other value = 0 ('downgraded', 'renewed': one value against the rest)" in n for n in data.notes)
+
+
+def test_label_values_are_trimmed_case_folded_and_numbers_compare_as_numbers():
+    messy = pd.DataFrame({"x": range(6), "churn": ["Yes", "yes", "YES", "Yes ", " No", "no"]})
+    assert training_data(messy, "churn").labels == [1, 1, 1, 1, 0, 0]
+    floats = pd.DataFrame({"x": range(5), "churn": ["1.0", "0.0", "1", "0", ""]})
+    data = training_data(floats, "churn")
+    assert data.labels == [1, 0, 1, 0]
+    assert training_data(floats, "churn", positive="1").labels == [1, 0, 1, 0]
+    assert training_data(floats, "churn", positive="0").labels == [0, 1, 0, 1]
+    gone = pd.DataFrame({"x": range(4), "status": ["gone", "stayed"] * 2})
+    assert training_data(gone, "status").labels == [1, 0, 1, 0]
+
+
+def test_a_semicolon_file_with_decimal_commas_is_sniffed_and_sep_can_force(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("id;usage;plan;churn\n" + "".join(f"A{i};{i},5;p{i % 3};{'Yes' if i % 2 else 'No'}\n" for i in range(30)))
+    frame = read_table(path)
+    assert list(frame.columns) == ["id", "usage", "plan", "churn"]
+    assert frame.attrs["notes"] == ["eu.csv: read as semicolon-separated"]
+    data = training_data(frame, "churn", ids=["id"])
+    assert [row[0] for row in data.rows[:3]] == [0.5, 1.5, 2.5]
+    with pytest.raises(TableError, match=r"the header holds ';': is the file semicolon-separated\? add SEP=';'"):
+        training_data(read_table(path, sep=","), "churn")
+
+
+def test_header_names_are_trimmed_bom_removed_and_repeats_kept_apart_with_a_note(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes("\ufeff id , usage ,usage,churn \n".encode() + b"a,1,2,Yes\nb,3,4,No\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["id", "usage", "usage.1", "churn"]
+    assert "the header repeats 'usage' (columns 2, 3): read as 'usage', 'usage.1'" in frame.attrs["notes"]
+    with pytest.raises(TableError, match=r"the header repeats 'usage'"):
+        training_data(frame, "churn", ids=["usage"])
+
+
+def test_scoring_names_a_near_miss_for_a_missing_column():
+    encoding = training_data(pd.DataFrame({"Contract": ["a", "b"] * 3, "churn": ["yes", "no"] * 3}), "churn").encoding
+    with pytest.raises(TableError, match=r"lacks: Contract \(did you mean 'contract'\?\)"):
+        scoring_rows(pd.DataFrame({"contract": ["a"]}), encoding)
+
+
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252_with_a_note(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_bytes("city,churn\nSão Paulo,Yes\nZürich,No\n€ zone,No\n".encode("cp1252"))
+    frame = read_table(path)
+    assert frame["city"].tolist() == ["São Paulo", "Zürich", "€ zone"]
+    assert frame.attrs["notes"] == ["w.csv is not UTF-8 (byte 12); read as cp1252"]
