@@ -32,7 +32,7 @@ from localrt.simulator import make_population, timeline
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = ROOT / "functions" / "stream_processor" / "handler.py"
 T0 = 1_793_491_200_000
-DEMO_SECONDS = 360.0  # as the demo plays it
+DEMO_SECONDS = 400.0  # as the demo plays it
 ASSUMED_CALL_LATENCY_MS = 8.0  # per AWS call inside the function, for the Lambda duration estimate
 LAMBDA_MEMORY_GB = 1.0
 
@@ -145,12 +145,18 @@ def full_size_model(trees: int = 100, depth: int = 3, vocabulary_size: int = 8, 
     )
 
 
+DEMO_MODEL = ROOT / "out" / "demo" / "model"  # where make demo writes the model it trained
+
+
 def bench_model(choice: str) -> ExitRiskModel | None:
-    """``auto``: :func:`full_size_model`; ``none``: the points model; else a model directory or model.json."""
+    """``auto``: the model ``make demo`` trained if there is one, else :func:`full_size_model`;
+    ``full``: :func:`full_size_model`; ``none``: the points model; else a model directory or model.json."""
     if choice == "none":
         return None
-    if choice == "auto":
+    if choice == "full" or (choice == "auto" and not (DEMO_MODEL / "model.json").is_file()):
         return full_size_model()
+    if choice == "auto":
+        choice = str(DEMO_MODEL)
     path = Path(choice)
     return ExitRiskModel.from_json((path / "model.json" if path.is_dir() else path).read_bytes())
 
@@ -269,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         default="auto",
-        help="the exit-risk model scoring every user: auto (a full-size model: 100 trees of depth 3), none (the points "
-        "model), or a model directory / model.json (make train's output)",
+        help="the exit-risk model scoring every user: auto (the model make demo trained, out/demo/model, if there is one, "
+        "else full), full (the largest the trainer makes: 100 trees of depth 3, random splits), none (the points model), "
+        "or a model directory / model.json (make train's output)",
     )
     args = parser.parse_args(argv)
     model = bench_model(args.model)

@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from localrt.api_local import issue_token
 from localrt.apps import InboxApps, call
 from localrt.bedrock_standin import MODES as BEDROCK_MODES
 from localrt.evaluation import match_signals, percentile, roc_auc
+from localrt.learning import TRAIN_AT_DAY, ModelTraining, Returns, demo_environment, live_evaluation, reengagement_summary
 from localrt.results import DeliveryReceiver, finish_run, print_summary, write_results
 from localrt.runtime import LocalRuntime, Record, SimulatorClock, local_runtime
 from localrt.serve import LOCAL_PSEUDONYM_KEY, start_api_server
@@ -37,6 +39,7 @@ DAYS = 14
 TENANT = "demo"  # the app the simulated users use; their apps sign in to the API as its users
 DUPLICATE_SHARE = 0.005  # producer retries that resend a record (same event, new sequence number)
 MALFORMED_SHARE = 0.002  # broken records a buggy client sends
+PAUSE_LABEL = "training the exit-risk model on the stored journeys"
 
 
 def register_push_endpoints(rt: LocalRuntime, users) -> int:
@@ -126,11 +129,19 @@ def play(
     console: Console,
     truth: GroundTruth,
     now: SimulatedNow | None = None,
-) -> None:
+    pause: tuple[int, Callable[[], None]] | None = None,
+) -> Returns:
+    """Play the users' journeys onto the stream on the wall clock. ``pause``: (simulated time, what to
+    do then): the simulated clock stops while it runs (the model is trained there), then plays on."""
     rng = random.Random(seed + 1)
     clock = SimulatorClock()  # each record arrives on its simulated user's clock, not moto's wall clock
     helped = lambda user_id, feature: (user_id, feature) in receiver.helped  # noqa: E731
     journeys = [user_journey(u, random.Random(seed * 7919 + i), truth, T0, DAYS, helped) for i, u in enumerate(users)]
+    returns = Returns(users, random.Random(seed + 2))
+    index_of = {u.userId: i for i, u in enumerate(users)}
+    newest = [0] * len(users)  # each user's newest event time played so far (their own clock)
+    next_start = [0] * len(users)  # the time of the session a user is waiting to start (0: in a session)
+    finished = [False] * len(users)
     start = time.time()
     if now is not None:
         now.started = start
@@ -153,22 +164,47 @@ def play(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("playing 14 days of app usage", total=seconds, status="")
         while heap:
-            now = time.time()
+            wall = time.time()
+            if pause is not None and wall >= wall_of(pause[0]):
+                progress.update(task, status="simulated clock paused: " + PAUSE_LABEL)
+                pause[1]()
+                paused = time.time() - wall
+                start += paused
+                if now is not None and now.started is not None:
+                    now.started += paused
+                heap = [(due + paused, index, burst) for due, index, burst in heap]
+                heapq.heapify(heap)
+                pause = None
+            for user_id, at, visit in returns.new_visits(receiver):
+                index = index_of[user_id]
+                end = visit.events[-1]["timestamp"]
+                if newest[index] < at and (finished[index] or next_start[index] > end):
+                    heapq.heappush(heap, (wall_of(at), len(journeys) + returns.visits, visit))
+                    newest[index] = end  # their next session starts after it
+                    returns.visits += 1
+                else:
+                    returns.skipped += 1
+            now_wall = time.time()
             batch: list[Record] = []
-            while heap and heap[0][0] <= now:
+            while heap and heap[0][0] <= now_wall:
                 _, index, burst = heapq.heappop(heap)
                 if burst is None:
                     burst = next(journeys[index], None)
                     if burst is None:
+                        finished[index] = True
                         continue
                     if (
                         burst.events[0]["eventType"] == "app_lifecycle"
                         and burst.events[0]["eventData"].get("action") == "session_start"
                     ):
                         due = wall_of(burst.events[0]["timestamp"])
-                        if due > now:
+                        if due > now_wall:
                             heapq.heappush(heap, (due, index, burst))
+                            next_start[index] = burst.events[0]["timestamp"]
                             continue
+                if index < len(journeys):
+                    next_start[index] = 0
+                    newest[index] = max(newest[index], burst.events[-1]["timestamp"])
                 for event in burst.events:
                     data = json.dumps(event, separators=(",", ":")).encode()
                     batch.append((event["userId"], data, event["eventId"], clock.arrival(event["userId"], event["timestamp"])))
@@ -180,7 +216,8 @@ def play(
                     if rng.random() < MALFORMED_SHARE:
                         key = f"bad-{rng.randint(0, 99)}"
                         batch.append((key, malformed_record(rng), None, clock.arrival(key)))
-                heapq.heappush(heap, (now + burst.wait_s, index, None))
+                if index < len(journeys):  # a re-engaged user's visit is not part of their journey
+                    heapq.heappush(heap, (now_wall + burst.wait_s, index, None))
             if batch:
                 rt.put_records(batch)
             totals = rt.collector.totals()
@@ -192,12 +229,13 @@ def play(
             )
             time.sleep(0.05)
         progress.update(task, completed=seconds, status=f"sent {rt.put_stats.records_sent:,}; waiting for the stream to drain")
+    return returns
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=360.0, help="wall-clock seconds the 14 simulated days take")
+    parser.add_argument("--seconds", type=float, default=400.0, help="wall-clock seconds the 14 simulated days take")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
     parser.add_argument(
@@ -228,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     # A simulated user's next session comes hours later in their time but a fraction of a second later here,
     # often before the agent's answer (real milliseconds): the escalations' answer grace is a simulated day
     # (its maximum), or the rules would decide some hard cases for want of an answer (docs/local-runtime.md).
-    grace = {"JOURNEY_AGENT__ANSWER_GRACE_MS": str(DAY_MS)}
+    grace = {"JOURNEY_AGENT__ANSWER_GRACE_MS": str(DAY_MS), **demo_environment()}
     with local_runtime(args.out / "function.log", moto=args.moto, bedrock=args.bedrock, extra_env=grace) as rt:
         console.print(f"local AWS (moto) on {rt.endpoint}; provisioned from {rt.template.path.name}")
         if rt.agent is not None:
@@ -253,7 +291,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{endpoints} push endpoints registered; stream processor polling {len(rt.mappings[0].pending) or 'all'} shard(s)"
         )
         setup_done = time.time()
-        play(rt, users, args.seconds, args.seed, receiver, console, truth, now)
+        training = ModelTraining(rt, args.out, T0, args.seed)
+        returns = play(
+            rt, users, args.seconds, args.seed, receiver, console, truth, now, (T0 + int(TRAIN_AT_DAY * DAY_MS), training)
+        )
         play_done = time.time()
         run = finish_run(rt, receiver, started)
         apps.stop()  # the apps finish what was announced; their reports travel the stream as commands
@@ -264,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             f"setup {setup_done - started:.1f}s · play {play_done - setup_done:.1f}s · drain {time.time() - play_done:.1f}s"
         )
 
-    precision, recall, false_positives, missed = match_signals(run.signals, truth.episodes)
+    struggles = [s for s in run.signals if s.get("signalType") != "gone_quiet"]  # re-engagement is not a struggle
+    precision, recall, false_positives, missed = match_signals(struggles, truth.episodes)
     labels = {u.userId: u.churner for u in users}
     risk, summary = run.risk, run.summary
     scored = [(risk[u]["exitRiskScore"], labels[u]) for u in labels if u in risk]
@@ -278,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
             "false_positives": len(false_positives),
             "missed_episodes": len(missed),
             "exit_risk_auc": round(roc_auc([s for s, _ in scored], [y for _, y in scored]), 4),
+            "exit_risk_model": {
+                "training": training.summary,
+                **live_evaluation(risk, labels, training),
+                "silent_users_rescored": run.summary.get("silent_rescored", 0),
+                "reengagement": reengagement_summary(run, returns),
+            },
             "risk_bands": {
                 band: sum(1 for r in risk.values() if r.get("riskBand") == band) for band in ("LOW", "MEDIUM", "HIGH")
             },

@@ -267,6 +267,7 @@ def pipeline_summary(
         "events_lost": sent - processed - rejected,
         "duplicates_dropped": totals["duplicates"],
         "timer_commands": commands,  # the deadline timer's, appended to users' streams
+        "silent_rescored": totals["silent_rescored"],  # users re-scored because their silence passed a threshold
         "rejected_by_reason": totals["rejected"],
         "signals_by_type": dict(sorted(Counter(s["signalType"] for s in signals).items())),
         "signals_by_outcome": signals_by_outcome(signals),
@@ -374,7 +375,7 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
     if "struggle_precision" in summary:
         rows += [
             ("struggle precision / recall", f"{summary['struggle_precision']:.3f} / {summary['struggle_recall']:.3f}"),
-            ("exit-risk AUC (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
+            ("exit-risk AUC, every user's final score (churners vs not)", f"{summary['exit_risk_auc']:.3f}"),
         ]
     inbox = summary.get("inbox")
     if inbox:
@@ -414,6 +415,8 @@ def print_summary(console: Console, summary: dict, out: Path, report: Path) -> N
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if summary.get("exit_risk_model"):
+        print_exit_risk(console, summary["exit_risk_model"])
     if summary.get("ai_decisions"):
         print_ai_decisions(console, summary["ai_decisions"])
     console.print(f"results: {out / 'summary.json'}, {out / 'signals.jsonl'}, {out / 'interventions.jsonl'}")
@@ -443,6 +446,55 @@ def print_ai_decisions(console: Console, ai: dict) -> None:
     ]
     for operation, outcomes in (standin.get("calls") or {}).items():
         rows.append((f"stand-in {operation} calls", ", ".join(f"{k} {v:,}" for k, v in outcomes.items())))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def print_exit_risk(console: Console, risk: dict) -> None:
+    """The "exit risk that learns" table: the model trained mid-run, judged on users it never saw."""
+    training = risk.get("training") or {}
+    table = Table(title="Exit risk that learns (trained on the first days, judged on the rest)", header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        (
+            "model version, trained at day / on rows from users",
+            f"{training.get('version', 'not trained')} · day {training.get('trained_at_day')} · "
+            f"{training.get('training_rows', 0):,} rows / {training.get('users', 0):,} users",
+        ),
+        (
+            "held-out users: ROC AUC / PR AUC (history labels, at the cutoffs)",
+            f"{training.get('heldout_roc_auc')} / {training.get('heldout_pr_auc')}",
+        ),
+        (
+            "held-out users: live AUC of the final scores vs the simulator's truth",
+            f"{risk.get('live_heldout_auc_vs_simulator')} (n {risk.get('heldout_users_scored_by_model', 0):,})",
+        ),
+    ]
+    for band in training.get("heldout_calibration_by_band") or []:
+        rows.append(
+            (
+                f"calibration {band.get('band')} (held out, history labels): n / predicted % / observed %",
+                f"{band.get('n')} / {band.get('meanPredicted')} / {band.get('observed')}",
+            )
+        )
+    for band in risk.get("live_bands") or []:
+        rows.append(
+            (
+                f"live band {band['band']} (held out): users / mean score / churners %",
+                f"{band['users']} / {band['predicted_pct']} / {band['observed_churner_pct']}",
+            )
+        )
+    re = risk.get("reengagement") or {}
+    rows += [
+        ("silent users re-scored (deadline timer)", f"{risk.get('silent_users_rescored', 0):,}"),
+        ("gone_quiet signals / users", f"{re.get('signals', 0):,} / {re.get('users', 0):,}"),
+        ("re-engagement decisions", ", ".join(f"{k} {v:,}" for k, v in (re.get("decisions_by_status") or {}).items()) or "none"),
+    ]
+    treated = re.get("treated_vs_holdout") or {}
+    if treated:
+        rows.append(("re-engagement resolved: treated vs held out", json.dumps(treated)))
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

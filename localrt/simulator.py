@@ -721,6 +721,25 @@ def session_starts(user: SimUser, rng: random.Random, t0: int, days: int) -> lis
     return sorted(starts)
 
 
+CHECKIN_SHARE = 0.6  # of the days without a full session, those with a brief check-in (open the app, leave)
+CHURNER_FADES_AT = 6.5  # days: a churner's check-ins stop here (their full sessions thin out, journey above)
+
+
+def checkin_starts(user: SimUser, t0: int, days: int, full: list[int]) -> list[int]:
+    """Brief check-ins on most days without a full session: retained users open the app nearly every
+    day, churners do until they fade. They draw on their own random stream (seeded by the user id), so
+    everything else a user does is as it was without them."""
+    rng = random.Random(f"checkin|{user.userId}")
+    busy = {(t - t0) // DAY_MS for t in full}
+    last_day = CHURNER_FADES_AT if user.churner else days
+    starts = []
+    for day in range(days):
+        at = t0 + int((day + rng.uniform(0.3, 0.9)) * DAY_MS)
+        if day not in busy and rng.random() < CHECKIN_SHARE and (at - t0) / DAY_MS < last_day:
+            starts.append(at)
+    return starts
+
+
 def user_journey(
     user: SimUser, rng: random.Random, truth: GroundTruth, t0: int, days: int, helped: Callable[[str, str], bool]
 ) -> Iterator[Burst]:
@@ -729,7 +748,14 @@ def user_journey(
     episode_rate = {"steady": 0.0, "struggler": 0.9, "churner": 1.1}[user.persona]
     video_completion = (0.1, 0.45) if user.churner else (0.6, 1.0)
     pending: list[str] = []  # features the user left struggling with, retried next session
-    for start in session_starts(user, rng, t0, days):
+    full = session_starts(user, rng, t0, days)
+    checkins = checkin_starts(user, t0, days, full)
+    glance = UserScript(user, random.Random(f"glance|{user.userId}"), truth)
+    for start in sorted([*full, *checkins]):
+        if start in checkins:
+            glance.t = start
+            yield Burst([glance.session_start()[0], *glance.session_end()], glance.rng.uniform(0.3, 1.0))
+            continue
         script.t = start
         yield Burst(script.session_start(), rng.uniform(0.3, 1.0))
         for feature in pending:

@@ -164,3 +164,18 @@ def test_replay_fails_when_nothing_is_processed_and_keeps_each_run(tmp_path, cap
     assert "no event was processed" in printed
     [run] = list((tmp_path / "out" / "replay").iterdir())  # a fresh directory per run, named after the file
     assert run.name.startswith("all_bad-") and (run / "summary.json").is_file() and len(lines(run / "rejected.jsonl")) == 3
+
+
+def test_demo_trains_the_exit_risk_model_mid_run_and_rescores_silent_users(tmp_path):
+    """The demo exports the stored journeys at day 10, trains on them, publishes and deploys the model;
+    the rest of the run is scored by it, silent users included (issue 13)."""
+    assert demo.main(["--users", "150", "--seconds", "40", "--out", str(tmp_path), "--no-apps"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    risk = summary["exit_risk_model"]
+    training = risk["training"]
+    assert "error" not in training, training
+    assert training["training_rows"] > 150 and 0.5 < training["heldout_roc_auc"] <= 1.0
+    assert (tmp_path / "model" / "model.json").is_file() and (tmp_path / "journeys" / "manifest.json").is_file()
+    assert risk["heldout_users_scored_by_model"] > 0  # deployed: the live scores come from the trained model
+    assert risk["silent_users_rescored"] > 0
+    assert {band["band"] for band in training["heldout_calibration_by_band"]} == {"LOW", "MEDIUM", "HIGH"}

@@ -196,7 +196,9 @@ def apply_events(
                     decisions.append(decision)
                     work.trigger_arrivals.append(record.arrival)
     if work.records and not state.erased_at:
-        now = max(state.last_event_at, rescored_at)
+        # windows are pruned from the user's own newest event, never from a silence check's time: events of
+        # theirs still on the way (an offline backlog) then find the detection windows as they left them
+        now = state.last_event_at
         _record_signals_and_sends(work)
         prune(state.activity, now)
         state.prune(
@@ -206,7 +208,7 @@ def apply_events(
             lambda signal_type: resolution_window(signal_type, policy) + tolerance,  # a late success may still resolve it
             detection_window_ms(detection) if window_ms is None else window_ms,
         )
-        score_into(state, now, settings.risk, model)
+        score_into(state, max(now, rescored_at), settings.risk, model)  # a silent user is scored at the check's time
         work.risk_scored = True
         if state.last_event_at > active_until:  # active again: silence is counted from the newest event
             schedule_after_activity(state, settings)
