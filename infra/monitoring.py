@@ -1,6 +1,7 @@
 """Alarms that point at the runbook (docs/runbook.md, one section per alarm): iterator age,
 on-failure queue depth, function errors, quarantined records, unconfirmed sends, clock skew and late
-events, partition keys that are not user ids, users whose data the store refused."""
+events, partition keys that are not user ids, users whose data the store refused, an exit-risk model
+that cannot be loaded."""
 
 from __future__ import annotations
 
@@ -101,6 +102,12 @@ class JourneyMonitoring(Construct):
                 app_metric("PartitionKeyMismatch"),
                 0,
                 1,
+            ),
+            "ExitRiskModelAlarm": (
+                "The configured exit-risk model cannot be loaded; the points model scores (runbook: exit-risk model)",
+                app_metric("ExitRiskModelUnavailable"),
+                0,
+                2,
             ),
             "UnstorableUsersAlarm": (
                 "The store refused a user's data; their records are quarantined (runbook: unstorable users)",

@@ -102,14 +102,14 @@ class ModelTraining:
             "training_rows": len(data.rows),
             "users": len(set(data.groups)),
             "heldout_users": len(self.heldout_users),
-            "heldout_roc_auc": metrics.get("rocAuc"),
-            "heldout_pr_auc": metrics.get("prAuc"),
+            "heldout_roc_auc": _rounded(metrics.get("rocAuc")),
+            "heldout_pr_auc": _rounded(metrics.get("prAuc")),
             "heldout_calibration_by_band": metrics.get("bands"),
             "model_dir": str(model_dir),
             "seconds": round(time.time() - started, 1),
         }
         say(
-            f"model {self.version}: held-out ROC AUC {metrics.get('rocAuc')}, published and deployed "
+            f"model {self.version}: held-out ROC AUC {_rounded(metrics.get('rocAuc'))}, published and deployed "
             f"({self.summary['seconds']} s; the simulated clock resumes)"
         )
 
@@ -189,3 +189,7 @@ def reengagement_summary(run: Any, returns: Returns) -> dict[str, Any]:
         "simulated_returns_skipped": returns.skipped,
         "simulated_return_share": RETURN_SHARE,
     }
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
