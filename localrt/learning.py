@@ -40,7 +40,7 @@ from ml.journeys import export_tables, training_data
 from ml.trainer import fit
 
 HORIZON_DAYS = 3  # churn label: no activity within this many days after a cutoff
-CUTOFF_DAYS = (5, 6, 7)  # the cutoffs the training rows are taken at (simulated days from the start)
+CUTOFF_DAYS = (4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0)  # the cutoffs the training rows are taken at (simulated days from the start)
 # the last cutoff plus the horizon, the first moment its labels are known, and a few hours: the export's
 # data ends at the newest activity stored, which must pass cutoff + horizon for the last cutoff's rows
 TRAIN_AT_DAY = 10.25
@@ -74,7 +74,7 @@ class ModelTraining:
         export = self.out / "journeys"
         names = {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
         exported = export_tables(self.rt.clients["dynamodb"], names, export)
-        cutoffs = [self.t0 + d * DAY_MS for d in CUTOFF_DAYS]
+        cutoffs = [self.t0 + int(d * DAY_MS) for d in CUTOFF_DAYS]
         try:
             data = training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
             say(f"{len(data.rows):,} training rows from {len(set(data.groups)):,} users; fitting")
