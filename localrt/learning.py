@@ -149,7 +149,6 @@ class Returns:
         self.seen = 0
         self.visits = 0  # played
         self.skipped = 0  # the user was in a session, or their next one came first: no visit of its own
-        self.reengaged: set[str] = set()
 
     def new_visits(self, receiver: Any) -> list[tuple[str, int, Burst]]:
         """Visits of users whose re-engagement arrived since the last call: (user id, when, the visit),
@@ -162,7 +161,6 @@ class Returns:
             user = self.by_id.get(body.get("userId", ""))
             if user is None or body.get("featureId") != QUIET_FEATURE or body.get("channel") == "in_app":
                 continue
-            self.reengaged.add(user.userId)
             if self.rng.random() >= RETURN_SHARE:
                 continue
             script = UserScript(user, random.Random(self.rng.getrandbits(64)), GroundTruth())
