@@ -124,10 +124,13 @@ def process_batch(
             work.changed = True
         result.late += apply_events(work, settings, catalog, window_ms, model)
         # applied: the user's events (a front door's commands are counted apart; the timer's are applied as events)
-        result.applied += len(work.records) - work.refused_erased - sum(work.commands.values())
+        result.applied += len(work.records) - work.refused_erased
         result.refused_erased += work.refused_erased
-        result.commands.update(work.commands)
-        result.escalation_outcomes.update(work.escalation_outcomes)
+        if work.commands:
+            result.applied -= sum(work.commands.values())
+            result.commands.update(work.commands)
+        if work.escalation_outcomes:
+            result.escalation_outcomes.update(work.escalation_outcomes)
         result.silent_rescored += work.silent_rescored
         if work.risk_scored:
             result.risk_scored_by["points" if model is None else "model"] += 1
