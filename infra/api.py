@@ -35,6 +35,7 @@ from infra.storage import QUARANTINE_PREFIX, JourneyStorage
 from journey.resources import (
     API_IDEMPOTENCY,
     CONTEXT_ANALYSES,
+    EXIT_RISK_MODELS_PREFIX,
     IDENTITIES,
     INTERVENTIONS,
     PRIVACY_AUDIT,
@@ -100,6 +101,8 @@ class JourneyApi(Construct):
             Env.QUARANTINE_BUCKET: storage.quarantine.bucket_name,
             Env.PSEUDONYM_SECRET_ARN: storage.pseudonym_key.secret_arn,
             Env.DEFAULT_TENANT: config.default_tenant,
+            # the trained exit-risk models, to explain their scores in the insights (docs/exit-risk.md)
+            Env.MODELS_BUCKET: storage.models.bucket_name,
         }
         if config.context_analysis:  # Amazon Nova's context analysis of a user (insights); off: the variable is absent
             environment[Env.CONTEXT_MODEL_ID] = config.context_model_id
@@ -269,6 +272,10 @@ class JourneyApi(Construct):
                 actions=["s3:GetObject"], resources=[storage.quarantine.arn_for_objects(f"{QUARANTINE_PREFIX}*")]
             ),
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[storage.pseudonym_key.secret_arn]),
+            # insights: the exit-risk model version that scored a user, to explain that score (read only, model files only)
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[storage.models.arn_for_objects(f"{EXIT_RISK_MODELS_PREFIX}*")]
+            ),
         ]
         for statement in statements:
             fn.add_to_role_policy(statement)
@@ -279,6 +286,13 @@ class JourneyApi(Construct):
             f"AwsSolutions-IAM5[Resource::<{logical_id(storage.quarantine)}.Arn>/{QUARANTINE_PREFIX}*]",
             "Export reads a user's quarantined records under quarantine/<owner hash>/; their keys are not known in "
             "advance (GetObject only).",
+        )
+        acknowledge(
+            fn,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(storage.models)}.Arn>/{EXIT_RISK_MODELS_PREFIX}*]",
+            "The insights explain a trained model's score with the model version that scored it "
+            "(models/exit-risk/<version>/model.json); versions are published after deployment, so their keys are not "
+            "known when the policy is written. Read only.",
         )
 
     def _grant_context_analysis(self, model_id: str, storage: JourneyStorage) -> None:

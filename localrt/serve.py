@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ from journey.resources import (
     TTL_ATTRIBUTE,
     USER_EVENTS,
     USER_STATE,
+    Env,
 )
 from localrt.api_local import LocalApi, api_ports_on, local_api
 from localrt.runtime import LocalRuntime, local_runtime
@@ -108,6 +110,7 @@ def runtime_api(rt: LocalRuntime, secret: str | None = None, clock_ms: Callable[
         stream_name=rt.stream_name,
         key=LOCAL_PSEUDONYM_KEY,
         clock_ms=clock_ms,
+        models_bucket=os.environ.get(Env.MODELS_BUCKET, ""),  # the processor's environment (the local runtime's process)
         **_context_analysis(rt),
     )
     answers = DynamoDBPersistenceLayer(t[API_IDEMPOTENCY.env], expiry_attr=TTL_ATTRIBUTE, boto3_client=rt.clients["dynamodb"])

@@ -295,7 +295,13 @@ def test_the_api_puts_records_reads_quarantine_by_prefix_and_reads_the_secret(te
     listing = by_action["s3:ListBucket"]
     assert listing["Resource"]["Fn::GetAtt"][0].startswith("StorageQuarantine")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["quarantine/*"]}}
-    assert by_action["s3:GetObject"]["Resource"]["Fn::Join"][1][1] == "/quarantine/*"
+    # GetObject: quarantined records (export) and exit-risk models (insights explain a trained model's score)
+    reads = sorted(
+        (s["Resource"]["Fn::Join"][1][0]["Fn::GetAtt"][0].startswith("StorageModels"), s["Resource"]["Fn::Join"][1][1])
+        for s in statements
+        if "s3:GetObject" in _listed(s["Action"])
+    )
+    assert reads == [(False, "/quarantine/*"), (True, "/models/exit-risk/*")]
     assert by_action["kms:Decrypt"]["Resource"]["Fn::GetAtt"][0].startswith("DataKey")
 
 

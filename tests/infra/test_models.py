@@ -2,8 +2,9 @@
 
 Encrypted, versioned, TLS-only, logged; the stream processor is told the bucket and the version to
 score with (``-c exitRiskModel``) and may GetObject under models/exit-risk/ and do nothing else there;
-no other function may touch the bucket, and nothing in the stack may write it (models are published
-by an operator's or CI's role from outside the stack, ``python -m ml.publish``)."""
+the API function may do the same (the insights explain a trained model's score with the version that
+scored it); no other function may touch the bucket, and nothing in the stack may write it (models are
+published by an operator's or CI's role from outside the stack, ``python -m ml.publish``)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,19 @@ def _processor_role(template) -> str:
     return fn["Properties"]["Role"]["Fn::GetAtt"][0]
 
 
+def _api(template) -> tuple[str, dict]:
+    (found,) = [
+        (lid, fn) for lid, fn in template.find_resources("AWS::Lambda::Function").items() if lid.startswith("ApiApiFunction")
+    ]
+    return found
+
+
+def _readers(template) -> tuple[str, str]:
+    """The roles that may read models: the processor's and the API function's."""
+    _, api = _api(template)
+    return _processor_role(template), api["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
 def test_the_models_bucket_is_encrypted_versioned_private_and_logged(template):
     lid = _models_id(template)
     props = template.find_resources("AWS::S3::Bucket")[lid]["Properties"]
@@ -108,21 +122,28 @@ def test_the_processor_is_told_the_bucket_and_by_default_no_model(template):
     assert outputs["ModelsBucketName"]["Value"] == {"Ref": lid}
 
 
-def test_the_processor_may_only_get_objects_under_the_exit_risk_prefix(template):
+def test_the_processor_and_the_api_may_only_get_objects_under_the_exit_risk_prefix(template):
     lid = _models_id(template)
-    role = _processor_role(template)
-    touching = [s for r, s in _statements_by_role(template) if r == role and lid in json.dumps(s)]
-    (read,) = touching
-    assert read["Effect"] == "Allow" and _actions(read) == ["s3:GetObject"]
-    assert read["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [lid, "Arn"]}, f"/{EXIT_RISK_MODELS_PREFIX}*"]]}
-    assert "Condition" not in read
+    for role in _readers(template):
+        touching = [s for r, s in _statements_by_role(template) if r == role and lid in json.dumps(s)]
+        (read,) = touching
+        assert read["Effect"] == "Allow" and _actions(read) == ["s3:GetObject"]
+        assert read["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [lid, "Arn"]}, f"/{EXIT_RISK_MODELS_PREFIX}*"]]}
+        assert "Condition" not in read
+
+
+def test_the_api_is_told_the_bucket_to_explain_scores_but_scores_nothing(template):
+    _, api = _api(template)
+    variables = api["Properties"]["Environment"]["Variables"]
+    assert variables[Env.MODELS_BUCKET] == {"Ref": _models_id(template)}
+    assert Env.RISK_MODEL_VERSION not in variables
 
 
 def test_no_other_function_can_reach_the_bucket_and_nothing_in_the_stack_can_write_it(template):
     lid = _models_id(template)
-    processor_role = _processor_role(template)
+    readers = _readers(template)
     statements = _statements_by_role(template)
-    others = [(role, s) for role, s in statements if role != processor_role and lid in json.dumps(s)]
+    others = [(role, s) for role, s in statements if role not in readers and lid in json.dumps(s)]
     assert others == []
     # no statement anywhere reaches it through a wildcard resource
     for role, statement in statements:
@@ -181,8 +202,9 @@ def test_the_context_value_reaches_the_processor_and_only_it(with_a_model):
         variables = fn["Properties"].get("Environment", {}).get("Variables", {})
         if lid.startswith("ProcessingStreamProcessor"):
             assert variables[Env.RISK_MODEL_VERSION] == VERSION
-        else:
-            assert Env.RISK_MODEL_VERSION not in variables and Env.MODELS_BUCKET not in variables, lid
+        else:  # the API is told the bucket (to explain scores), never the version (it scores nothing)
+            assert Env.RISK_MODEL_VERSION not in variables, lid
+            assert (Env.MODELS_BUCKET in variables) == lid.startswith("ApiApiFunction"), lid
 
 
 def test_the_local_runtime_provisions_the_bucket_and_hands_the_processor_its_variables(with_a_model, monkeypatch):

@@ -80,7 +80,7 @@ def test_the_golden_item_written_by_an_earlier_release_reads_field_by_field():
     )
     # written back byte for byte, with the fields added since (appended at the end) at their defaults
     written = state_item(state, int(item["ttl"]["N"]))
-    assert written == {**item, "st": {"S": item["st"]["S"][:-1] + ',{},0,0,{},"",0,{},{},[],[],0,""]'}}
+    assert written == {**item, "st": {"S": item["st"]["S"][:-1] + ',{},0,0,{},"",0,{},{},[],[],0,"",0]'}}
     assert state.checkpoint("shardId-000000000000") == state.applied_sequence  # its one checkpoint serves its shard
 
 

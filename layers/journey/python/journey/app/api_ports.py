@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from journey.app.agent_ports import AnalysisCache, ContextAnalyst
 from journey.errors import JourneyError
 from journey.kernel.tenancy import pseudonym
+from journey.risk.model import ExitRiskModel
 from journey.users.state import UserState
 
 # --- who is calling ----------------------------------------------------------------------------------
@@ -171,6 +172,8 @@ class ApiPorts:
     new_request_id: Callable[[], str]
     analyst: ContextAnalyst | None = None  # Amazon Nova's context analysis (None: the insights say it is unavailable)
     analysis_cache: AnalysisCache | None = None  # where analyses are kept per user (None: never cached)
+    # the trained exit-risk model of a version, to explain its scores (None from the call: not readable; None: no models)
+    exit_risk_models: Callable[[str], ExitRiskModel | None] | None = None
 
     def pseudonym_of(self, tenant: str, user_id: str) -> str:
         """The pseudonymous id of the tenant's user: the ``userId`` on the stream and in every table."""

@@ -15,6 +15,7 @@ from journey.app.api_ports import ApiPorts, Caller, InterventionItems, NotFound
 from journey.app.context_analysis import AnalysisResult, analyse
 from journey.app.inbox import user_pseudonym
 from journey.kernel.clock import DAY_MS
+from journey.risk.scoring import explain_score
 from journey.settings import AgentSettings
 from journey.users.state import UserState
 
@@ -52,6 +53,10 @@ class ExitRisk(BaseModel):
     score: int = Field(ge=0, le=100)
     band: str = Field(description="LOW, MEDIUM or HIGH")
     contributors: list[Contributor]
+    scoredBy: str = Field("points", description='the trained model version that scored it, or "points" (the points model)')
+    contributorsUnavailable: str | None = Field(
+        None, description="why contributors is empty though the score has some (the model that scored it could not be read)"
+    )
 
 
 class Signal(BaseModel):
@@ -139,11 +144,7 @@ def user_insights(
     insights = Insights(
         userId=user_id,
         profile=_profile(state),
-        exitRisk=ExitRisk(
-            score=state.risk_score,
-            band=state.risk_band,
-            contributors=[Contributor(feature=str(name), points=float(points)) for name, points in state.risk_contributors],
-        ),
+        exitRisk=exit_risk_of(state, ports),
         openSignals=open_signals(ports.users.signals(user), items, state, open_limit),
         recentInterventions=recent_interventions(items, recent),
     )
@@ -154,6 +155,22 @@ def user_insights(
             on_analysis(result)
         insights.contextAnalysis = ContextAnalysisAnswer.of(result)
     return insights
+
+
+def exit_risk_of(state: UserState, ports: ApiPorts) -> ExitRisk:
+    """The user's exit risk as last scored. The points model's contributors are on the state; a trained
+    model's are computed now, from the state as it was scored (journey.risk.scoring.explain_score), with
+    the model version that scored it."""
+    risk = ExitRisk(score=state.risk_score, band=state.risk_band, contributors=[], scoredBy=state.risk_model or "points")
+    contributors: list[list[Any]] | tuple[tuple[str, float], ...] = state.risk_contributors
+    if state.risk_model and not contributors:  # a trained model scored it: explained on read
+        model = ports.exit_risk_models(state.risk_model) if ports.exit_risk_models is not None else None
+        if model is None:
+            risk.contributorsUnavailable = f"exit-risk model {state.risk_model} could not be read to explain this score"
+        else:
+            contributors = explain_score(state, model)
+    risk.contributors = [Contributor(feature=str(name), points=float(points)) for name, points in contributors]
+    return risk
 
 
 def _profile(state: UserState) -> Profile:

@@ -2,9 +2,14 @@
 points model (journey.risk.points), which stays the fallback.
 
 A trained model's score is its calibrated churn probability x 100, so the bands mean what they say
-(a HIGH user is one that, of users scored alike, 60% or more went on to leave). Its contributors are
-the model's own per-feature contributions (journey.risk.model.ExitRiskModel.explain), shared out over
-the score's points."""
+(a HIGH user is one that, of users scored alike, 60% or more went on to leave).
+
+Its contributors are explained on read, not on every score: the processor scores every user of every
+batch, and attributing a score to its inputs costs as much again as scoring it, for explanations a
+person reads for a handful of users. The state keeps what the explanation needs (the activity history
+as it was scored, the time it was scored at and the model's version), so :func:`explain_score` gives
+exactly the contributors that score had, whenever it is asked (the insights API). The points model's
+contributors cost nothing extra and are kept on the state as before."""
 
 from __future__ import annotations
 
@@ -18,12 +23,20 @@ POINTS_MODEL = ""  # what UserState.risk_model holds when the points model score
 
 
 def exit_risk(state: UserState, now: int, cfg: RiskSettings, model: ExitRiskModel | None) -> ExitRisk:
-    """The user's exit risk at ``now`` (epoch ms)."""
+    """The user's exit risk at ``now`` (epoch ms). A trained model's score comes without contributors
+    (:func:`explain_score` gives them)."""
     if model is None:
         return score_exit_risk(state, now, cfg)
-    probability, raising, total = model.explain_top(feature_values(state.activity, now, model.vocabulary))
-    score = min(100, max(0, round(probability * 100)))
-    return ExitRisk(score, band_of(score, cfg), contributors_in_points(raising, total, score))
+    score = _score(model.probability(feature_values(state.activity, now, model.vocabulary)))
+    return ExitRisk(score, band_of(score, cfg), ())
+
+
+def explain_score(state: UserState, model: ExitRiskModel) -> tuple[tuple[str, float], ...]:
+    """The contributors of the score ``model`` gave the user (``state.risk_model`` is its version): the
+    three inputs that raised the log-odds most, each with its share of the score's points (per-input
+    Saabas contributions, journey.risk.model.ExitRiskModel.explain), from the history as it was scored."""
+    probability, raising, total = model.explain_top(feature_values(state.activity, state.risk_scored_at, model.vocabulary))
+    return contributors_in_points(raising, total, _score(probability))
 
 
 def contributors_in_points(raising: list[tuple[str, float]], total: float, score: int) -> tuple[tuple[str, float], ...]:
@@ -35,9 +48,15 @@ def contributors_in_points(raising: list[tuple[str, float]], total: float, score
 
 
 def score_into(state: UserState, now: int, cfg: RiskSettings, model: ExitRiskModel | None) -> ExitRisk:
-    """Score the user and keep it on their state (score, band, contributors, and what scored it)."""
+    """Score the user and keep it on their state (score, band, the points model's contributors, what
+    scored it and when)."""
     risk = exit_risk(state, now, cfg, model)
     state.risk_score, state.risk_band = risk.score, risk.band
     state.risk_contributors = [[name, points] for name, points in risk.contributors]
     state.risk_model = model.version if model is not None else POINTS_MODEL
+    state.risk_scored_at = now
     return risk
+
+
+def _score(probability: float) -> int:
+    return min(100, max(0, round(probability * 100)))

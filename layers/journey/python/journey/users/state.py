@@ -99,6 +99,9 @@ class UserState:
         0  # when the user's silence is next re-scored (last activity + a threshold of settings.risk.quiet_after_ms); 0: never
     )
     risk_model: str = ""  # what scored risk_score: a trained model's version, or "" for the points model
+    risk_scored_at: int = (
+        0  # the time (epoch ms) risk_score was scored at: a trained model's contributors are computed from it on read
+    )
 
     def due_at(self) -> int:
         """When the deadline timer must wake the user (epoch ms, arrival clock; 0: never): open flows

@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+
+from journey.risk.model import ExitRiskModel
 
 
 def now_ms() -> int:
@@ -41,7 +44,21 @@ def api_adapters() -> dict[str, Any]:
         "new_request_id": new_request_id,
         "analyst": analyst,
         "analysis_cache": cache,
+        "exit_risk_models": exit_risk_models(),
     }
+
+
+def exit_risk_models() -> Callable[[str], ExitRiskModel | None] | None:
+    """The trained exit-risk models by version, from the models bucket (read once per container and
+    version: journey.adapters.aws.models.load_exit_risk_model); None without the bucket's name."""
+    from journey.adapters.aws.models import S3ModelStore, load_exit_risk_model
+    from journey.resources import Env
+
+    bucket = os.environ.get(Env.MODELS_BUCKET, "")
+    if not bucket:
+        return None
+    store = S3ModelStore(bucket)
+    return lambda version: load_exit_risk_model(store, version)
 
 
 def context_analysis_adapters() -> tuple[Any, Any]:
