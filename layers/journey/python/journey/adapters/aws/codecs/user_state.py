@@ -5,6 +5,7 @@ the deadline timer's index keys ``dueAt`` and ``dueShard``)."""
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from journey.adapters.aws.codecs.attributes import plain
@@ -16,6 +17,7 @@ STATE_ATTRIBUTE = "st"
 _INDEX_ATTRIBUTES = (DUE_INDEX.partition_key, DUE_INDEX.sort_key)
 
 
+@lru_cache(maxsize=8192)  # every state written while something is due (a silence check nearly always is)
 def due_shard(user_id: str) -> str:
     """The user's ``dueShard``: a stable hash of the id (the same in every process and release, unlike
     ``hash()``) modulo the index's shard count."""
