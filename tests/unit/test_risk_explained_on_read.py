@@ -142,3 +142,19 @@ def test_the_local_apis_models_are_read_from_the_models_bucket_as_the_function_r
         assert models("v-missing") is None
     forget_loaded_models()
     assert _exit_risk_models("", None) is None
+
+
+def test_a_model_score_stored_before_scores_had_their_time_keeps_what_it_stored():
+    """The previous release stored a trained model's contributors with its score (none when nothing
+    raised it) and no scoring time: read as stored, never re-explained at time 0."""
+    fakes = Fakes()
+    state = active_user(pid("demo-user-1"), 8)
+    state.risk_score, state.risk_band, state.risk_model, state.risk_contributors = 12, "LOW", MODEL.version, []
+    with_state(fakes, state)
+    ports = fakes.ports()
+    ports.exit_risk_models = lambda version: (_ for _ in ()).throw(AssertionError("nothing to explain"))
+    risk = user_insights(server(), "demo-user-1", ports).exitRisk
+    assert risk.contributors == [] and risk.contributorsUnavailable is None and risk.scoredBy == MODEL.version
+    state.risk_contributors = [["events_7d", 7.5]]
+    risk = user_insights(server(), "demo-user-1", ports).exitRisk
+    assert [(c.feature, c.points) for c in risk.contributors] == [("events_7d", 7.5)]

@@ -163,7 +163,9 @@ def exit_risk_of(state: UserState, ports: ApiPorts) -> ExitRisk:
     the model version that scored it."""
     risk = ExitRisk(score=state.risk_score, band=state.risk_band, contributors=[], scoredBy=state.risk_model or "points")
     contributors: list[list[Any]] | tuple[tuple[str, float], ...] = state.risk_contributors
-    if state.risk_model and not contributors:  # a trained model scored it: explained on read
+    # a trained model scored it: explained on read (a score stored before scores had their time, risk_scored_at 0,
+    # kept its contributors on the state, and none means nothing raised it)
+    if state.risk_model and not contributors and state.risk_scored_at:
         model = ports.exit_risk_models(state.risk_model) if ports.exit_risk_models is not None else None
         if model is None:
             risk.contributorsUnavailable = f"exit-risk model {state.risk_model} could not be read to explain this score"
