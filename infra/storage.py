@@ -132,7 +132,8 @@ class JourneyStorage(Construct):
         )
 
         # Trained exit-risk models (models/exit-risk/<version>/model.json, metrics.json, report.md), published by an
-        # operator or CI role outside the stack (python -m ml.publish), read by the stream processor only.
+        # operator or CI role outside the stack (python -m ml.publish), read by the stream processor (to score) and the
+        # API function (to explain a score with the version that scored it), never written by the stack.
         # S3-managed encryption (SSE-S3, AES-256), not the data key: a model holds tree thresholds and aggregate
         # metrics, no user's data, and whoever publishes one (a CI role, a SageMaker training job writing its
         # output here) then needs no grant on the key that protects every user's records.

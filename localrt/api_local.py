@@ -33,12 +33,11 @@ from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 from journey.adapters.aws.dynamodb import TableNames
 from journey.adapters.aws.identities import DynamoIdentities
 from journey.adapters.aws.kinesis import KinesisCommandStream
-from journey.adapters.aws.models import S3ModelStore, load_exit_risk_model
+from journey.adapters.aws.models import models_by_version
 from journey.adapters.aws.read_models import DynamoReadModels, S3QuarantineReader
 from journey.app.api_ports import ApiPorts
 from journey.lambda_kit.http import api_router, serve
 from journey.resources import ROUTES
-from journey.risk.model import ExitRiskModel
 from journey.settings import Settings
 
 LOCAL_ISSUER = "https://journey.local/issuer"
@@ -273,16 +272,8 @@ def api_ports_on(
         new_request_id=lambda: f"req-local-{next(counter):06d}-{secrets.token_hex(4)}",
         analyst=analyst,
         analysis_cache=analysis_cache,
-        exit_risk_models=_exit_risk_models(models_bucket, s3),
+        exit_risk_models=models_by_version(models_bucket, s3),  # read as the API function reads them
     )
-
-
-def _exit_risk_models(bucket: str, s3: Any) -> Callable[[str], ExitRiskModel | None] | None:
-    """The trained exit-risk models in ``bucket`` by version, read as the API function reads them (None: no bucket)."""
-    if not bucket:
-        return None
-    store = S3ModelStore(bucket, s3)
-    return lambda version: load_exit_risk_model(store, version)
 
 
 # --- calling it in-process -------------------------------------------------------------------------------

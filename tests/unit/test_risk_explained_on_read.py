@@ -107,18 +107,17 @@ def test_insights_of_a_points_score_read_the_stored_contributors_and_ask_for_no_
     assert [[c.feature, c.points] for c in risk.contributors] == state.risk_contributors
 
 
-def test_the_local_apis_models_are_read_from_the_models_bucket_as_the_function_reads_them(monkeypatch):
-    """localrt.api_local wires ApiPorts.exit_risk_models to the models bucket through the adapters'
-    loader: a published version is read, one that is not there is None (the insights then say why)."""
+def test_the_apis_models_are_read_from_the_models_bucket_by_version(monkeypatch):
+    """ApiPorts.exit_risk_models (the API function's, and localrt.api_local's over the runtime's bucket):
+    a published version is read, one that is not there is None (the insights then say why)."""
     import json
 
     import boto3
     from moto import mock_aws
 
-    from journey.adapters.aws.models import forget_loaded_models
+    from journey.adapters.aws.models import forget_loaded_models, models_by_version
     from journey.resources import exit_risk_model_key
     from journey.risk.features import feature_names
-    from localrt.api_local import _exit_risk_models
     from tests.builders import use_fake_aws_credentials
 
     use_fake_aws_credentials(monkeypatch, "us-east-1")
@@ -137,11 +136,11 @@ def test_the_local_apis_models_are_read_from_the_models_bucket_as_the_function_r
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="models")
         s3.put_object(Bucket="models", Key=exit_risk_model_key("v-explain"), Body=json.dumps(document).encode())
-        models = _exit_risk_models("models", s3)
+        models = models_by_version("models", s3)
         assert models is not None and models("v-explain").version == "v-explain"
         assert models("v-missing") is None
     forget_loaded_models()
-    assert _exit_risk_models("", None) is None
+    assert models_by_version("", None) is None
 
 
 def test_a_model_score_stored_before_scores_had_their_time_keeps_what_it_stored():

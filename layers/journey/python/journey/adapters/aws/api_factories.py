@@ -49,16 +49,11 @@ def api_adapters() -> dict[str, Any]:
 
 
 def exit_risk_models() -> Callable[[str], ExitRiskModel | None] | None:
-    """The trained exit-risk models by version, from the models bucket (read once per container and
-    version: journey.adapters.aws.models.load_exit_risk_model); None without the bucket's name."""
-    from journey.adapters.aws.models import S3ModelStore, load_exit_risk_model
+    """The trained exit-risk models by version, from the models bucket; None without the bucket's name."""
+    from journey.adapters.aws.models import models_by_version
     from journey.resources import Env
 
-    bucket = os.environ.get(Env.MODELS_BUCKET, "")
-    if not bucket:
-        return None
-    store = S3ModelStore(bucket)
-    return lambda version: load_exit_risk_model(store, version)
+    return models_by_version(os.environ.get(Env.MODELS_BUCKET, ""))
 
 
 def context_analysis_adapters() -> tuple[Any, Any]:

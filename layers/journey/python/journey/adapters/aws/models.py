@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,15 @@ def load_exit_risk_model(store: S3ModelStore, version: str) -> ExitRiskModel | N
             return None
         _loaded[cache_key] = (model, _clock())
         return model
+
+
+def models_by_version(bucket: str, s3_client: Any = None) -> Callable[[str], ExitRiskModel | None] | None:
+    """The trained exit-risk models of ``bucket`` by version, each read once per container
+    (:func:`load_exit_risk_model`): what the insights explain a score with. None without a bucket."""
+    if not bucket:
+        return None
+    store = S3ModelStore(bucket, s3_client)
+    return lambda version: load_exit_risk_model(store, version)
 
 
 def _read(store: S3ModelStore, version: str) -> ExitRiskModel | None:
