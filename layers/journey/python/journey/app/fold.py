@@ -67,13 +67,14 @@ def journal_entry(record: Accepted) -> list:
     completion rate, else the progress reported; None when absent)."""
     event = record.event
     data = event.eventData
-    value = data.completionRate if event.eventType is EventType.VIDEO_ENGAGEMENT else data.progress
+    kind = event.eventType
+    value = data.completionRate if kind is EventType.VIDEO_ENGAGEMENT else data.progress
     # eventType is a str enum: the JSON writer stores its value. The last two fields (the session's
     # fingerprint, as the profile keeps it, and the value) are what journey.risk.history folds.
     return [
         event.eventId,
         event.timestamp,
-        event.eventType,
+        kind,
         data.feature,
         data.action or data.screen or data.errorType,
         short_id(event.sessionId),

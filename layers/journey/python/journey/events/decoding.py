@@ -73,12 +73,13 @@ def decode_event(raw: bytes, max_bytes: int, fmt: str | None = None, arrival_ms:
 def _checked_command(event: UserEvent) -> Decoded:
     """An event typed as a command is refused unless it is one (an app's own "timer" event, a
     "command" without its payload)."""
-    if event.command is not None or event.eventType is EventType.COMMAND:
-        problem = command_problem(event.eventType.value, event.command)
-        if problem is None and event.command is not None:
+    command, kind = event.command, event.eventType
+    if command is not None or kind is EventType.COMMAND:
+        problem = command_problem(kind.value, command)
+        if problem is None and command is not None:
             problem = _payload_problem(event)
         return event if problem is None else Rejection(RejectionCode.SCHEMA, problem)
-    if event.eventType is not EventType.TIMER:
+    if kind is not EventType.TIMER:
         return event
     problem = timer_command_problem(event.eventId, event.userId, event.sessionId, event.timestamp)
     return event if problem is None else Rejection(RejectionCode.SCHEMA, problem)

@@ -60,12 +60,13 @@ def resolves_episode(event: UserEvent) -> bool:
 def _update_identity(event: UserEvent, state: UserState) -> None:
     """What any event may say about who the user is: time zone, push endpoint, consent, segment."""
     device, context = event.deviceInfo, event.userContext
-    if device.timezone:
-        state.timezone = device.timezone
-    if device.pushEndpoint:
-        state.push_endpoint = device.pushEndpoint
-    consent = context.consent
+    timezone, push_endpoint = device.timezone, device.pushEndpoint
+    if timezone:
+        state.timezone = timezone
+    if push_endpoint:
+        state.push_endpoint = push_endpoint
+    consent, segment = context.consent, context.userSegment
     if consent is not None:
         state.consent = [consent.inApp, consent.push, consent.messages]
-    if context.userSegment:
-        state.segment = context.userSegment
+    if segment:
+        state.segment = segment
