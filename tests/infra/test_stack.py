@@ -144,6 +144,15 @@ def test_alarms_watch_iterator_age_failures_and_errors(template):
     assert all(a["Properties"]["AlarmActions"] for a in alarms.values())
 
 
+def test_alarms_on_the_processors_counts_read_no_data_as_no_breach(template):
+    """The processor emits a rare count only when it is not zero (journey.lambda_kit.metrics): its
+    alarms must read a period without data as a period without the problem."""
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    counted = [a for a in alarms if a["Properties"].get("Namespace") == "JourneyOrchestrator"]
+    assert len(counted) >= 8
+    assert all(a["Properties"]["TreatMissingData"] == "notBreaching" for a in counted)
+
+
 def test_every_alarm_points_at_a_section_of_the_runbook(template):
     import re
     from pathlib import Path

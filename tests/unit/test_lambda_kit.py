@@ -51,3 +51,35 @@ def test_the_batch_key_names_shard_and_sequence_range():
     records = batch("u1", "u2")["Records"]
     first, last = records[0]["kinesis"]["sequenceNumber"], records[-1]["kinesis"]["sequenceNumber"]
     assert batch_key(records) == f"shardId-000000000000/{first}-{last}"
+
+
+def emitted(result) -> dict[str, list[float]]:
+    """What publish_metrics puts in a real Powertools EMF metric set, by metric name."""
+    from aws_lambda_powertools import Metrics
+
+    from journey.lambda_kit.metrics import publish_metrics
+
+    metrics = Metrics(namespace="Test", service="test")
+    metrics.clear_metrics()
+    publish_metrics(metrics, result)
+    emitted = {name: list(entry["Value"]) for name, entry in metrics.metric_set.items()}
+    metrics.clear_metrics()
+    return emitted
+
+
+def test_a_quiet_batch_emits_its_throughput_and_no_zero_counts():
+    from journey.app.stream_batch import BatchResult
+
+    names = emitted(BatchResult(received=500, applied=500))
+    assert names == {"EventsIn": [500.0], "EventsApplied": [500.0]}
+
+
+def test_a_rare_count_is_emitted_when_it_happens_and_alarms_read_the_same_sum():
+    from journey.app.stream_batch import BatchResult
+
+    result = BatchResult(received=10, applied=7, late=2, duplicates=1, partition_key_mismatch=3, risk_model_unavailable=True)
+    result.unstorable_users["u1"] = "item too large"
+    names = emitted(result)
+    assert names["LateEvents"] == [2.0] and names["DuplicatesDropped"] == [1.0] and names["PartitionKeyMismatch"] == [3.0]
+    assert names["UnstorableUsers"] == [1.0] and names["ExitRiskModelUnavailable"] == [1.0]
+    assert "FutureDatedEvents" not in names and "AnalyticsWriteFailed" not in names
