@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from aws_lambda_powertools import Metrics
 
+from journey.app.stream_batch import BatchResult
 from journey.events.records import Accepted, Quarantined
 from journey.lambda_kit.kinesis import EntireBatchFailed, batch_key, handle_kinesis_batch
+from journey.lambda_kit.metrics import publish_metrics
 from tests.builders import event, kinesis_event, kinesis_record
 
 
@@ -55,10 +58,6 @@ def test_the_batch_key_names_shard_and_sequence_range():
 
 def emitted(result) -> dict[str, list[float]]:
     """What publish_metrics puts in a real Powertools EMF metric set, by metric name."""
-    from aws_lambda_powertools import Metrics
-
-    from journey.lambda_kit.metrics import publish_metrics
-
     metrics = Metrics(namespace="Test", service="test")
     metrics.clear_metrics()
     publish_metrics(metrics, result)
@@ -68,15 +67,11 @@ def emitted(result) -> dict[str, list[float]]:
 
 
 def test_a_quiet_batch_emits_its_throughput_and_no_zero_counts():
-    from journey.app.stream_batch import BatchResult
-
     names = emitted(BatchResult(received=500, applied=500))
     assert names == {"EventsIn": [500.0], "EventsApplied": [500.0]}
 
 
-def test_a_rare_count_is_emitted_when_it_happens_and_alarms_read_the_same_sum():
-    from journey.app.stream_batch import BatchResult
-
+def test_a_rare_count_is_emitted_in_the_batch_where_it_happens():
     result = BatchResult(received=10, applied=7, late=2, duplicates=1, partition_key_mismatch=3, risk_model_unavailable=True)
     result.unstorable_users["u1"] = "item too large"
     names = emitted(result)
