@@ -152,3 +152,13 @@ def test_a_number_json_cannot_carry_on_the_stream_is_a_rejection_not_a_server_er
     result = run(fakes, [native("big", eventData={"feature": "checkout", "x": 2**70}), native("ok")])
     assert [r.status for r in result.results] == ["rejected", "accepted"]
     assert result.results[0].code is ResultCode.SCHEMA and "JSON" in (result.results[0].reason or "")
+
+
+def test_an_events_unknown_fields_travel_on_the_stream_with_it():
+    fakes = Fakes()
+    sent = native(appBuild=42)
+    sent["eventData"] = {**sent["eventData"], "colour": "red"}
+    assert run(fakes, [sent]).accepted == 1
+    (appended,) = fakes.stream.appended
+    assert appended["appBuild"] == 42 and appended["eventData"]["colour"] == "red"
+    assert "deviceInfo" not in appended  # a section the event left out is not written as an empty one

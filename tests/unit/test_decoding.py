@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from journey.events.decoding import Rejection, RejectionCode, decode_base64, decode_event
-from journey.events.model import UserEvent
+from journey.events.model import EVENT_ADAPTER, UserEvent, at_time, has_unknown_fields
 from journey.events.normalizers import normalize_firebase
 from tests.builders import T0, event
 
@@ -25,8 +25,27 @@ def test_native_event_becomes_canonical_and_keeps_unknown_fields():
     result = decode({**event(feature="checkout", attemptCount=2, colour="red"), "appBuild": 42})
     assert isinstance(result, UserEvent)
     assert result.eventData.feature == "checkout"
-    assert result.eventData.model_extra == {"colour": "red"}
-    assert result.model_extra == {"appBuild": 42}
+    assert result.eventData.unknown_fields == {"colour": "red"}
+    assert result.unknown_fields == {"appBuild": 42}
+
+
+def test_unknown_fields_survive_serialization_and_a_new_time():
+    result = decode({**event(feature="checkout", colour="red", note=None), "appBuild": 42})
+    assert isinstance(result, UserEvent)
+    assert result.eventData.unknown_fields == {"colour": "red", "note": None}
+    written = json.loads(EVENT_ADAPTER.dump_json(result, exclude_none=True))
+    assert written["appBuild"] == 42 and written["eventData"] == {"feature": "checkout", "colour": "red"}
+    assert EVENT_ADAPTER.dump_python(result)["eventData"]["note"] is None  # null is kept unless asked otherwise
+    moved = at_time(result, T0 - 5)
+    assert moved.timestamp == T0 - 5 and result.timestamp != T0 - 5
+    assert moved.unknown_fields == {"appBuild": 42} and moved.eventData.unknown_fields == result.eventData.unknown_fields
+
+
+def test_an_event_without_unknown_fields_reports_none():
+    result = decode(event(feature="checkout"))
+    assert isinstance(result, UserEvent) and not has_unknown_fields(result)
+    assert result.unknown_fields == {} and result.eventData.unknown_fields == {} and result.userContext.unknown_fields == {}
+    assert has_unknown_fields(decode({**event(), "deviceInfo": {"platform": "iOS", "carrier": "x"}}))
 
 
 def test_event_without_id_gets_a_deterministic_one():
@@ -52,6 +71,9 @@ def test_event_without_id_gets_a_deterministic_one():
         (json.dumps(event(completionRate=1.5)).encode(), RejectionCode.SCHEMA, "completionRate"),
         (json.dumps(event(**{f"k{i}": i for i in range(40)})).encode(), RejectionCode.SCHEMA, "unknown fields"),
         (b" " * (LIMIT + 1), RejectionCode.OVERSIZE, "limit"),
+        (json.dumps(event(colour="r" * 513)).encode(), RejectionCode.SCHEMA, "eventData.colour: an unknown field's text"),
+        (json.dumps(event(cart={"items": 3})).encode(), RejectionCode.SCHEMA, "eventData.cart: an unknown field is kept only"),
+        (json.dumps({**event(), "tags": ["a", "b"]}).encode(), RejectionCode.SCHEMA, "tags: an unknown field is kept only"),
     ],
 )
 def test_bad_input_is_rejected_with_a_specific_reason(payload, code, words):

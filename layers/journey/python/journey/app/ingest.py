@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from journey.app.api_ports import ApiPorts, BadRequest, Caller, PayloadTooLarge
 from journey.events.decoding import Rejection, RejectionCode, decode_event
 from journey.events.identity import normalize_user_id
-from journey.events.model import EventType, UserEvent
+from journey.events.model import EVENT_ADAPTER, EventType, UserEvent
 from journey.events.vocabulary import canonical_event_type
 
 COMMAND_TYPES = frozenset({EventType.COMMAND.value, EventType.TIMER.value})
@@ -156,7 +156,7 @@ def _on_stream(event: UserEvent, user_id: str, tenant: str, own_id: str, ports: 
     """The canonical native event the stream carries: pseudonymous user, the token's tenant. A session
     id that holds the app's user id (the Firebase and Segment normalizers derive one from it when the
     input has none) is replaced by a keyed hash of itself: the same session, without the id."""
-    canonical = event.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    canonical = EVENT_ADAPTER.dump_python(event, mode="json", exclude_none=True, exclude_defaults=True)
     canonical["userId"] = user_id
     canonical["tenantId"] = tenant
     session = canonical["sessionId"]

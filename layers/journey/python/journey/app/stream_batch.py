@@ -29,7 +29,7 @@ from journey.app.ports import Ports, QuarantineIncomplete, Writes
 from journey.detection.signals import StruggleSignal
 from journey.errors import TransientError
 from journey.events.decoding import Rejection, RejectionCode
-from journey.events.model import EventType
+from journey.events.model import EventType, at_time
 from journey.events.records import Accepted, Quarantined, ReadRecord, quarantine_accepted
 from journey.events.vocabulary import unknown_terms
 from journey.interventions.catalog import CatalogEntry
@@ -250,7 +250,7 @@ def _group_by_user(items: list[ReadRecord], skew_ms: int, result: BatchResult) -
                     event.timestamp - arrival_ms,
                 )
             result.future_dated += 1
-            item = item._replace(event=event.model_copy(update={"timestamp": arrival_ms}))
+            item = item._replace(event=at_time(event, arrival_ms))
         data = event.eventData
         action, target_type = data.action, data.targetType
         if action is not None or target_type is not None:

@@ -90,7 +90,7 @@ def is_crash(event: UserEvent) -> bool:
         return data.action in CRASHES
     if event.eventType is not EventType.ERROR:
         return False
-    extra = data.model_extra
+    extra = data.unknown_fields
     if extra and extra.get("fatal") is True:
         return True
     return _names(data.errorType or "", CRASH_NAMES)

@@ -121,7 +121,7 @@ def _same_target(event: UserEvent, target: str, last: list[Any], cfg: DetectionS
 
 def _state_mark(event: UserEvent) -> str:
     """What the press says it changed (empty when it says nothing)."""
-    extra = event.eventData.model_extra
+    extra = event.eventData.unknown_fields
     if not extra and not event.eventData.videoId:
         return ""
     values = [str(extra.get(name)) for name in STATE_FIELDS if extra and extra.get(name) is not None]

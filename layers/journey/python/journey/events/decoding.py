@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from journey.events.commands import command_problem, timer_command_problem
-from journey.events.model import EventType, UserEvent, check_unknown_fields
+from journey.events.model import EVENT_ADAPTER, EventType, UserEvent, check_unknown_fields, has_unknown_fields
 from journey.events.normalizers import NATIVE, UnknownFormat, normalize
 
 
@@ -37,7 +37,7 @@ class Rejection:
 
 Decoded = UserEvent | Rejection
 
-_validate_native_json = UserEvent.__pydantic_validator__.validate_json  # without model_validate_json's wrapper
+_validate_native_json = EVENT_ADAPTER.validator.validate_json  # without TypeAdapter.validate_json's wrapper
 
 
 def decode_base64(data: str) -> bytes | Rejection:
@@ -95,17 +95,6 @@ def _payload_problem(event: UserEvent) -> str | None:
     return None
 
 
-def has_unknown_fields(event: UserEvent) -> bool:
-    """Unknown fields are kept, but only after :func:`journey.events.check_unknown_fields` has
-    bounded them, which the general path does."""
-    return bool(
-        event.__pydantic_extra__
-        or event.eventData.__pydantic_extra__
-        or event.deviceInfo.__pydantic_extra__
-        or event.userContext.__pydantic_extra__
-    )
-
-
 def _decode_slowly(raw: bytes, fmt: str | None, arrival_ms: int | None = None) -> Decoded:
     try:
         payload = from_json(raw)  # pydantic-core's parser: several times faster than json.loads
@@ -130,7 +119,7 @@ def _decode_slowly(raw: bytes, fmt: str | None, arrival_ms: int | None = None) -
     if too_many:
         return Rejection(RejectionCode.SCHEMA, too_many)
     try:
-        return UserEvent.model_validate(canonical)
+        return EVENT_ADAPTER.validate_python(canonical)
     except ValidationError as exc:
         return Rejection(RejectionCode.SCHEMA, describe_validation_error(exc))
 

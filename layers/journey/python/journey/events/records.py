@@ -6,7 +6,7 @@ import base64
 from typing import NamedTuple
 
 from journey.events.decoding import Rejection, decode_base64, decode_event
-from journey.events.model import UserEvent
+from journey.events.model import EVENT_ADAPTER, UserEvent
 
 
 class Accepted(NamedTuple):
@@ -56,5 +56,5 @@ def read_record(
 def quarantine_accepted(record: Accepted, rejection: Rejection) -> Quarantined:
     """An accepted record set aside after all (the store refused its user's data): kept as it
     arrived (else as its canonical event, which redrives through the native format)."""
-    data = record.data or base64.b64encode(record.event.model_dump_json(exclude_none=True).encode()).decode()
+    data = record.data or base64.b64encode(EVENT_ADAPTER.dump_json(record.event, exclude_none=True)).decode()
     return Quarantined(rejection, record.sequence, record.partition_key, data, record.arrival)

@@ -77,7 +77,7 @@ _ERROR_WORDS = frozenset({"error", "exception"})
 
 # properties read as canonical eventData fields: their own names, and the snake_case spellings
 _PROPERTY_FIELDS = {
-    **{name: name for name in EventData.model_fields},
+    **{name: name for name in EventData.__dataclass_fields__},
     "target_type": "targetType",
     "video_id": "videoId",
     "completion_rate": "completionRate",

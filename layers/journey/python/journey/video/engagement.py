@@ -194,7 +194,7 @@ def _seconds(value: float | None, data: EventData, fallback: str) -> float | Non
     Segment video spec's ``position`` and ``seek_position``), when within bounds."""
     if value is not None:
         return value
-    extra = data.model_extra
+    extra = data.unknown_fields
     if not extra:
         return None
     raw = extra.get(fallback)
