@@ -30,6 +30,7 @@ from journey.adapters.aws.limits import (
     item_problem,
     item_size,
     key_problem,
+    size_problem,
 )
 from journey.resources import (
     DUE_INDEX,
@@ -144,29 +145,33 @@ class MemoryDynamoDB:
         count = sum(len(requests) for requests in RequestItems.values())
         if count > BATCH_WRITE_ITEMS:
             raise validation_error("BatchWriteItem", f"Too many items requested for the BatchWriteItem call: {count}")
-        total = 0
+        total, sizes = 0, []  # each item's size, computed once: checked, summed and billed
         for table, requests in RequestItems.items():  # AWS checks everything first: one bad item rejects the call
             seen = set()
             for request in requests:
                 item = request["PutRequest"]["Item"] if "PutRequest" in request else request["DeleteRequest"]["Key"]
-                problem = key_problem(item, self.key_schema[table]) or item_problem(item, self.key_schema[table])
+                size = item_size(item)
+                problem = key_problem(item, self.key_schema[table]) or size_problem(size)
                 if problem:
                     raise validation_error("BatchWriteItem", problem)
                 key = self._key(table, item)
                 if key in seen:
                     raise validation_error("BatchWriteItem", "Provided list of item keys contains duplicates")
                 seen.add(key)
-                total += item_size(item)
+                total += size
+                sizes.append(size)
         if total > BATCH_WRITE_REQUEST_BYTES:
             raise validation_error("BatchWriteItem", f"the request is {total:,} bytes, BatchWriteItem allows 16 MB")
+        sized = iter(sizes)
         for table, requests in RequestItems.items():
             for request in requests:
+                size = next(sized)
                 if "DeleteRequest" in request:
                     self.meter.write_units += 1
                     self.tables[table].pop(self._key(table, request["DeleteRequest"]["Key"]), None)
                     continue
                 item = request["PutRequest"]["Item"]
-                self.meter.write_units += write_units(item)
+                self.meter.write_units += max(1, math.ceil(size / 1024))
                 self.meter.items_written += 1
                 if table in self.retain:
                     self.tables[table][self._key(table, item)] = item

@@ -70,8 +70,9 @@ def item_problem(item: dict[str, dict[str, Any]], key_names: tuple[str, ...]) ->
     problem = key_problem(item, key_names)
     if problem:
         return problem
-    if chars * 4 > ITEM_BYTES:
-        size = item_size(item)
-        if size > ITEM_BYTES:
-            return f"item is {size:,} bytes, DynamoDB allows {ITEM_BYTES:,}"
-    return None
+    return size_problem(item_size(item)) if chars * 4 > ITEM_BYTES else None
+
+
+def size_problem(size: int) -> str | None:
+    """Why AWS would refuse an item of ``size`` bytes (:func:`item_size`), or None."""
+    return f"item is {size:,} bytes, DynamoDB allows {ITEM_BYTES:,}" if size > ITEM_BYTES else None
