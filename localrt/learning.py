@@ -105,6 +105,7 @@ class ModelTraining:
             "heldout_roc_auc": _rounded(metrics.get("rocAuc")),
             "heldout_pr_auc": _rounded(metrics.get("prAuc")),
             "heldout_calibration_by_band": metrics.get("bands"),
+            "cross_validated": _rounded_figures(metrics.get("crossValidated")),
             "model_dir": str(model_dir),
             "seconds": round(time.time() - started, 1),
         }
@@ -187,6 +188,10 @@ def reengagement_summary(run: Any, returns: Returns) -> dict[str, Any]:
         "simulated_returns_skipped": returns.skipped,
         "simulated_return_share": RETURN_SHARE,
     }
+
+
+def _rounded_figures(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if report is None else {key: _rounded(value) for key, value in report.items()}
 
 
 def _rounded(value: Any) -> Any:

@@ -479,6 +479,21 @@ def print_exit_risk(console: Console, risk: dict) -> None:
                 f"{band.get('n')} / {band.get('meanPredicted')} / {band.get('observed')}",
             )
         )
+    spread = training.get("cross_validated") or {}
+    if spread:
+        rows.append(
+            (
+                f"spread check, {spread.get('evaluatedOn')}: ROC AUC (folds ± sd)",
+                f"{spread.get('rocAuc')} (± {spread.get('rocAucSd')})",
+            )
+        )
+    for band in spread.get("bands") or []:
+        rows.append(
+            (
+                f"calibration {band.get('band')} (every user, CV): n / predicted % / observed %",
+                f"{band.get('n')} / {band.get('meanPredicted')} / {band.get('observed')}",
+            )
+        )
     for band in risk.get("live_bands") or []:
         rows.append(
             (

@@ -176,7 +176,22 @@ def markdown(report: dict[str, Any]) -> str:
         "Score = calibrated probability x 100; a band's observed rate should sit inside it.",
         "",
     ]
-    out += band_lines(report)
+    out += band_lines(report["bands"])
+    spread = report.get("crossValidated")
+    if spread:
+        out += [
+            "",
+            f"## Cross-validated check: {spread['evaluatedOn']}",
+            "",
+            "The figures above rest on one held-out set of users. Here every user is scored once, by a model (trees and "
+            "calibration) fitted without them: how far the held-out figures owe to which users were held out. "
+            "It measures the training recipe, not the exported model.",
+            "",
+            f"ROC AUC {_num(spread['rocAuc'], 3)} (pooled; folds {_num(spread['rocAucFoldMean'], 3)} ± "
+            f"{_num(spread['rocAucSd'], 3)}), PR AUC {_num(spread['prAuc'], 3)}, {spread['rows']} rows.",
+            "",
+            *band_lines(spread["bands"]),
+        ]
     out += ["", "## Deciles (1 = highest scores): calibration and lift", ""]
     out += [
         "| decile | n | scores | predicted % | observed % | gap | lift | cumulative capture % |",
@@ -203,9 +218,9 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def band_lines(report: dict[str, Any]) -> list[str]:
+def band_lines(bands: list[dict[str, Any]]) -> list[str]:
     lines = ["| band | scores | n | predicted % | observed % | gap (points) |", "|---|---|---|---|---|---|"]
-    for b in report["bands"]:
+    for b in bands:
         lines.append(
             f"| {b['band']} | {b['from']}-{b['to'] if b['to'] == 100 else b['to'] - 1} | {b['n']} | {_num(b['meanPredicted'])} "
             f"| {_num(b['observed'])} | {_num(b['gap'])} |"
@@ -219,7 +234,15 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"evaluated on {report['evaluatedOn']}: {report['evaluation']['rows']} rows, {report['evaluation']['positives']} positives",
         f"ROC AUC {_metric(report, 'rocAuc')}   PR AUC {_metric(report, 'prAuc')}   base rate {_pct(report['baseRate'])}",
     ]
-    return lines + band_lines(report) + [f"warning: {w}" for w in report.get("warnings", [])]
+    lines += band_lines(report["bands"])
+    spread = report.get("crossValidated")
+    if spread:
+        lines.append(
+            f"{spread['evaluatedOn']}: ROC AUC {_num(spread['rocAuc'], 3)} (folds ± {_num(spread['rocAucSd'], 3)}); "
+            "bands (n / predicted % / observed %): "
+            + ", ".join(f"{b['band']} {b['n']} / {_num(b['meanPredicted'])} / {_num(b['observed'])}" for b in spread["bands"])
+        )
+    return lines + [f"warning: {w}" for w in report.get("warnings", [])]
 
 
 def _metric(report: dict[str, Any], key: str) -> str:

@@ -9,6 +9,8 @@
 - Honesty: every reported figure comes from rows that neither the trees nor the calibration saw.
   With ``holdout`` (journeys): users are split (all of a user's rows on one side); the model is
   fitted on the training users, measured on the held-out ones, and that very model is exported.
+  Beside it (``report["crossValidated"]``), grouped k-fold CV over every user shows how much those
+  figures owe to which users were held out.
   With ``holdout=None`` (tables): stratified k-fold cross-validation, each fold calibrated inside
   its own training part, reported on the pooled out-of-fold predictions (the folds' mean and spread
   beside); then the exported model is fitted on every row.
@@ -142,7 +144,9 @@ def _fit(
         evaluated_on = "held-out users" if groups is not None else "held-out rows"
         trained_rows = len(train)
         heldout = tuple(sorted(set(groups[test].tolist()))) if groups is not None else ()
+        spread = _cross_check(X, y, groups, cv_folds, seed, say) if groups is not None else None
     else:
+        spread = None
         heldout = ()
         labels, predicted, folds, drops = _cross_validate(X, y, groups, units, cv_folds, seed, say)
         if len(folds) < cv_folds:
@@ -158,6 +162,8 @@ def _fit(
         evaluated_on = "k-fold CV"
         trained_rows = len(y)
     report = _report(data, y, evaluated, folds, drops, evaluated_on, model, trained_rows, seed)
+    if spread is not None:
+        report["crossValidated"] = spread
     column_aucs = {name: measure.single_column_auc(X[:, columns], y) for name, columns in units}
     report["warnings"] = measure.warnings(report, column_aucs)
     report["notes"] += notes + [f"warning: {w}" for w in report["warnings"]]
@@ -251,6 +257,24 @@ def _cross_validate(
         for name, values in _importance(model, X[test], y[test], units, seed + i).items():
             drops[name].extend(values)
     return y, predicted, folds, drops
+
+
+def _cross_check(X: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int, seed: int, say: Progress) -> dict[str, Any]:
+    """The held-out figures' spread: grouped k-fold CV over every user (each scored by a model,
+    calibration included, that never saw them), pooled, with the folds' ROC AUC spread. A single
+    held-out split rests on its few hundred users; this uses them all. It measures the training
+    recipe, not the exported model (which the held-out figures measure)."""
+    labels, predicted, folds, _ = _cross_validate(X, y, groups, [], k, seed, say)
+    roc = [f["rocAuc"] for f in folds if math.isfinite(f["rocAuc"])]
+    return {
+        "evaluatedOn": f"grouped {len(folds)}-fold CV over every user",
+        "rows": len(labels),
+        "rocAuc": measure.roc_auc(labels, predicted),
+        "rocAucFoldMean": float(np.mean(roc)) if roc else math.nan,
+        "rocAucSd": float(np.std(roc)) if roc else math.nan,
+        "prAuc": measure.pr_auc(labels, predicted),
+        "bands": measure.calibration_by_band(labels, predicted),
+    }
 
 
 def _importance_units(data: TrainingData) -> list[tuple[str, list[int]]]:

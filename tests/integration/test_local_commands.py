@@ -179,3 +179,4 @@ def test_demo_trains_the_exit_risk_model_mid_run_and_rescores_silent_users(tmp_p
     assert risk["heldout_users_scored_by_model"] > 0  # deployed: the live scores come from the trained model
     assert risk["silent_users_rescored"] > 0
     assert {band["band"] for band in training["heldout_calibration_by_band"]} == {"LOW", "MEDIUM", "HIGH"}
+    assert sum(band["n"] for band in training["cross_validated"]["bands"]) == training["training_rows"]

@@ -137,6 +137,22 @@ def test_held_out_users_never_train_the_model_that_is_measured():
     assert report["rocAuc"] > 0.8 and "rocAucSd" not in fitted.model["metrics"]
 
 
+def test_beside_the_held_out_figures_every_user_is_scored_once_by_a_model_that_never_saw_them(tmp_path):
+    X, y = _signal_rows(600, seed=4)
+    users = [f"u{i // 4}" for i in range(600)]
+    fitted = fit(_data(X, y, groups=users), holdout=0.3, cv_folds=4)
+    spread = fitted.report["crossValidated"]
+    assert spread["evaluatedOn"] == "grouped 4-fold CV over every user" and spread["rows"] == 600
+    assert sum(band["n"] for band in spread["bands"]) == 600  # all rows, each once
+    assert spread["rocAuc"] > 0.8 and spread["rocAucSd"] >= 0
+    observed = sum(band["n"] * band["observed"] for band in spread["bands"] if band["n"]) / 100
+    assert round(observed) == int(y.sum())  # the bands' observed churn is every label
+    assert fitted.report["rocAuc"] != spread["rocAuc"]  # a different evaluation, reported apart
+    fitted.write(tmp_path / "model")
+    assert "Cross-validated check: grouped 4-fold CV over every user" in (tmp_path / "model/report.md").read_text()
+    assert "crossValidated" not in fit(_data(X, y), holdout=None, cv_folds=4).report  # tables: CV is the evaluation
+
+
 def test_the_same_seed_gives_the_same_model(signal_fit):
     X, y = _signal_rows(600, seed=1)
     again = fit(_data(X, y, notes=["made up for a test"]), holdout=None, cv_folds=4, version="test-1")
