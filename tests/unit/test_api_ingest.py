@@ -162,3 +162,11 @@ def test_an_events_unknown_fields_travel_on_the_stream_with_it():
     (appended,) = fakes.stream.appended
     assert appended["appBuild"] == 42 and appended["eventData"]["colour"] == "red"
     assert "deviceInfo" not in appended  # a section the event left out is not written as an empty one
+
+
+def test_a_section_that_holds_only_unknown_fields_is_kept():
+    fakes = Fakes()
+    crash = native(eventType="error")
+    crash["eventData"] = {"fatal": True}  # no known field: the section still says something (journey.detection.failures)
+    assert run(fakes, [crash]).accepted == 1
+    assert fakes.stream.appended[0]["eventData"] == {"fatal": True}

@@ -41,6 +41,15 @@ def test_unknown_fields_survive_serialization_and_a_new_time():
     assert moved.unknown_fields == {"appBuild": 42} and moved.eventData.unknown_fields == result.eventData.unknown_fields
 
 
+def test_unknown_fields_count_in_equality_and_a_graphql_typename_is_an_ordinary_one():
+    first = decode(event(feature="checkout", __typename="Tap", colour="red"))
+    assert isinstance(first, UserEvent) and first.eventData.unknown_fields == {"__typename": "Tap", "colour": "red"}
+    same, other = (
+        decode({**event(feature="checkout", __typename="Tap", colour=c), "eventId": first.eventId}) for c in ("red", "blue")
+    )
+    assert same == first and other != first  # unknown fields are part of what the event says
+
+
 def test_an_event_without_unknown_fields_reports_none():
     result = decode(event(feature="checkout"))
     assert isinstance(result, UserEvent) and not has_unknown_fields(result)
@@ -74,6 +83,8 @@ def test_event_without_id_gets_a_deterministic_one():
         (json.dumps(event(colour="r" * 513)).encode(), RejectionCode.SCHEMA, "eventData.colour: an unknown field's text"),
         (json.dumps(event(cart={"items": 3})).encode(), RejectionCode.SCHEMA, "eventData.cart: an unknown field is kept only"),
         (json.dumps({**event(), "tags": ["a", "b"]}).encode(), RejectionCode.SCHEMA, "tags: an unknown field is kept only"),
+        (json.dumps(event(__dataclass_fields__=1)).encode(), RejectionCode.SCHEMA, "eventData.__dataclass_fields__: "),
+        (json.dumps({**event(), "__getstate__": "x"}).encode(), RejectionCode.SCHEMA, "__getstate__: an unknown field may not"),
     ],
 )
 def test_bad_input_is_rejected_with_a_specific_reason(payload, code, words):

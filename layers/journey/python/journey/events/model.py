@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from enum import Enum
@@ -119,6 +118,8 @@ def check_unknown_fields(payload: dict[str, Any]) -> str | None:
         for key in unknown:
             if not isinstance(key, str) or len(key) > 64:
                 return f"{where}{str(key)[:20]}...: unknown field names are limited to 64 characters"
+            if key.startswith("__") and key.endswith("__"):  # Python's own names: kept, they would shadow its machinery
+                return f"{where}{key}: an unknown field may not be named like __this__ (Python's reserved names)"
             problem = _unknown_value_problem(data[key])
             if problem:
                 return f"{where}{key}: {problem}"
@@ -149,7 +150,7 @@ def _json_kind(value: Any) -> str:
 _SECTION = ConfigDict(extra="allow")
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclass(frozen=True, eq=False, config=_SECTION)
 class _Bounded:
     """Known fields are typed and bounded; unknown ones are kept (bounded by
     :func:`check_unknown_fields` before validation). Events are immutable once read."""
@@ -157,10 +158,20 @@ class _Bounded:
     @property
     def unknown_fields(self) -> dict[str, Any]:
         """The fields this section carried beyond the canonical ones (empty when none)."""
-        values, known = self.__dict__, self.__dataclass_fields__
+        values, known = self.__dict__, type(self).__dataclass_fields__
         if len(values) == len(known):
             return {}
         return {name: value for name, value in values.items() if name not in known}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of one kind with the same fields, unknown ones included (the generated
+        ``__eq__`` would compare the known ones only, and serializing without defaults would then
+        drop a section that holds only unknown fields)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and a section may hold a list
 
     @model_serializer(mode="wrap")
     def _with_unknown_fields(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
@@ -171,7 +182,7 @@ class _Bounded:
         return data
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclass(frozen=True, eq=False, config=_SECTION)
 class EventData(_Bounded):
     feature: Name | None = None
     action: Action | None = None
@@ -194,7 +205,7 @@ class EventData(_Bounded):
     progress: float | None = Field(default=None, ge=0, le=100)
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclass(frozen=True, eq=False, config=_SECTION)
 class DeviceInfo(_Bounded):
     platform: Platform | None = None
     appVersion: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -210,7 +221,7 @@ class Consent(BaseModel):
     messages: bool = False
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclass(frozen=True, eq=False, config=_SECTION)
 class UserContext(_Bounded):
     userSegment: Annotated[str, StringConstraints(max_length=64)] | None = None
     sessionStage: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -269,7 +280,7 @@ _NO_DEVICE_INFO = DeviceInfo()
 _NO_USER_CONTEXT = UserContext()
 
 
-@dataclass(frozen=True, config=_SECTION)
+@dataclass(frozen=True, eq=False, config=_SECTION)
 class UserEvent(_Bounded):
     """One thing a user did, in the canonical shape every normalizer produces."""
 
@@ -333,6 +344,6 @@ EVENT_ADAPTER: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
 
 def at_time(event: UserEvent, timestamp: int) -> UserEvent:
     """The same event (unknown fields included) stamped with another time."""
-    moved = copy.copy(event)
-    object.__setattr__(moved, "timestamp", timestamp)  # frozen: a copy is changed before anyone sees it
+    moved = object.__new__(UserEvent)
+    moved.__dict__.update(event.__dict__, timestamp=timestamp)  # frozen: filled before anyone sees it
     return moved
