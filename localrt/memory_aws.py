@@ -27,7 +27,6 @@ from journey.adapters.aws.limits import (
     BATCH_GET_KEYS,
     BATCH_WRITE_ITEMS,
     BATCH_WRITE_REQUEST_BYTES,
-    item_problem,
     item_size,
     key_problem,
     size_problem,
@@ -55,7 +54,12 @@ _BETWEEN = re.compile(r"^\s*([#\w.-]+)\s+BETWEEN\s+(:\w+)\s+AND\s+(:\w+)\s*$", r
 
 
 def write_units(item: dict[str, dict]) -> int:
-    return max(1, math.ceil(item_size(item) / 1024))
+    return units_of(item_size(item))
+
+
+def units_of(size: int) -> int:
+    """Write units billed for an item of ``size`` bytes: one per KB started."""
+    return max(1, math.ceil(size / 1024))
 
 
 class Meter:
@@ -171,7 +175,7 @@ class MemoryDynamoDB:
                     self.tables[table].pop(self._key(table, request["DeleteRequest"]["Key"]), None)
                     continue
                 item = request["PutRequest"]["Item"]
-                self.meter.write_units += max(1, math.ceil(size / 1024))
+                self.meter.write_units += units_of(size)
                 self.meter.items_written += 1
                 if table in self.retain:
                     self.tables[table][self._key(table, item)] = item
@@ -251,7 +255,8 @@ class MemoryDynamoDB:
     def put_item(self, TableName: str, Item: dict, ConditionExpression: str | None = None, **_: Any) -> dict:
         """``ConditionExpression``: only ``attribute_not_exists(<a key attribute>)`` (a first write)."""
         self.meter.calls["dynamodb.PutItem"] += 1
-        problem = key_problem(Item, self.key_schema[TableName]) or item_problem(Item, self.key_schema[TableName])
+        size = item_size(Item)
+        problem = key_problem(Item, self.key_schema[TableName]) or size_problem(size)
         if problem:
             raise validation_error("PutItem", problem)
         key = self._key(TableName, Item)
@@ -265,7 +270,7 @@ class MemoryDynamoDB:
                     {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}},
                     "PutItem",
                 )
-        self.meter.write_units += write_units(Item)
+        self.meter.write_units += units_of(size)
         self.tables[TableName][key] = Item
         return {}
 
