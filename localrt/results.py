@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -451,6 +452,11 @@ def print_ai_decisions(console: Console, ai: dict) -> None:
     console.print(table)
 
 
+def _shown(value: Any) -> str:
+    """A figure, or "-" where it is undefined (an empty band, a fold with one class)."""
+    return "-" if value is None else str(value)
+
+
 def print_exit_risk(console: Console, risk: dict) -> None:
     """The "exit risk that learns" table: the model trained mid-run, judged on users it never saw."""
     training = risk.get("training") or {}
@@ -460,23 +466,23 @@ def print_exit_risk(console: Console, risk: dict) -> None:
     rows = [
         (
             "model version, trained at day / on rows from users",
-            f"{training.get('version', 'not trained')} · day {training.get('trained_at_day')} · "
+            f"{training.get('version', 'not trained')} · day {_shown(training.get('trained_at_day'))} · "
             f"{training.get('training_rows', 0):,} rows / {training.get('users', 0):,} users",
         ),
         (
             "held-out users: ROC AUC / PR AUC (history labels, at the cutoffs)",
-            f"{training.get('heldout_roc_auc')} / {training.get('heldout_pr_auc')}",
+            f"{_shown(training.get('heldout_roc_auc'))} / {_shown(training.get('heldout_pr_auc'))}",
         ),
         (
             "held-out users: live AUC of the final scores vs the simulator's truth",
-            f"{risk.get('live_heldout_auc_vs_simulator')} (n {risk.get('heldout_users_scored_by_model', 0):,})",
+            f"{_shown(risk.get('live_heldout_auc_vs_simulator'))} (n {risk.get('heldout_users_scored_by_model', 0):,})",
         ),
     ]
     for band in training.get("heldout_calibration_by_band") or []:
         rows.append(
             (
                 f"calibration {band.get('band')} (held out, history labels): n / predicted % / observed %",
-                f"{band.get('n')} / {band.get('meanPredicted')} / {band.get('observed')}",
+                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}",
             )
         )
     spread = training.get("cross_validated") or {}
@@ -484,14 +490,14 @@ def print_exit_risk(console: Console, risk: dict) -> None:
         rows.append(
             (
                 f"spread check, {spread.get('evaluatedOn')}: ROC AUC (folds ± sd)",
-                f"{spread.get('rocAuc')} (± {spread.get('rocAucSd')})",
+                f"{_shown(spread.get('rocAuc'))} (± {_shown(spread.get('rocAucSd'))})",
             )
         )
     for band in spread.get("bands") or []:
         rows.append(
             (
                 f"calibration {band.get('band')} (every user, CV): n / predicted % / observed %",
-                f"{band.get('n')} / {band.get('meanPredicted')} / {band.get('observed')}",
+                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}",
             )
         )
     for band in risk.get("live_bands") or []:

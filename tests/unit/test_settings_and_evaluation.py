@@ -56,3 +56,16 @@ def test_uplift_compares_treated_with_holdout():
     outcomes = [{"interventionId": "outcome#a"}, {"interventionId": "outcome#c"}]
     row = uplift_by_signal_type(decisions, outcomes)["rage_tap"]
     assert (row["treated"], row["held_out"], row["treated_rate"], row["held_out_rate"], row["uplift"]) == (2, 1, 0.5, 1.0, -0.5)
+
+
+def test_the_demos_exit_risk_table_shows_an_undefined_figure_as_a_dash():
+    from rich.console import Console
+
+    from localrt.results import print_exit_risk
+
+    spread = {"evaluatedOn": "grouped 5-fold CV over every user", "rocAuc": 0.94, "rocAucSd": None, "bands": []}
+    spread["bands"] = [{"band": "HIGH", "n": 0, "meanPredicted": None, "observed": None}]
+    console = Console(record=True, width=200)
+    print_exit_risk(console, {"training": {"version": "v1", "cross_validated": spread}})
+    text = console.export_text()
+    assert "0.94 (± -)" in text and "0 / - / -" in text and "None" not in text
