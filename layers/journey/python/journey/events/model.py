@@ -114,7 +114,7 @@ def check_unknown_fields(payload: dict[str, Any]) -> str | None:
             continue
         unknown = [key for key in data if key not in known]
         if len(unknown) > MAX_EXTRA_KEYS:
-            return f"{where}: at most {MAX_EXTRA_KEYS} unknown fields are kept, got {len(unknown)}"
+            return f"{where.rstrip('.') or 'the event'}: at most {MAX_EXTRA_KEYS} unknown fields are kept, got {len(unknown)}"
         for key in unknown:
             if not isinstance(key, str) or len(key) > 64:
                 return f"{where}{str(key)[:20]}...: unknown field names are limited to 64 characters"
