@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from journey.events.identity import normalize_user_id
 from journey.events.vocabulary import canonical_action, canonical_event_type, canonical_target_type
-from journey.kernel.ids import KEY_BYTES, bounded_key
+from journey.kernel.ids import bounded_key
 
 MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01
 MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01
@@ -300,9 +300,7 @@ class UserEvent(_Bounded):
         """The feature (else the screen) the event is about, as a key bounded in bytes
         (:func:`journey.kernel.ids.bounded_key`): state, signals and their table keys are built from it."""
         data = self.eventData
-        name = data.feature or data.screen or "unknown"
-        # bounded_key's own first test, inlined: this is read several times for every event folded
-        return name if len(name) * 4 <= KEY_BYTES else bounded_key(name)
+        return bounded_key(data.feature or data.screen or "unknown")
 
 
 def derive_event_id(data: dict[str, Any]) -> str:
