@@ -20,6 +20,7 @@ from journey.adapters.aws.codecs.user_state import risk_summary
 from localrt.evaluation import percentile, uplift_by_signal_type
 from localrt.report import write_report
 from localrt.runtime import LocalRuntime
+from ml.report import interval_text
 
 SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt", "rule", "outcome")
 # function metrics the summary table already shows in other words; any other nonzero one gets its own row
@@ -481,8 +482,9 @@ def print_exit_risk(console: Console, risk: dict) -> None:
     for band in training.get("heldout_calibration_by_band") or []:
         rows.append(
             (
-                f"calibration {band.get('band')} (held out, history labels): n / predicted % / observed %",
-                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}",
+                f"calibration {band.get('band')} (held out, history labels): n / predicted % / observed % (gap's 95% interval)",
+                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}"
+                f" ({interval_text(band.get('gapInterval'))})",
             )
         )
     spread = training.get("cross_validated") or {}
@@ -496,8 +498,9 @@ def print_exit_risk(console: Console, risk: dict) -> None:
     for band in spread.get("bands") or []:
         rows.append(
             (
-                f"calibration {band.get('band')} (every user, CV): n / predicted % / observed %",
-                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}",
+                f"calibration {band.get('band')} (every user, CV): n / predicted % / observed % (gap's 95% interval)",
+                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}"
+                f" ({interval_text(band.get('gapInterval'))})",
             )
         )
     for band in risk.get("live_bands") or []:

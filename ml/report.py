@@ -78,9 +78,10 @@ def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]
         if 0 < b["n"] < MIN_BAND_ROWS:
             out.append(f"band {b['band']} holds only {b['n']} evaluated rows: its calibration figures are noise")
         if b["gap"] is not None and abs(b["gap"]) > MAX_BAND_GAP:
+            chance = b.get("gapInterval")
             out.append(
                 f"band {b['band']} is miscalibrated: {_num(b['observed'])}% observed against {_num(b['meanPredicted'])}% "
-                f"predicted ({b['gap']:+.1f} points)"
+                f"predicted ({b['gap']:+.1f} points" + (f"; 95% interval {interval_text(chance)})" if chance else ")")
             )
     auc = report.get("rocAuc")
     if auc is not None and math.isfinite(auc) and abs(auc - 0.5) <= NO_SIGNAL_WITHIN:
@@ -99,14 +100,75 @@ def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]
     return out
 
 
-def calibration_by_band(labels: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
-    """Per band: rows, mean predicted %, observed %, and the gap (observed - predicted) in points."""
+GAP_RESAMPLES = 1000
+GAP_MIN_RESAMPLES = 200  # on the largest tables: each resample draws every row once
+_GAP_DRAWS = 20_000_000  # resamples x units drawn at most while GAP_MIN_RESAMPLES allows
+GAP_INTERVAL = (2.5, 97.5)  # percentiles: a 95% interval
+_RESAMPLES_AT_ONCE = 50
+
+
+def calibration_by_band(
+    labels: np.ndarray, probabilities: np.ndarray, groups: np.ndarray | None = None, *, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Per band: rows, mean predicted %, observed %, the gap (observed - predicted) in points, and
+    the gap's 95% interval (``gapInterval``): how far it moves by chance alone, from resampling
+    the evaluated users (``groups``: a user's rows go together, as they lean together) or rows with
+    replacement. A band of a few dozen rows can miss its meaning by 10 points on a sample's luck;
+    the interval says whether it does."""
     scores = scores_of(probabilities)
-    table = []
-    for band, low, high in BANDS:
-        inside = (scores >= low) & (scores < high)
-        table.append({"band": band, "from": low, "to": min(high, 100), **_cell(labels[inside], probabilities[inside])})
-    return table
+    inside = [(scores >= low) & (scores < high) for _, low, high in BANDS]
+    intervals = _gap_intervals(np.asarray(labels, dtype=float), np.asarray(probabilities, dtype=float), inside, groups, seed)
+    return [
+        {
+            "band": band,
+            "from": low,
+            "to": min(high, 100),
+            **_cell(labels[rows], probabilities[rows]),
+            "gapInterval": interval,
+        }
+        for (band, low, high), rows, interval in zip(BANDS, inside, intervals, strict=True)
+    ]
+
+
+def _gap_intervals(
+    labels: np.ndarray, probabilities: np.ndarray, inside: list[np.ndarray], groups: np.ndarray | None, seed: int
+) -> list[list[float] | None]:
+    """The percentile bootstrap of each band's gap: whole groups (else rows) drawn with replacement,
+    ``GAP_RESAMPLES`` times (fewer on tables of over 20,000 rows, ``GAP_MIN_RESAMPLES`` at least);
+    a resample that leaves a band empty does not count for it."""
+    if not len(labels):
+        return [None] * len(inside)
+    if groups is None:
+        unit = np.arange(len(labels))
+    else:
+        _, unit = np.unique(np.asarray(groups), return_inverse=True)
+    units = int(unit.max()) + 1
+    # per unit and band: rows, churned, predicted (sums); a resample is a count of draws per unit
+    per_unit = np.stack(
+        [
+            np.stack([np.bincount(unit, weights=rows * w, minlength=units) for w in (1.0, labels, probabilities)])
+            for rows in inside
+        ]
+    )  # bands x 3 x units
+    rng = np.random.default_rng(seed)
+    resamples = max(GAP_MIN_RESAMPLES, min(GAP_RESAMPLES, _GAP_DRAWS // units))
+    totals = []
+    for start in range(0, resamples, _RESAMPLES_AT_ONCE):
+        at_once = min(_RESAMPLES_AT_ONCE, resamples - start)
+        picked = rng.integers(0, units, size=(at_once, units)) + units * np.arange(at_once)[:, None]
+        draws = np.bincount(picked.ravel(), minlength=at_once * units).reshape(at_once, units)  # times each unit is drawn
+        totals.append(per_unit @ draws.T)  # bands x 3 x resamples
+    n, churned, predicted = np.moveaxis(np.concatenate(totals, axis=2), 1, 0)
+    intervals: list[list[float] | None] = []
+    for b in range(len(inside)):
+        kept = n[b] > 0
+        if not kept.any() or not inside[b].any():
+            intervals.append(None)
+            continue
+        gaps = 100 * (churned[b, kept] - predicted[b, kept]) / n[b, kept]
+        low, high = np.percentile(gaps, GAP_INTERVAL)
+        intervals.append([round(float(low), 1), round(float(high), 1)])
+    return intervals
 
 
 def deciles(labels: np.ndarray, probabilities: np.ndarray) -> list[dict[str, Any]]:
@@ -173,7 +235,9 @@ def markdown(report: dict[str, Any]) -> str:
     out += [
         "## Calibration by band",
         "",
-        "Score = calibrated probability x 100; a band's observed rate should sit inside it.",
+        "Score = calibrated probability x 100; a band's observed rate should sit inside it. The gap's 95% interval "
+        "comes from resampling the evaluated users (rows, for a table) with replacement: how far the gap moves on "
+        "the luck of the sample alone. A thin band's gap can pass 10 points by chance.",
         "",
     ]
     out += band_lines(report["bands"])
@@ -219,13 +283,21 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def band_lines(bands: list[dict[str, Any]]) -> list[str]:
-    lines = ["| band | scores | n | predicted % | observed % | gap (points) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| band | scores | n | predicted % | observed % | gap (points) | gap's 95% interval |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for b in bands:
         lines.append(
             f"| {b['band']} | {b['from']}-{b['to'] if b['to'] == 100 else b['to'] - 1} | {b['n']} | {_num(b['meanPredicted'])} "
-            f"| {_num(b['observed'])} | {_num(b['gap'])} |"
+            f"| {_num(b['observed'])} | {_num(b['gap'])} | {interval_text(b.get('gapInterval'))} |"
         )
     return lines
+
+
+def interval_text(interval: list[float] | None) -> str:
+    """A gap's interval as ``-3.4 to +6.6`` (``-`` when there is none: an empty band, an old report)."""
+    return "-" if not interval else f"{interval[0]:+.1f} to {interval[1]:+.1f}"
 
 
 def summary(report: dict[str, Any]) -> list[str]:

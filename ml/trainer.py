@@ -138,6 +138,7 @@ def _fit(
         )
         model = _fit_calibrated(X[train], y[train], None if groups is None else groups[train], seed, say)
         evaluated = y[test], model.predict(X[test])
+        evaluated_groups = None if groups is None else groups[test]
         say(f"permutation importance on {len(test)} held-out rows")
         drops = _importance(model, X[test], y[test], units, seed)
         folds: list[dict[str, Any]] = []
@@ -156,12 +157,12 @@ def _fit(
                 + (f" and {len(set(groups.tolist()))} groups" if groups is not None else "")
             )
             say(f"note: {notes[-1]}")
-        evaluated = labels, predicted
+        evaluated, evaluated_groups = (labels, predicted), groups
         say(f"final model on all {len(y)} rows")
         model = _fit_calibrated(X, y, groups, seed, say)
         evaluated_on = "k-fold CV"
         trained_rows = len(y)
-    report = _report(data, y, evaluated, folds, drops, evaluated_on, model, trained_rows, seed)
+    report = _report(data, y, evaluated, evaluated_groups, folds, drops, evaluated_on, model, trained_rows, seed)
     if spread is not None:
         report["crossValidated"] = spread
     column_aucs = {name: measure.single_column_auc(X[:, columns], y) for name, columns in units}
@@ -273,7 +274,7 @@ def _cross_check(X: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int, seed:
         "rocAucFoldMean": float(np.mean(roc)) if roc else math.nan,
         "rocAucSd": float(np.std(roc)) if roc else math.nan,
         "prAuc": measure.pr_auc(labels, predicted),
-        "bands": measure.calibration_by_band(labels, predicted),
+        "bands": measure.calibration_by_band(labels, predicted, groups, seed=seed),
     }
 
 
@@ -311,6 +312,7 @@ def _report(
     data: TrainingData,
     y: np.ndarray,
     evaluated: tuple[np.ndarray, np.ndarray],
+    evaluated_groups: np.ndarray | None,
     folds: list[dict[str, Any]],
     drops: dict[str, list[float]],
     evaluated_on: str,
@@ -342,7 +344,7 @@ def _report(
         report |= {"pooledRocAuc": pooled, "folds": folds}
     else:
         report |= {"rocAuc": measure.roc_auc(labels, predicted), "prAuc": measure.pr_auc(labels, predicted)}
-    report["bands"] = measure.calibration_by_band(labels, predicted)
+    report["bands"] = measure.calibration_by_band(labels, predicted, evaluated_groups, seed=seed)
     report["deciles"] = measure.deciles(labels, predicted)
     ranked = sorted(drops.items(), key=lambda kv: -float(np.mean(kv[1])))[:IMPORTANCE_TOP]
     report["importance"] = [{"feature": n, "rocAucDrop": float(np.mean(v)), "sd": float(np.std(v))} for n, v in ranked]
