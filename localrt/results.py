@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +292,27 @@ def pipeline_summary(
         "stream_processor": {**rt.mappings[0].stats.as_dict(), "redelivered_skipped": totals["redelivered_skipped"]},
         "on_failure_messages": rt.on_failure_messages(),
         "put_records": {"calls": rt.put_stats.put_calls, "records_retried": rt.put_stats.records_retried},
+        "deadline_timer": timer_summary(rt),
     }
+
+
+def timer_summary(rt: LocalRuntime) -> dict[str, Any] | None:
+    """The deadline timer's schedule over the run: how many runs, the simulated minutes between two
+    consecutive runs, and each run's wall seconds (median / 95th percentile / max); how long the
+    producer held for it (``producer_held_s``, set by the demo). None without a per-minute schedule."""
+    schedule = rt.deadline_schedule
+    if schedule is None or schedule.mode != "minute":
+        return None
+    scheduled = [run["scheduled_ms"] for run in schedule.runs]
+    gaps = [(later - earlier) / 60_000 for earlier, later in pairwise(scheduled)]
+    took = [run["took_s"] for run in schedule.runs]
+
+    def spread(values: list[float], digits: int) -> dict[str, float]:
+        return {f"p{q}": round(percentile(values, q), digits) for q in (50, 95)} | {
+            "max": round(max(values, default=0.0), digits)
+        }
+
+    return {"runs": len(scheduled), "simulated_gap_minutes": spread(gaps, 1), "run_seconds": spread(took, 2)}
 
 
 def signals_by_outcome(signals: list[dict]) -> dict[str, int]:

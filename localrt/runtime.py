@@ -264,6 +264,7 @@ class DeadlineSchedule:
                 if self.last_scheduled_ms is not None and scheduled_ms <= self.last_scheduled_ms:
                     return None
                 self._busy = True
+            started = time.monotonic()
             try:
                 result = self._run(scheduled_ms)
             except (Exception, SandboxEnded) as exc:  # noqa: BLE001 - a failed run (or its sandbox ending) is one failed run
@@ -274,7 +275,7 @@ class DeadlineSchedule:
                     self.last_scheduled_ms = scheduled_ms
                     self._busy = False
                     self._changed.notify_all()
-            self.runs.append({"scheduled_ms": scheduled_ms, **result})
+            self.runs.append({"scheduled_ms": scheduled_ms, "took_s": time.monotonic() - started, **result})
             return result
 
     def run_on(self) -> dict | None:

@@ -37,6 +37,8 @@ def test_demo_writes_its_results_and_loses_nothing(tmp_path):
     assert summary["events_rejected"] > 0 and summary["duplicates_dropped"] > 0  # the demo plays both on purpose
     assert summary["struggle_precision"] >= 0.9 and summary["struggle_recall"] >= 0.9
     assert set(summary["latency_ms"]) >= {"p50", "p95"}
+    timer = summary["deadline_timer"]  # the local schedule ran on the stream's clock, and says how often
+    assert timer["runs"] > 0 and set(timer["simulated_gap_minutes"]) == set(timer["run_seconds"]) == {"p50", "p95", "max"}
     signals = lines(tmp_path / "signals.jsonl")
     assert signals and set(signals[0]) == {"userId", "featureId", "signalType", "severity", "detectedAt", "rule", "outcome"}
     assert sum(summary["signals_by_outcome"].values()) == len(signals)  # every signal's fate is counted
