@@ -21,7 +21,7 @@ from journey.adapters.aws.codecs.user_state import risk_summary
 from localrt.evaluation import percentile, uplift_by_signal_type
 from localrt.report import write_report
 from localrt.runtime import LocalRuntime
-from ml.report import interval_text
+from ml.text import interval_text
 
 SIGNAL_FIELDS = ("userId", "featureId", "signalType", "severity", "detectedAt", "rule", "outcome")
 # function metrics the summary table already shows in other words; any other nonzero one gets its own row

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from ml.text import interval_text
+
 # score = round(calibrated probability x 100); the stream processor's bands
 BANDS: tuple[tuple[str, int, int], ...] = (("LOW", 0, 30), ("MEDIUM", 30, 60), ("HIGH", 60, 101))
 
@@ -78,10 +80,11 @@ def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]
         if 0 < b["n"] < MIN_BAND_ROWS:
             out.append(f"band {b['band']} holds only {b['n']} evaluated rows: its calibration figures are noise")
         if b["gap"] is not None and abs(b["gap"]) > MAX_BAND_GAP:
-            chance = b.get("gapInterval")
+            interval = b.get("gapInterval")
+            sampling = f"; 95% interval {interval_text(interval)}" if interval else ""
             out.append(
                 f"band {b['band']} is miscalibrated: {_num(b['observed'])}% observed against {_num(b['meanPredicted'])}% "
-                f"predicted ({b['gap']:+.1f} points" + (f"; 95% interval {interval_text(chance)})" if chance else ")")
+                f"predicted ({b['gap']:+.1f} points{sampling})"
             )
     auc = report.get("rocAuc")
     if auc is not None and math.isfinite(auc) and abs(auc - 0.5) <= NO_SIGNAL_WITHIN:
@@ -101,10 +104,11 @@ def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]
 
 
 GAP_RESAMPLES = 1000
-GAP_MIN_RESAMPLES = 200  # on the largest tables: each resample draws every row once
-_GAP_DRAWS = 20_000_000  # resamples x units drawn at most while GAP_MIN_RESAMPLES allows
+GAP_MIN_RESAMPLES = 200  # on the largest tables: each resample draws every unit once
+GAP_MAX_DRAWS = 20_000_000  # resamples x units drawn at most, while GAP_MIN_RESAMPLES allows
+GAP_DRAWS_AT_ONCE = 2_000_000  # units drawn in one step (bounds the memory of the largest tables)
+GAP_MIN_UNITS = 5  # a band of fewer users (rows, for a table) gets no interval: the bootstrap cannot tell
 GAP_INTERVAL = (2.5, 97.5)  # percentiles: a 95% interval
-_RESAMPLES_AT_ONCE = 50
 
 
 def calibration_by_band(
@@ -114,7 +118,9 @@ def calibration_by_band(
     the gap's 95% interval (``gapInterval``): how far it moves by chance alone, from resampling
     the evaluated users (``groups``: a user's rows go together, as they lean together) or rows with
     replacement. A band of a few dozen rows can miss its meaning by 10 points on a sample's luck;
-    the interval says whether it does."""
+    the interval says whether it does. A band of fewer than ``GAP_MIN_UNITS`` users (or rows) has
+    none: resampling a handful of units repeats their own gap back, a narrow interval that means
+    nothing."""
     scores = scores_of(probabilities)
     inside = [(scores >= low) & (scores < high) for _, low, high in BANDS]
     intervals = _gap_intervals(np.asarray(labels, dtype=float), np.asarray(probabilities, dtype=float), inside, groups, seed)
@@ -134,7 +140,7 @@ def _gap_intervals(
     labels: np.ndarray, probabilities: np.ndarray, inside: list[np.ndarray], groups: np.ndarray | None, seed: int
 ) -> list[list[float] | None]:
     """The percentile bootstrap of each band's gap: whole groups (else rows) drawn with replacement,
-    ``GAP_RESAMPLES`` times (fewer on tables of over 20,000 rows, ``GAP_MIN_RESAMPLES`` at least);
+    ``GAP_RESAMPLES`` times (fewer beyond 20,000 groups or rows, ``GAP_MIN_RESAMPLES`` at least);
     a resample that leaves a band empty does not count for it."""
     if not len(labels):
         return [None] * len(inside)
@@ -151,18 +157,19 @@ def _gap_intervals(
         ]
     )  # bands x 3 x units
     rng = np.random.default_rng(seed)
-    resamples = max(GAP_MIN_RESAMPLES, min(GAP_RESAMPLES, _GAP_DRAWS // units))
+    resamples = max(GAP_MIN_RESAMPLES, min(GAP_RESAMPLES, GAP_MAX_DRAWS // units))
+    step = max(1, GAP_DRAWS_AT_ONCE // units)
     totals = []
-    for start in range(0, resamples, _RESAMPLES_AT_ONCE):
-        at_once = min(_RESAMPLES_AT_ONCE, resamples - start)
+    for start in range(0, resamples, step):
+        at_once = min(step, resamples - start)
         picked = rng.integers(0, units, size=(at_once, units)) + units * np.arange(at_once)[:, None]
         draws = np.bincount(picked.ravel(), minlength=at_once * units).reshape(at_once, units)  # times each unit is drawn
         totals.append(per_unit @ draws.T)  # bands x 3 x resamples
     n, churned, predicted = np.moveaxis(np.concatenate(totals, axis=2), 1, 0)
     intervals: list[list[float] | None] = []
-    for b in range(len(inside)):
+    for b, rows in enumerate(inside):
         kept = n[b] > 0
-        if not kept.any() or not inside[b].any():
+        if len(np.unique(unit[rows])) < GAP_MIN_UNITS:
             intervals.append(None)
             continue
         gaps = 100 * (churned[b, kept] - predicted[b, kept]) / n[b, kept]
@@ -295,11 +302,6 @@ def band_lines(bands: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def interval_text(interval: list[float] | None) -> str:
-    """A gap's interval as ``-3.4 to +6.6`` (``-`` when there is none: an empty band, an old report)."""
-    return "-" if not interval else f"{interval[0]:+.1f} to {interval[1]:+.1f}"
-
-
 def summary(report: dict[str, Any]) -> list[str]:
     """The few lines ``python -m ml train`` prints."""
     lines = [
@@ -312,7 +314,11 @@ def summary(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"{spread['evaluatedOn']}: ROC AUC {_num(spread['rocAuc'], 3)} (folds ± {_num(spread['rocAucSd'], 3)}); "
             "bands (n / predicted % / observed %): "
-            + ", ".join(f"{b['band']} {b['n']} / {_num(b['meanPredicted'])} / {_num(b['observed'])}" for b in spread["bands"])
+            + ", ".join(
+                f"{b['band']} {b['n']} / {_num(b['meanPredicted'])} / {_num(b['observed'])} "
+                f"(gap {_num(b['gap'])}, 95% interval {interval_text(b.get('gapInterval'))})"
+                for b in spread["bands"]
+            )
         )
     return lines + [f"warning: {w}" for w in report.get("warnings", [])]
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ml import report as measure
 from ml.dataset import TrainingData
+from ml.text import interval_text
 from ml.trainer import fit
 
 
@@ -44,7 +45,6 @@ def test_a_users_rows_are_resampled_together_so_rows_that_lean_together_widen_th
     users = np.repeat(np.arange(300), copies)
     by_user = _band(measure.calibration_by_band(labels, predicted, users), "MEDIUM")
     by_row = _band(measure.calibration_by_band(labels, predicted), "MEDIUM")
-    assert by_user["gap"] == by_row["gap"]
     width = lambda band: band["gapInterval"][1] - band["gapInterval"][0]  # noqa: E731
     assert width(by_user) > 2 * width(by_row)  # about 3 (the square root of 9) times as wide
 
@@ -55,8 +55,20 @@ def test_the_interval_is_reproducible_and_absent_for_an_empty_band():
     first = measure.calibration_by_band(labels, predicted, seed=5)
     assert first == measure.calibration_by_band(labels, predicted, seed=5)
     assert _band(first, "HIGH")["n"] == 0 and _band(first, "HIGH")["gapInterval"] is None
-    assert measure.interval_text(None) == "-" and measure.interval_text([-3.44, 6.6]) == "-3.4 to +6.6"
+    assert interval_text(None) == "-" and interval_text([-3.44, 6.6]) == "-3.4 to +6.6"
     assert "| - |" in measure.band_lines(first)[-1]
+
+
+def test_a_band_of_a_handful_of_users_gets_no_interval_rather_than_their_own_gap_repeated():
+    labels, predicted = _calibrated_sample(1000, seed=7)
+    predicted = np.minimum(predicted, 0.59)  # nothing HIGH...
+    users = np.repeat(np.arange(250), 4)
+    few = np.isin(users, [3, 8, 13, 21])  # ...but four users' rows, all of them churned
+    predicted[few], labels[few] = 0.7, 1
+    high = _band(measure.calibration_by_band(labels, predicted, users), "HIGH")
+    assert high["n"] == 16 and high["gap"] == 30.0 and high["gapInterval"] is None
+    rows = _band(measure.calibration_by_band(labels, predicted), "HIGH")  # 16 rows are 16 units: an interval
+    assert rows["gapInterval"] is not None
 
 
 def test_the_report_and_its_warning_give_the_interval_of_the_held_out_users():
