@@ -298,12 +298,12 @@ def pipeline_summary(
 
 def timer_summary(rt: LocalRuntime) -> dict[str, Any] | None:
     """The deadline timer's schedule over the run: how many runs, the simulated minutes between two
-    consecutive runs, and each run's wall seconds (median / 95th percentile / max); how long the
-    producer held for it (``producer_held_s``, set by the demo). None without a per-minute schedule."""
+    consecutive runs on the per-minute cadence (the run-on at the end of the input is left out), and
+    each run's wall seconds (median / 95th percentile / max). None without a per-minute schedule."""
     schedule = rt.deadline_schedule
     if schedule is None or schedule.mode != "minute":
         return None
-    scheduled = [run["scheduled_ms"] for run in schedule.runs]
+    scheduled = [run["scheduled_ms"] for run in schedule.runs if not run.get("run_on")]
     gaps = [(later - earlier) / 60_000 for earlier, later in pairwise(scheduled)]
     took = [run["took_s"] for run in schedule.runs]
 

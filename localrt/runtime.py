@@ -173,7 +173,7 @@ class DeadlineSchedule:
       find the same users). Runs are at least ``min_interval_s`` of wall time apart, and further when
       a run is slow (moto answers each of the 8 index queries by scanning the table: with thousands of
       users a run takes a good fraction of a second) so that the timer takes at most ``RUN_SHARE`` of
-      the wall clock. Simulated time runs fast (the demo plays about an hour per wall-clock second), so
+      the wall clock. Simulated time runs fast (the demo plays about 50 minutes per wall-clock second), so
       a deadline may be declared some simulated minutes late, never early;
     * ``end``: only the run-on below;
     * ``off``: never (``LocalRuntime.run_deadline_timer`` still runs it on demand).
@@ -256,9 +256,10 @@ class DeadlineSchedule:
             took = time.monotonic() - started
             self._stop.wait(max(self.min_interval_s, took * (1 - RUN_SHARE) / RUN_SHARE))
 
-    def run(self, scheduled_ms: int) -> dict | None:
+    def run(self, scheduled_ms: int, *, run_on: bool = False) -> dict | None:
         """Run the timer at ``scheduled_ms`` unless the clock has been there already; the handler's
-        answer (None when skipped; ``{"error": ...}`` when it raised: the next run finds the same users)."""
+        answer (None when skipped; ``{"error": ...}`` when it raised: the next run finds the same users).
+        Each run is kept in :attr:`runs` with its wall seconds (``took_s``) and whether it was the run-on."""
         with self._one_run:
             with self._changed:
                 if self.last_scheduled_ms is not None and scheduled_ms <= self.last_scheduled_ms:
@@ -275,7 +276,7 @@ class DeadlineSchedule:
                     self.last_scheduled_ms = scheduled_ms
                     self._busy = False
                     self._changed.notify_all()
-            self.runs.append({"scheduled_ms": scheduled_ms, "took_s": time.monotonic() - started, **result})
+            self.runs.append({"scheduled_ms": scheduled_ms, "took_s": time.monotonic() - started, "run_on": run_on, **result})
             return result
 
     def run_on(self) -> dict | None:
@@ -287,7 +288,7 @@ class DeadlineSchedule:
             if self.run_on_at is not None and self.newest_ms <= self.run_on_at:
                 return None
             self.run_on_at = scheduled = self.newest_ms + self.run_on_ms
-        return self.run(scheduled)
+        return self.run(scheduled, run_on=True)
 
 
 def schedule_mode(value: str | None = None) -> str:
