@@ -117,7 +117,10 @@ class ModelTraining:
 
 def live_evaluation(risk: dict[str, dict], churner: dict[str, bool], training: ModelTraining) -> dict[str, Any]:
     """The final scores against the simulator's truth: on the held-out users (the model never saw them),
-    per band: how many users, their mean score (the predicted churn %), and the share that are churners."""
+    per band: how many users, their mean score, and the share that are churners. The truth is the
+    simulator's persona (a churner fades out after the first week), not the label the model learns (no
+    activity in the next ``HORIZON_DAYS``; retained users go quiet for days too), so the bands show how
+    the scores rank the personas, not calibration: that is the trainer's table, on history labels."""
     heldout = [u for u in training.heldout_users if u in risk and u in churner]
     by_model = [u for u in heldout if risk[u].get("riskModel") == training.version]
     scores = [int(risk[u]["exitRiskScore"]) for u in by_model]

@@ -527,7 +527,7 @@ def print_exit_risk(console: Console, risk: dict) -> None:
     for band in risk.get("live_bands") or []:
         rows.append(
             (
-                f"live band {band['band']} (held out): users / mean score / churners %",
+                f"live band {band['band']} (held out; the persona, not the 3-day label): users / mean score / churners %",
                 f"{band['users']} / {band['predicted_pct']} / {band['observed_churner_pct']}",
             )
         )
