@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         run = finish_run(rt, receiver, started)
         apps.stop()  # the apps finish what was announced; their reports travel the stream as commands
         rt.wait_until_drained(timeout_s=60, run_on=False)
+        after_deployment = training.after_deployment()
         run.summary.update(inbox_summary(apps, api.base_url, api.tokens()["server"]))
         api.stop()
         console.print(
@@ -322,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             "exit_risk_auc": round(roc_auc([s for s, _ in scored], [y for _, y in scored]), 4),
             "exit_risk_model": {
                 "training": training.summary,
+                "heldout_after_deployment": after_deployment,
                 **live_evaluation(risk, labels, training),
                 "silent_users_rescored": run.summary.get("silent_rescored", 0),
                 "reengagement": reengagement_summary(run, returns),

@@ -25,18 +25,24 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from journey.adapters.aws.models import S3ModelStore
 from journey.app.quiet import QUIET_FEATURE
 from journey.resources import TABLES, Env
+from journey.risk.model import ExitRiskModel
+from journey.risk.training import training_rows
 from localrt.evaluation import roc_auc
 from localrt.runtime import LocalRuntime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, SimUser, UserScript
-from ml.journeys import export_tables, training_data
+from ml import report as measure
+from ml.journeys import export_tables, load_export, training_data
 from ml.trainer import fit
 
 HORIZON_DAYS = 3  # churn label: no activity within this many days after a cutoff
@@ -45,6 +51,9 @@ CUTOFF_DAYS = (4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0)  # the cutoffs the training ro
 # data ends at the newest activity stored, which must pass cutoff + horizon for the last cutoff's rows
 TRAIN_AT_DAY = 10.25
 HOLDOUT = 0.3  # share of users the model does not train on
+# after deployment: the held-out users at these cutoffs (the latest whose horizon the run covers), scored by
+# the deployed model from the journeys stored by the end of the run, against what they then did
+LATER_CUTOFF_DAYS = (10.5, 10.75, 11.0)
 QUIET_AFTER_DAYS = (2, 4)  # the demo's silence thresholds (a fortnight; production defaults are 3, 7, 14 days)
 RETURN_SHARE = 0.5  # the simulator's assumption: a re-engaged silent user comes back with this probability
 HOUR_MS = 3_600_000
@@ -65,6 +74,7 @@ class ModelTraining:
         self.summary: dict[str, Any] = {}
         self.heldout_users: set[str] = set()
         self.version = ""
+        self.model: ExitRiskModel | None = None
 
     def __call__(self) -> None:
         started = time.time()
@@ -86,6 +96,7 @@ class ModelTraining:
         model_dir = self.out / "model"
         fitted.write(model_dir)
         self.version = fitted.model["version"]
+        self.model = ExitRiskModel.from_dict(fitted.model)
         bucket = os.environ.get(Env.MODELS_BUCKET)  # the processor's environment (the local runtime's process)
         if not bucket:
             raise RuntimeError(f"the template gives the stream processor no {Env.MODELS_BUCKET}: nowhere to publish the model")
@@ -113,6 +124,31 @@ class ModelTraining:
             f"model {self.version}: held-out ROC AUC {_rounded(metrics.get('rocAuc'))}, published and deployed "
             f"({self.summary['seconds']} s; the simulated clock resumes)"
         )
+
+    def after_deployment(self) -> dict[str, Any]:
+        """The deployed model on the held-out users at cutoffs after it was trained (days
+        ``LATER_CUTOFF_DAYS``), from the journeys stored by the end of the run, against their history
+        labels (no activity in ``HORIZON_DAYS`` after the cutoff): the calibration table of the model as
+        it serves, on users and days it never saw. Call once the stream has drained at the end."""
+        if self.model is None or not self.heldout_users:
+            return {}
+        names = {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
+        with tempfile.TemporaryDirectory() as export:
+            export_tables(self.rt.clients["dynamodb"], names, Path(export))
+            journeys = [j for j in load_export(Path(export)) if j.user_id in self.heldout_users]
+        cutoffs = [self.t0 + int(d * DAY_MS) for d in LATER_CUTOFF_DAYS]
+        rows, labels, users, at = training_rows(journeys, cutoffs, HORIZON_DAYS * DAY_MS, self.model.vocabulary)
+        if not rows or len(set(labels)) < 2:
+            return {"error": f"no rows with both outcomes at days {LATER_CUTOFF_DAYS} ({len(rows)} rows)"}
+        predicted = np.array([self.model.probability(row) for row in rows])
+        outcome = np.array(labels)
+        return {
+            "cutoff_days": sorted({round((c - self.t0) / DAY_MS, 2) for c in at}),
+            "rows": len(rows),
+            "users": len(set(users)),
+            "roc_auc": _rounded(measure.roc_auc(outcome, predicted)),
+            "calibration_by_band": measure.calibration_by_band(outcome, predicted, np.array(users)),
+        }
 
 
 def live_evaluation(risk: dict[str, dict], churner: dict[str, bool], training: ModelTraining) -> dict[str, Any]:

@@ -524,6 +524,24 @@ def print_exit_risk(console: Console, risk: dict) -> None:
                 f" ({interval_text(band.get('gapInterval'))})",
             )
         )
+    later = risk.get("heldout_after_deployment") or {}
+    if later.get("calibration_by_band"):
+        rows.append(
+            (
+                f"held-out users after deployment, days {', '.join(map(str, later['cutoff_days']))}: ROC AUC (rows / users)",
+                f"{_shown(later.get('roc_auc'))} ({later['rows']:,} / {later['users']:,})",
+            )
+        )
+    elif later.get("error"):
+        rows.append(("held-out users after deployment", later["error"]))
+    for band in later.get("calibration_by_band") or []:
+        rows.append(
+            (
+                f"calibration {band.get('band')} (held out, after deployment): n / predicted % / observed % (gap's 95% interval)",
+                f"{band.get('n')} / {_shown(band.get('meanPredicted'))} / {_shown(band.get('observed'))}"
+                f" ({interval_text(band.get('gapInterval'))})",
+            )
+        )
     for band in risk.get("live_bands") or []:
         rows.append(
             (
