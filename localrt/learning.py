@@ -22,6 +22,7 @@ and what it measures follows from this assumption.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
@@ -37,7 +38,7 @@ from journey.adapters.aws.models import S3ModelStore
 from journey.app.quiet import QUIET_FEATURE
 from journey.resources import TABLES, Env
 from journey.risk.model import ExitRiskModel
-from journey.risk.training import training_rows
+from journey.risk.training import data_end, training_rows
 from localrt.evaluation import roc_auc
 from localrt.runtime import LocalRuntime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, SimUser, UserScript
@@ -51,12 +52,13 @@ CUTOFF_DAYS = (4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0)  # the cutoffs the training ro
 # data ends at the newest activity stored, which must pass cutoff + horizon for the last cutoff's rows
 TRAIN_AT_DAY = 10.25
 HOLDOUT = 0.3  # share of users the model does not train on
-# after deployment: the held-out users at these cutoffs (the latest whose horizon the run covers), scored by
-# the deployed model from the journeys stored by the end of the run, against what they then did
-LATER_CUTOFF_DAYS = (10.5, 10.75, 11.0)
 QUIET_AFTER_DAYS = (2, 4)  # the demo's silence thresholds (a fortnight; production defaults are 3, 7, 14 days)
 RETURN_SHARE = 0.5  # the simulator's assumption: a re-engaged silent user comes back with this probability
 HOUR_MS = 3_600_000
+# after deployment: the held-out users at the latest cutoffs whose horizon the run's data covers (about
+# days 10.5 to 11), scored by the deployed model from the journeys stored by the end of the run
+LATER_CUTOFFS = 3
+LATER_CUTOFF_STEP_MS = 6 * HOUR_MS
 BANDS = (("LOW", 0, 30), ("MEDIUM", 30, 60), ("HIGH", 60, 101))
 
 
@@ -126,27 +128,33 @@ class ModelTraining:
         )
 
     def after_deployment(self) -> dict[str, Any]:
-        """The deployed model on the held-out users at cutoffs after it was trained (days
-        ``LATER_CUTOFF_DAYS``), from the journeys stored by the end of the run, against their history
-        labels (no activity in ``HORIZON_DAYS`` after the cutoff): the calibration table of the model as
-        it serves, on users and days it never saw. Call once the stream has drained at the end."""
+        """The deployed model on the held-out users at cutoffs after it was trained (the latest
+        ``LATER_CUTOFFS``, ``LATER_CUTOFF_STEP_MS`` apart, whose horizon the stored data covers), from the
+        journeys stored by the end of the run, against their history labels (no activity in
+        ``HORIZON_DAYS`` after the cutoff): the calibration table of the model as it serves, on users and
+        days it never saw. Call once the stream has drained at the end."""
         if self.model is None or not self.heldout_users:
             return {}
         names = {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
         with tempfile.TemporaryDirectory() as export:
             export_tables(self.rt.clients["dynamodb"], names, Path(export))
-            journeys = [j for j in load_export(Path(export)) if j.user_id in self.heldout_users]
-        cutoffs = [self.t0 + int(d * DAY_MS) for d in LATER_CUTOFF_DAYS]
-        rows, labels, users, at = training_rows(journeys, cutoffs, HORIZON_DAYS * DAY_MS, self.model.vocabulary)
-        if not rows or len(set(labels)) < 2:
-            return {"error": f"no rows with both outcomes at days {LATER_CUTOFF_DAYS} ({len(rows)} rows)"}
+            journeys = load_export(Path(export))
+        latest = data_end(journeys) - HORIZON_DAYS * DAY_MS
+        trained = self.t0 + int(TRAIN_AT_DAY * DAY_MS)
+        cutoffs = [c for k in range(LATER_CUTOFFS) if (c := latest - k * LATER_CUTOFF_STEP_MS) > trained]
+        everyone = training_rows(journeys, cutoffs, HORIZON_DAYS * DAY_MS, self.model.vocabulary)
+        kept = [row for row in zip(*everyone, strict=True) if row[2] in self.heldout_users]
+        rows, labels, users, at = (list(column) for column in zip(*kept, strict=True)) if kept else ([], [], [], [])
+        if not rows:
+            day = round((latest - self.t0) / DAY_MS, 2)
+            return {"error": f"no held-out user active before a cutoff after day {TRAIN_AT_DAY} (latest: day {day})"}
         predicted = np.array([self.model.probability(row) for row in rows])
         outcome = np.array(labels)
         return {
             "cutoff_days": sorted({round((c - self.t0) / DAY_MS, 2) for c in at}),
             "rows": len(rows),
             "users": len(set(users)),
-            "roc_auc": _rounded(measure.roc_auc(outcome, predicted)),
+            "roc_auc": _rounded(_finite(measure.roc_auc(outcome, predicted))),  # None: one outcome only
             "calibration_by_band": measure.calibration_by_band(outcome, predicted, np.array(users)),
         }
 
@@ -231,6 +239,10 @@ def reengagement_summary(run: Any, returns: Returns) -> dict[str, Any]:
 
 def _rounded_figures(report: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if report is None else {key: _rounded(value) for key, value in report.items()}
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _rounded(value: Any) -> Any:
