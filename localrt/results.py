@@ -528,7 +528,8 @@ def print_exit_risk(console: Console, risk: dict) -> None:
     if later.get("calibration_by_band"):
         rows.append(
             (
-                f"held-out users after deployment, days {', '.join(map(str, later['cutoff_days']))}: ROC AUC (rows / users)",
+                f"held-out users after deployment, days {', '.join(map(str, later['cutoff_days']))} (a drift check: "
+                "the simulator's churners come back for late sessions from day 10.5): ROC AUC (rows / users)",
                 f"{_shown(later.get('roc_auc'))} ({later['rows']:,} / {later['users']:,})",
             )
         )
