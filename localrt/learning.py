@@ -84,8 +84,7 @@ class ModelTraining:
         say(f"day {TRAIN_AT_DAY}: waiting for the stream to drain, then exporting the stored journeys")
         self.rt.wait_until_drained(timeout_s=120, run_on=False)
         export = self.out / "journeys"
-        names = {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
-        exported = export_tables(self.rt.clients["dynamodb"], names, export)
+        exported = export_tables(self.rt.clients["dynamodb"], self._table_names(), export)
         cutoffs = [self.t0 + int(d * DAY_MS) for d in CUTOFF_DAYS]
         try:
             data = training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
@@ -127,6 +126,10 @@ class ModelTraining:
             f"({self.summary['seconds']} s; the simulated clock resumes)"
         )
 
+    def _table_names(self) -> dict[str, str]:
+        """The deployed tables by logical name (the export's folder names)."""
+        return {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
+
     def after_deployment(self) -> dict[str, Any]:
         """The deployed model on the held-out users at cutoffs after it was trained (the latest
         ``LATER_CUTOFFS``, ``LATER_CUTOFF_STEP_MS`` apart, whose horizon the stored data covers), from the
@@ -135,9 +138,8 @@ class ModelTraining:
         days it never saw. Call once the stream has drained at the end."""
         if self.model is None or not self.heldout_users:
             return {}
-        names = {spec.logical_id: self.rt.tables[spec.env] for spec in TABLES if spec.env in self.rt.tables}
         with tempfile.TemporaryDirectory() as export:
-            export_tables(self.rt.clients["dynamodb"], names, Path(export))
+            export_tables(self.rt.clients["dynamodb"], self._table_names(), Path(export))
             journeys = load_export(Path(export))
         latest = data_end(journeys) - HORIZON_DAYS * DAY_MS
         trained = self.t0 + int(TRAIN_AT_DAY * DAY_MS)
