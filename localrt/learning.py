@@ -22,7 +22,6 @@ and what it measures follows from this assumption.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import sys
@@ -44,7 +43,8 @@ from localrt.runtime import LocalRuntime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, SimUser, UserScript
 from ml import report as measure
 from ml.journeys import export_tables, load_export, training_data
-from ml.trainer import fit
+from ml.report import BANDS
+from ml.trainer import finite, fit
 
 HORIZON_DAYS = 3  # churn label: no activity within this many days after a cutoff
 CUTOFF_DAYS = (4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0)  # the cutoffs the training rows are taken at (simulated days from the start)
@@ -59,7 +59,6 @@ HOUR_MS = 3_600_000
 # days 10.5 to 11), scored by the deployed model from the journeys stored by the end of the run
 LATER_CUTOFFS = 3
 LATER_CUTOFF_STEP_MS = 6 * HOUR_MS
-BANDS = (("LOW", 0, 30), ("MEDIUM", 30, 60), ("HIGH", 60, 101))
 
 
 def demo_environment() -> dict[str, str]:
@@ -141,12 +140,12 @@ class ModelTraining:
         with tempfile.TemporaryDirectory() as export:
             export_tables(self.rt.clients["dynamodb"], self._table_names(), Path(export))
             journeys = load_export(Path(export))
-        latest = data_end(journeys) - HORIZON_DAYS * DAY_MS
+        reach = data_end(journeys)  # every user's: the held-out users' own data may end sooner
+        latest = reach - HORIZON_DAYS * DAY_MS
         trained = self.t0 + int(TRAIN_AT_DAY * DAY_MS)
         cutoffs = [c for k in range(LATER_CUTOFFS) if (c := latest - k * LATER_CUTOFF_STEP_MS) > trained]
-        everyone = training_rows(journeys, cutoffs, HORIZON_DAYS * DAY_MS, self.model.vocabulary)
-        kept = [row for row in zip(*everyone, strict=True) if row[2] in self.heldout_users]
-        rows, labels, users, at = (list(column) for column in zip(*kept, strict=True)) if kept else ([], [], [], [])
+        heldout = [journey for journey in journeys if journey.user_id in self.heldout_users]
+        rows, labels, users, at = training_rows(heldout, cutoffs, HORIZON_DAYS * DAY_MS, self.model.vocabulary, reach)
         if not rows:
             day = round((latest - self.t0) / DAY_MS, 2)
             return {"error": f"no held-out user active before a cutoff after day {TRAIN_AT_DAY} (latest: day {day})"}
@@ -156,7 +155,7 @@ class ModelTraining:
             "cutoff_days": sorted({round((c - self.t0) / DAY_MS, 2) for c in at}),
             "rows": len(rows),
             "users": len(set(users)),
-            "roc_auc": _rounded(_finite(measure.roc_auc(outcome, predicted))),  # None: one outcome only
+            "roc_auc": _rounded(finite(measure.roc_auc(outcome, predicted))),  # None: one outcome only
             "calibration_by_band": measure.calibration_by_band(outcome, predicted, np.array(users)),
         }
 
@@ -241,10 +240,6 @@ def reengagement_summary(run: Any, returns: Returns) -> dict[str, Any]:
 
 def _rounded_figures(report: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if report is None else {key: _rounded(value) for key, value in report.items()}
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _rounded(value: Any) -> Any:

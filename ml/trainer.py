@@ -78,10 +78,10 @@ class Fitted:
         """model.json, metrics.json and report.md in ``directory`` (created if needed)."""
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "model.json").write_text(
-            json.dumps(_finite(self.model), separators=(",", ":"), allow_nan=False), encoding="utf-8"
+            json.dumps(finite(self.model), separators=(",", ":"), allow_nan=False), encoding="utf-8"
         )
         (directory / "metrics.json").write_text(
-            json.dumps(_finite(self.report), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+            json.dumps(finite(self.report), indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
         (directory / "report.md").write_text(self.markdown(), encoding="utf-8")
         return directory
@@ -178,12 +178,12 @@ def _fit(
         vocabulary=list(data.vocabulary),
         encoding=data.encoding,
         calibration=calibration,
-        metrics=_finite(headline),
+        metrics=finite(headline),
         version=version,
     )
     report["version"] = document["version"]
     report["gbt"] |= {"trees": len(document["trees"]), "calibrationPoints": len(calibration["x"])}
-    return Fitted(model=document, report=_finite(report), heldout_groups=heldout)
+    return Fitted(model=document, report=finite(report), heldout_groups=heldout)
 
 
 def _check_classes(y: np.ndarray) -> None:
@@ -360,16 +360,16 @@ def _report(
     return report
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """NaN and infinities (an undefined AUC) as null, so the JSON stays standard."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
-        return _finite(float(value))
+        return finite(float(value))
     return value

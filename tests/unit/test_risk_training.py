@@ -103,6 +103,15 @@ def test_training_rows_keep_users_active_in_the_28_days_before_a_cutoff_the_data
     assert first["feature:checkout:28d"] == 2 and first["struggle_signal_count_7d"] == 1 and first["interventions_sent_7d"] == 1
 
 
+def test_training_rows_of_some_users_judge_the_horizon_by_where_the_whole_export_ends():
+    churned = journey(entry(T0, feature="plans"), user="churned")
+    cutoff, horizon = T0 + DAY_MS, 7 * DAY_MS
+    assert training_rows([churned], [cutoff], horizon, ()) == ([], [], [], [])  # its own data ends before the horizon
+    _rows, labels, users, at = training_rows([churned], [cutoff], horizon, (), data_ends_at=cutoff + horizon)
+    assert (labels, users, at) == ([1], ["churned"], [cutoff])
+    assert training_rows([churned], [cutoff], horizon, (), data_ends_at=cutoff + horizon - 1)[0] == []
+
+
 def test_training_rows_refuse_a_horizon_that_is_not_positive():
     try:
         training_rows([base()], [T0], 0, ())

@@ -98,16 +98,21 @@ def data_end(journeys: Sequence[StoredJourney]) -> int:
 
 
 def training_rows(
-    journeys: Sequence[StoredJourney], cutoffs: Sequence[int], horizon_ms: int, vocabulary: Sequence[str]
+    journeys: Sequence[StoredJourney],
+    cutoffs: Sequence[int],
+    horizon_ms: int,
+    vocabulary: Sequence[str],
+    data_ends_at: int | None = None,
 ) -> tuple[list[list[float | None]], list[int], list[str], list[int]]:
     """One row per user and cutoff: (feature rows, churn labels, user ids, the cutoff of each row).
 
     A user is an example at a cutoff when they were active in the :data:`ACTIVE_WITHIN_MS` up to it
     (a user long gone is not a prediction anyone needs) and the data reaches the end of the horizon
-    after it (else their label is unknown)."""
+    after it (else their label is unknown). ``data_ends_at``: where the data ends (epoch ms), when
+    ``journeys`` are some users of a larger export (else :func:`data_end` of ``journeys``)."""
     if horizon_ms <= 0:
         raise ValueError(f"the churn horizon must be positive, got {horizon_ms} ms")
-    reach = data_end(journeys)
+    reach = data_end(journeys) if data_ends_at is None else data_ends_at
     usable = sorted(c for c in set(cutoffs) if c + horizon_ms <= reach)
     rows: list[list[float | None]] = []
     labels: list[int] = []
