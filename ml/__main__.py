@@ -181,7 +181,7 @@ def load_model(path: Path) -> ExitRiskModel:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from ml.table import TableError, read_table, scoring_rows
+    from ml.table import TableError, check_encoding, read_table, scoring_rows
 
     if not str(args.out).strip() or str(args.out) == ".":
         raise TableError("OUT is required: the CSV to write (OUT=scores.csv with make, or --out scores.csv)")
@@ -192,19 +192,30 @@ def _score(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if not model.encoding.get("columns"):
         raise TableError(f"{args.model} was not trained on a table (its encoding is empty): it scores journeys")
+    check_encoding(model.encoding, model.inputs)
     frame = read_table(args.file, sep=args.sep, allow_empty=True)
-    ids = [i.strip() for i in args.id] or [c for c in model.encoding.get("ids", []) if c in frame.columns]
+    notes: list[str] = list(frame.attrs.get("notes", []))
+    trained_ids = list(model.encoding.get("ids", []))
+    ids = list(dict.fromkeys(i.strip() for i in args.id)) or [c for c in trained_ids if c in frame.columns]
     missing = [c for c in ids if c not in frame.columns]
     if missing:
         near = [str(c) for c in frame.columns if str(c).casefold() == missing[0].casefold()]
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise TableError(f"no id column {missing[0]!r} in {args.file.name}{hint}")
-    notes: list[str] = list(frame.attrs.get("notes", []))
+    if "score" in ids:
+        raise TableError("an id column is named 'score', the name of the output's score column: rename it in the file")
+    lacking = [c for c in trained_ids if c not in frame.columns] if not args.id else []
+    if lacking:
+        notes.append(
+            f"the model was trained with --id {', '.join(lacking)}, which {args.file.name} lacks"
+            + (f": the output names rows by {', '.join(ids)} only" if ids else "")
+        )
     rows = scoring_rows(frame, model.encoding, notes)
     out = frame[ids].copy()
     if not ids:
         out.insert(0, "row", range(1, len(frame) + 1))
-        notes.append("no id column (the model was trained without --id and none given): 'row' is the input's row number, 1-based")
+        why = "none of the model's id columns is in the file" if trained_ids else "the model was trained without --id"
+        notes.append(f"no id column ({why}, and none given): 'row' is the input's row number, 1-based")
     if frame.empty:
         notes.append(f"{args.file.name} has no rows: writing the header only")
     for note in notes:

@@ -9,7 +9,8 @@ Every column but the label and the ``--id`` columns becomes inputs, typed from i
 - numeric: numbers, or text of which at least 95% of the cells that are not blank or a null token
   (``#N/A``, ``-``, ``?``, ``unknown`` ...) read as a number once currency symbols, thousands
   separators, spaces and a trailing ``%`` are set aside (``(12)`` is -12; decimal comma or point
-  chosen per column and recorded); the other cells become missing, with a counted note;
+  chosen per column, and again per file scored, the training's mark breaking ties); the other cells
+  become missing, with a counted note (at scoring, more than half of them is an error);
 - boolean (a bool column, or yes/no, true/false, y/n, t/f text in any case): 1/0, missing kept;
 - categorical text: one input per level of the 30 most frequent, plus ``(other)`` (any other level,
   and levels first seen at scoring) and ``(missing)``.
@@ -52,6 +53,7 @@ _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "0.0"}
 _ID_WORDS = {"id", "ids", "key", "index", "idx", "row", "number", "no", "num", "uuid", "guid", "unnamed"}
 _POSITIVE_WORDS = ("churn", "exit", "attrit", "cancel", "terminat", "leaver", "lost", "gone", "left")
+_NEGATIONS = {"not", "no", "non", "never", "didn", "didnt", "dont", "don", "without", "isn", "wasn", "hasn", "hadn"}
 _CURRENCY = r"(?:[$€£¥₹₩₽]|r\$|usd|eur|gbp|chf|cad|aud|jpy|inr|brl|sek|nok|dkk|pln|mxn|zar)"
 _CURRENCY_FIRST = re.compile(rf"(?i)^([-+]?){_CURRENCY}")
 _CURRENCY_LAST = re.compile(rf"(?i){_CURRENCY}$")
@@ -224,6 +226,34 @@ def input_names(encoding: dict[str, Any]) -> list[str]:
     return [n for column in encoding["columns"] for n in column["inputs"]]
 
 
+def check_encoding(encoding: dict[str, Any], inputs: Sequence[str]) -> None:
+    """Refuse an encoding that would not give the model's ``inputs`` in their order (a model.json edited
+    by hand, or corrupt): each column's inputs must be what its kind and levels make them."""
+    try:
+        for column in encoding["columns"]:
+            name, kind = column["name"], column["kind"]
+            if kind == "categorical":
+                expected = [f"{name}={level}" for level in column["levels"]] + [f"{name}={OTHER}", f"{name}={MISSING}"]
+            elif kind in ("numeric", "boolean"):
+                expected = [name]
+            else:
+                raise TableError(f"column {name!r} is of an unknown kind {kind!r}")
+            if list(column["inputs"]) != expected:
+                raise TableError(f"column {name!r}'s inputs are not those its kind and levels make")
+        names = input_names(encoding)
+    except (TypeError, KeyError) as exc:
+        raise TableError(f"the model's encoding is malformed ({type(exc).__name__}: {exc})") from exc
+    except TableError as exc:
+        raise TableError(f"the model's encoding is malformed: {exc}") from exc
+    if names != list(inputs):
+        at = next((i for i, (a, b) in enumerate(zip(names, inputs, strict=False)) if a != b), min(len(names), len(inputs)))
+        encoded, expected = (names[at] if at < len(names) else "nothing"), (inputs[at] if at < len(inputs) else "nothing")
+        raise TableError(
+            f"the model's encoding does not give its inputs in order: input {at + 1} would be {encoded!r} where the "
+            f"model has {expected!r} (model.json edited or corrupt): train the model again"
+        )
+
+
 def typing_summary(encoding: dict[str, Any]) -> list[str]:
     """How each column was read, a line per kind (and one per dropped column, with its reason)."""
     lines = []
@@ -351,7 +381,7 @@ def _labels(series: pd.Series, name: str, positive: str | None, notes: list[str]
             "add POSITIVE=<value> (make) or --positive <value>, and every other value counts as not churned"
         )
     else:
-        chosen = [v for v in values if _positive_like(v)]
+        chosen = [v for v in values if _positive_like(v, values)]
         if len(chosen) != 1:
             raise TableError(
                 f"which value of label {name!r} means churned? add POSITIVE=<value> (make) or --positive <value>, "
@@ -370,10 +400,16 @@ def _labels(series: pd.Series, name: str, positive: str | None, notes: list[str]
     return labels, keep, spelling[pos]
 
 
-def _positive_like(value: str) -> bool:
-    low = value.lower()
-    words = re.findall(r"[a-z]+", low)
-    return low in {"yes", "y", "true", "t", "1"} or any(w.startswith(_POSITIVE_WORDS) for w in words)
+def _positive_like(key: str, keys: Sequence[str]) -> bool:
+    """Whether a label value (a :func:`_label_key`) plainly says churned: yes or true; 1 against 0 (not
+    against 2: a 1/2 coding says nothing); or a churn word (churned, exited, cancelled ...) that no
+    negation turns round ("not churned", "no_churn", "did not cancel" are not)."""
+    if key in {"yes", "y", "true", "t"}:
+        return True
+    if key == "1":
+        return set(keys) == {"0", "1"}
+    words = re.findall(r"[a-z]+", key)
+    return not any(w in _NEGATIONS for w in words) and any(w.startswith(_POSITIVE_WORDS) for w in words)
 
 
 def _sample(values: pd.Series) -> str:
@@ -486,11 +522,23 @@ def _id_like_name(name: str) -> bool:
 def _encode_column(series: pd.Series, column: dict[str, Any], notes: list[str] | None) -> np.ndarray:
     name, kind = column["name"], column["kind"]
     if kind == "numeric":
-        values = _numbers(series, column.get("decimal", "."))
+        trained_mark = column.get("decimal", ".")
+        values = _numbers(series, trained_mark)
         text = _text(series)
-        unread = text[values.isna() & text.notna()]
+        if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            # each file is read in its own decimal mark: the training's only where both read as many cells
+            other = _numbers(series, "," if trained_mark == "." else ".")
+            if other.notna().sum() > values.notna().sum():
+                values = other
+        valued = text.notna() & ~text.str.lower().isin(_NULL_TOKENS)  # null tokens ("-", "unknown") mean missing
+        unread = text[values.isna() & valued]
+        top = ", ".join(f"{v!r} x{c}" for v, c in Counter(unread).most_common(4))
+        if len(unread) > valued.sum() / 2:
+            raise TableError(
+                f"column {name!r} held numbers when the model was trained, but {len(unread)} of its {int(valued.sum())} "
+                f"cells here are not numbers ({top}): is it the right file, or a column of another meaning under this name?"
+            )
         if len(unread) and notes is not None:
-            top = ", ".join(f"{v!r} x{c}" for v, c in Counter(unread).most_common(4))
             notes.append(f"column {name!r}: {len(unread)} cells are not numbers, read as missing ({top})")
         return values.to_numpy(dtype=float)
     if kind == "boolean":

@@ -48,6 +48,60 @@ def test_without_an_id_the_scores_carry_the_row_number(model, tmp_path, capsys):
     assert "'row' is the input's row number, 1-based" in capsys.readouterr().err
 
 
+def test_a_model_trained_with_an_id_says_truly_when_the_scored_file_lacks_it(tmp_path, capsys):
+    table = _table().assign(cust=[f"c{i}" for i in range(160)], region=["n", "s"] * 80)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    args = ["--cv-folds", "2", "--id", "cust", "--id", "region"]
+    assert main(["train", "--file", str(tmp_path / "t.csv"), "--label", "churn", "--model", str(tmp_path / "m"), *args]) == 0
+    capsys.readouterr()
+    table.drop(columns=["cust", "region"]).to_csv(tmp_path / "bare.csv", index=False)
+    out = tmp_path / "s.csv"
+    assert main(["score", "--model", str(tmp_path / "m"), "--file", str(tmp_path / "bare.csv"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "the model was trained with --id cust, region, which bare.csv lacks" in err
+    assert "none of the model's id columns is in the file" in err and "trained without --id" not in err
+    assert list(_rows(out)[0]) == ["row", "score"]
+    table.drop(columns=["cust"]).to_csv(tmp_path / "half.csv", index=False)
+    assert main(["score", "--model", str(tmp_path / "m"), "--file", str(tmp_path / "half.csv"), "--out", str(out)]) == 0
+    assert "which half.csv lacks: the output names rows by region only" in capsys.readouterr().err
+    assert list(_rows(out)[0]) == ["region", "score"]
+
+
+def test_an_id_column_named_score_is_refused_and_a_repeated_id_written_once(model, tmp_path, capsys):
+    table = _table().assign(score=range(160))
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "s.csv"
+    assert (
+        main(["score", "--model", str(model / "m"), "--file", str(tmp_path / "t.csv"), "--out", str(out), "--id", "score"]) == 2
+    )
+    assert "an id column is named 'score'" in capsys.readouterr().err
+    args = ["--id", "plan", "--id", "plan"]
+    assert main(["score", "--model", str(model / "m"), "--file", str(model / "t.csv"), "--out", str(out), *args]) == 0
+    assert list(_rows(out)[0]) == ["plan", "score"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda e: e["columns"].reverse(), "input 1 would be 'plan=a' where the model has 'usage'"),
+        (lambda e: e.update(columns="abc"), "the model's encoding is malformed (TypeError"),
+        (lambda e: e["columns"][1]["levels"].reverse(), "column 'plan''s inputs are not those its kind and levels make"),
+        (lambda e: e["columns"][0].update(kind="date"), "column 'usage' is of an unknown kind 'date'"),
+        (lambda e: e["columns"][0].pop("name"), "malformed (KeyError"),
+    ],
+)
+def test_a_model_whose_encoding_disagrees_with_its_inputs_is_refused(model, tmp_path, capsys, edit, message):
+    document = json.loads((model / "m" / "model.json").read_text())
+    assert document["inputs"][:1] == ["usage"] and len(document["inputs"]) == 5  # usage, plan=a, plan=b, (other), (missing)
+    edit(document["encoding"])
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.json").write_text(json.dumps(document))
+    out = tmp_path / "s.csv"
+    assert main(["score", "--model", str(tmp_path / "m"), "--file", str(model / "t.csv"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not out.exists()
+
+
 def test_a_table_with_a_header_and_no_rows_gets_a_header_only_csv(model, tmp_path, capsys):
     (tmp_path / "empty.csv").write_text("usage,plan\n")
     out = tmp_path / "s.csv"

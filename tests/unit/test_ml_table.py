@@ -137,6 +137,29 @@ def test_a_label_of_unknown_meaning_needs_positive_and_says_its_values():
         training_data(frame, "status", positive="bronze")
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["not churned", "stayed"],
+        ["Not Exited", "Active"],
+        ["renewed", "did not cancel"],
+        ["no_churn", "renewed"],
+        ["1", "2"],  # a 1/2 coding says nothing about which is churned
+        ["2", "1"],
+    ],
+)
+def test_a_negated_churn_word_or_a_1_2_coding_is_never_taken_as_churned(values):
+    frame = pd.DataFrame({"x": [1, 2, 3, 4], "label": [values[0], values[1], values[1], values[0]]})
+    with pytest.raises(TableError, match="which value of label 'label' means churned"):
+        training_data(frame, "label")
+    assert training_data(frame, "label", positive=values[1]).labels == [0, 1, 1, 0]
+
+
+def test_a_churn_word_against_its_negation_is_the_churned_value():
+    frame = pd.DataFrame({"x": [1, 2, 3, 4], "label": ["churn", "no churn", "no churn", "churn"]})
+    assert training_data(frame, "label").labels == [1, 0, 0, 1]
+
+
 def test_label_errors_name_the_problem():
     frame = pd.DataFrame({"x": [1, 2, 3], "Churn": ["No", "No", "No"], "y": [1, 2, 3]})
     with pytest.raises(TableError, match=r"single class \('No' in all 3 rows\)"):
@@ -344,6 +367,26 @@ def test_a_decimal_comma_column_is_read_as_such_and_remembered_for_scoring():
     assert column["kind"] == "numeric" and column["decimal"] == ","
     assert [row[0] for row in data.rows[:4]] == [-0.802, 76.0, 1234.5, 3.0]
     assert scoring_rows(pd.DataFrame({"usage": ["2,5"]}), data.encoding) == [[2.5]]
+
+
+def test_each_scoring_file_is_read_in_its_own_decimal_mark():
+    comma = training_data(_labelled(usage=["-0,802", "76,0", "1.234,5", "3"] * 10), "churn").encoding
+    point = training_data(_labelled(usage=["-0.802", "76.0", "1,234.5", "3"] * 10), "churn").encoding
+    points = pd.DataFrame({"usage": ["1.250", "9.000", "1.25", "2.5"]})  # "1.25" and "2.5" say the mark is a point
+    assert scoring_rows(points, comma) == [[1.25], [9.0], [1.25], [2.5]]
+    commas = pd.DataFrame({"usage": ["1.250", "9,5", "1,25"]})
+    assert scoring_rows(commas, point) == [[1250.0], [9.5], [1.25]]
+    assert scoring_rows(pd.DataFrame({"usage": ["1.250"]}), comma) == [[1250.0]]  # either mark reads it: the training's
+    assert scoring_rows(pd.DataFrame({"usage": ["1.250"]}), point) == [[1.25]]
+
+
+def test_a_numeric_column_mostly_not_numbers_at_scoring_is_an_error_not_missing_values():
+    encoding = training_data(_labelled(usage=[str(i % 7) for i in range(40)]), "churn").encoding
+    notes: list[str] = []
+    assert scoring_rows(pd.DataFrame({"usage": ["1", "2", "lots", "-"]}), encoding, notes) == [[1.0], [2.0], [None], [None]]
+    assert any("1 cells are not numbers" in n for n in notes)  # "-" is a null token, not junk
+    with pytest.raises(TableError, match=r"column 'usage' held numbers .* 2 of its 3 cells here are not numbers \('high' x1"):
+        scoring_rows(pd.DataFrame({"usage": ["high", "low", "3"]}), encoding)
 
 
 @pytest.mark.parametrize(
