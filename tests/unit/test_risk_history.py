@@ -237,6 +237,20 @@ def test_feature_windows_count_only_up_to_now():
     assert at_day_10["active_days_28d"] == 3 and at_day_10["sessions_28d"] == 3
 
 
+def test_each_event_type_is_counted_over_1_7_and_28_days():
+    kinds = ("page_view", "feature_interaction", "app_lifecycle", "video_engagement", "search", "error", "help_request")
+    kinds += ("struggle_signal",)
+    names = ("views", "interactions", "lifecycle", "video_events", "searches", "errors", "help_requests", "client_struggles")
+    activity = fold(
+        *(ev(T0, kind) for kind in kinds),  # day 0: 20 days before now
+        *(ev(T0 + 15 * DAY_MS, kind) for kind in kinds),  # 5 days before
+        *(ev(T0 + 20 * DAY_MS + i, kind) for i, kind in enumerate(kinds)),  # today
+    )
+    values = named(activity, T0 + 20 * DAY_MS + 3_600_000)
+    for name in names:
+        assert [values[f"{name}_{days}d"] for days in (1, 7, 28)] == [1, 2, 3], name
+
+
 def test_an_empty_history_has_zero_counts_and_missing_times():
     values = named([], T0, ("plans",))
     assert values["events_28d"] == 0 and values["feature:plans:28d"] == 0
@@ -255,7 +269,7 @@ def test_the_names_are_the_seeds_seven_then_the_rest_then_three_per_vocabulary_f
         "application_progress_percentage",
     )
     assert BASE_FEATURES[:7] == seed and len(set(BASE_FEATURES)) == len(BASE_FEATURES)
-    assert 35 <= len(BASE_FEATURES) <= 45
+    assert 45 <= len(BASE_FEATURES) <= 55
     assert feature_names(("a",))[-3:] == ("feature:a:1d", "feature:a:7d", "feature:a:28d")
     assert len(feature_values([], T0, ("a", "b"))) == len(BASE_FEATURES) + 6
 
