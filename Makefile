@@ -8,6 +8,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := $(CURDIR)/layers/journey/python:$(CURDIR)
 FILE ?= samples/native_events.jsonl
+comma := ,
 FORMAT ?= native
 STAGE ?= dev
 
@@ -87,16 +88,20 @@ samples: install
 # (JOURNEYS=dir, default out/demo/journeys), reported on held-out users. Writes model.json, metrics.json, report.md.
 train: install
 ifneq ($(filter command line environment,$(origin FILE)),)
+	$(if $(strip $(FILE)),,$(error FILE is empty: make train FILE=<csv or parquet> LABEL=<column> MODEL=<dir>))
 	$(PY) -m ml train --file "$(FILE)" --label "$(LABEL)" --model "$(or $(MODEL),out/models/table)" $(if $(ID),--id "$(ID)") \
 		$(if $(POSITIVE),--positive "$(POSITIVE)") $(if $(CV_FOLDS),--cv-folds "$(CV_FOLDS)") $(if $(SEED),--seed "$(SEED)") \
 		$(if $(SEP),--sep "$(SEP)") $(if $(filter 1,$(FORCE)),--force)
 else
+	$(if $(strip $(LABEL)$(ID)$(POSITIVE)),$(error LABEL$(comma) ID and POSITIVE are for a labelled table: add FILE=<csv or parquet> (without FILE$(comma) make train learns from the journeys)))
 	$(PY) -m ml train --journeys "$(or $(JOURNEYS),out/demo/journeys)" --model "$(or $(MODEL),out/models/exit-risk)"
 endif
 
-# MODEL=dir FILE=table OUT=scores.csv [ID=column] [SEP=;]: one row per input row, the id column (else the row
+# MODEL=dir FILE=table OUT=scores.csv [ID=column[,column]] [SEP=;]: one row per input row, the id column (else the row
 # number) and score 0-100.
 score: install
+	$(if $(strip $(MODEL)),,$(error MODEL is required: make score MODEL=dir FILE=table.csv OUT=scores.csv))
+	$(if $(and $(filter command line environment,$(origin FILE)),$(strip $(FILE))),,$(error FILE is required: make score MODEL=dir FILE=table.csv OUT=scores.csv))
 	$(if $(strip $(OUT)),,$(error OUT is required: make score MODEL=dir FILE=table.csv OUT=scores.csv))
 	$(PY) -m ml score --model "$(MODEL)" --file "$(FILE)" --out "$(OUT)" $(if $(ID),--id "$(ID)") $(if $(SEP),--sep "$(SEP)")
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from journey.kernel.clock import DAY_MS
 from journey.risk.model import ExitRiskModel, ModelFormatError
+from ml.options import id_columns
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the label value that means churned, when it is not yes/true/1/churned/exited/left; "
         "with a label of 3 or more values, this one against the rest",
     )
-    train.add_argument("--id", action="append", default=[], help="a column that names rows: not an input (repeatable)")
+    train.add_argument(
+        "--id", action="append", default=[], help="a column that names rows: not an input (repeatable, or comma-separated)"
+    )
     train.add_argument("--model", type=Path, required=True, help="directory for model.json, metrics.json, report.md")
     train.add_argument("--horizon-days", type=float, default=3.0, help="journeys: a user churned if silent this long")
     train.add_argument("--holdout", type=float, default=0.3, help="journeys: share of users held out for the report")
@@ -59,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--model", type=Path, required=True, help="the model's directory (or its model.json)")
     score.add_argument("--file", type=Path, required=True, help="the table to score, .csv or .parquet")
     score.add_argument("--out", type=Path, required=True, help="the CSV to write: id columns and score (0-100)")
-    score.add_argument("--id", action="append", default=[], help="a column to copy to the output (default: the training's --id)")
+    score.add_argument(
+        "--id",
+        action="append",
+        default=[],
+        help="a column to copy to the output (repeatable, or comma-separated; default: the training's --id)",
+    )
     score.add_argument("--sep", type=_separator, help="the CSV's delimiter (default: sniffed among , ; tab |)")
     score.set_defaults(run=_score)
     bench = commands.add_parser("bench-model", help="microseconds per explain() call of a trained model")
@@ -92,7 +100,7 @@ def _train(args: argparse.Namespace) -> int:
         if not args.label or not args.label.strip():
             raise ValueError("a label column is required with a table: add LABEL=<column> (make) or --label <column>")
         _stage(f"reading {args.file}")
-        data = training_data(read_table(args.file, sep=args.sep), args.label, ids=args.id, positive=args.positive)
+        data = training_data(read_table(args.file, sep=args.sep), args.label, ids=id_columns(args.id), positive=args.positive)
         holdout = None
     else:
         from ml.journeys import training_data
@@ -196,7 +204,7 @@ def _score(args: argparse.Namespace) -> int:
     frame = read_table(args.file, sep=args.sep, allow_empty=True)
     notes: list[str] = list(frame.attrs.get("notes", []))
     trained_ids = list(model.encoding.get("ids", []))
-    ids = list(dict.fromkeys(i.strip() for i in args.id)) or [c for c in trained_ids if c in frame.columns]
+    ids = id_columns(args.id) or [c for c in trained_ids if c in frame.columns]
     missing = [c for c in ids if c not in frame.columns]
     if missing:
         near = [str(c) for c in frame.columns if str(c).casefold() == missing[0].casefold()]

@@ -56,7 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--version", default=None, help="the model's version (default: the trainer's)")
     args = parser.parse_args(argv)
-    args.id = [column.strip() for value in args.id for column in value.split(",") if column.strip()]
+    from ml.options import id_columns  # after _bootstrap: the container's path reaches ml/ only then
+
+    args.id = id_columns(args.id)
     if args.source == "table" and not args.label:
         raise EntryError("source=table needs the hyperparameter 'label' (the label column)")
     if args.source == "journeys" and not args.horizon_days > 0:

@@ -184,3 +184,28 @@ def test_make_passes_positive_folds_seed_sep_and_force_and_score_needs_out():
     assert '--positive "gone" --cv-folds "3" --seed "9" --sep ";" --force' in line
     scored = _dry_run("score", "MODEL=m", "FILE=f.csv", "SEP=;")
     assert scored.returncode != 0 and "OUT is required" in scored.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("score", "FILE=f.csv", "OUT=o.csv"), "MODEL is required"),
+        (("score", "MODEL=m", "OUT=o.csv"), "FILE is required"),  # not the default FILE the replay targets use
+        (("score", "MODEL=m", "FILE=", "OUT=o.csv"), "FILE is required"),
+        (("train", "FILE=", "LABEL=churn"), "FILE is empty"),
+        (("train", "LABEL=churn"), "LABEL, ID and POSITIVE are for a labelled table: add FILE="),
+        (("train", "ID=customer"), "LABEL, ID and POSITIVE are for a labelled table"),
+    ],
+)
+def test_make_train_and_score_refuse_what_they_would_otherwise_ignore_or_guess(args, error):
+    done = _dry_run(*args)
+    assert done.returncode != 0 and error in done.stderr
+
+
+def test_ids_may_be_comma_separated_and_are_written_once(model, tmp_path):
+    table = _table().assign(cust=[f"c{i}" for i in range(160)])
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "s.csv"
+    args = ["--id", "cust, plan", "--id", "plan"]
+    assert main(["score", "--model", str(model / "m"), "--file", str(tmp_path / "t.csv"), "--out", str(out), *args]) == 0
+    assert list(_rows(out)[0]) == ["cust", "plan", "score"]
