@@ -51,7 +51,7 @@ _NULL_TOKENS = {"-", "--", "---", "?", "??", ".", "unknown", "missing", "n.a.", 
 _NULL_TOKENS |= {"#div/0!", "#ref!", "#num!", "#name?", "inf", "-inf", "infinity", "-infinity"}
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "0.0"}
-_ID_WORDS = {"id", "ids", "key", "index", "idx", "row", "number", "no", "num", "uuid", "guid", "unnamed"}
+_ID_WORDS = {"id", "ids", "uid", "pk", "key", "index", "idx", "row", "number", "no", "num", "uuid", "guid", "unnamed"}
 _POSITIVE_WORDS = ("churn", "exit", "attrit", "cancel", "terminat", "leaver", "lost", "gone", "left")
 _NEGATIONS = {"not", "no", "non", "never", "didn", "didnt", "dont", "don", "without", "isn", "wasn", "hasn", "hadn"}
 _CURRENCY = r"(?:[$€£¥₹₩₽]|r\$|usd|eur|gbp|chf|cad|aud|jpy|inr|brl|sek|nok|dkk|pln|mxn|zar)"
@@ -553,7 +553,17 @@ def _encode_column(series: pd.Series, column: dict[str, Any], notes: list[str] |
         text = _text(series)
         block = np.zeros((len(series), len(levels) + 2))
         position = {level: i for i, level in enumerate(levels)}
-        codes = text.map(lambda v: len(levels) + 1 if v is None else position.get(v, len(levels))).to_numpy(dtype=int)
+        folds = Counter(level.casefold() for level in levels)
+        # a level written in another case ("PRO" for "pro") is that level, unless the training kept both
+        folded = {level.casefold(): i for i, level in enumerate(levels) if folds[level.casefold()] == 1}
+
+        def code(value: str | None) -> int:
+            if value is None:
+                return len(levels) + 1
+            found = position.get(value)
+            return found if found is not None else folded.get(value.casefold(), len(levels))
+
+        codes = text.map(code).to_numpy(dtype=int)
         others = int((codes == len(levels)).sum())
         if others and notes is not None:
             notes.append(f"column {name!r}: {others} cells hold a level the model did not keep, read as {OTHER}")

@@ -185,6 +185,7 @@ def test_id_like_columns_are_dropped_numeric_ids_by_name_text_ids_by_uniqueness(
         {
             "RowNumber": range(1, n + 1),
             "CustomerId": range(15_600_000, 15_600_000 + n),
+            "uid": range(7_000, 7_000 + 3 * n, 3),
             "Surname": [f"name{i}" for i in range(n)],
             "Salary": [1000.0 + i * 37 for i in range(n)],  # a different number in every row, but a measurement
             "Geography": ["France", "Spain"] * (n // 2),
@@ -192,7 +193,7 @@ def test_id_like_columns_are_dropped_numeric_ids_by_name_text_ids_by_uniqueness(
         }
     )
     data = training_data(frame, "Exited")
-    assert [d["name"] for d in data.encoding["dropped"]] == ["RowNumber", "CustomerId", "Surname"]
+    assert [d["name"] for d in data.encoding["dropped"]] == ["RowNumber", "CustomerId", "uid", "Surname"]
     assert [c["name"] for c in data.encoding["columns"]] == ["Salary", "Geography"]
 
 
@@ -217,6 +218,20 @@ def test_scoring_reapplies_the_encoding_and_sends_unseen_levels_to_other():
     assert any("1 cells are not numbers" in n for n in notes)
     with pytest.raises(TableError, match="the model needs columns this table lacks: plan"):
         scoring_rows(pd.DataFrame({"n": ["1"]}), encoding)
+    assert scoring_rows(pd.DataFrame({"n": ["1", "1"], "plan": ["PRO", " Basic"]}), encoding) == [
+        [0.0, 1.0, 0.0, 0.0, 1.0],
+        [1.0, 0.0, 0.0, 0.0, 1.0],
+    ]  # a level in another case is that level
+
+
+def test_a_level_in_another_case_goes_to_other_when_the_training_kept_both_cases():
+    train = pd.DataFrame({"plan": ["pro", "PRO", "basic", "pro"] * 5, "churn": ["yes", "no"] * 10})
+    encoding = training_data(train, "churn").encoding
+    assert encoding["columns"][0]["levels"] == ["pro", "PRO", "basic"]
+    assert scoring_rows(pd.DataFrame({"plan": ["Pro", "BASIC"]}), encoding) == [
+        [0.0, 0.0, 0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0, 0.0],
+    ]
 
 
 # --- the command line --------------------------------------------------------------------------
