@@ -224,10 +224,13 @@ def _round(value: float | None, digits: int) -> float | None:
 def markdown(report: dict[str, Any]) -> str:
     """The report a person reads (report.md)."""
     out = [f"# Exit-risk model {report.get('version', '')}".rstrip(), ""]
-    out += [
-        f"Evaluated on: **{report['evaluatedOn']}** ({report['evaluation']['rows']} rows never seen by the model or its calibration).",
-        "",
-    ]
+    n = report["evaluation"]["rows"]
+    seen = (
+        f"{n} rows, each predicted by a fold's model that never saw it; the exported model is then fitted on every row"
+        if report.get("folds")
+        else f"{n} rows never seen by the model or its calibration"
+    )
+    out += [f"Evaluated on: **{report['evaluatedOn']}** ({seen}).", ""]
     out += ["| | value |", "|---|---|"]
     out += [f"| rows (training input) | {report['rows']} |", f"| positives | {report['positives']} |"]
     out += [f"| base rate | {_pct(report['baseRate'])} |"]

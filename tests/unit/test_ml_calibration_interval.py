@@ -82,6 +82,7 @@ def test_the_report_and_its_warning_give_the_interval_of_the_held_out_users():
             if band["n"]:
                 assert band["gapInterval"][0] <= band["gap"] <= band["gapInterval"][1]
     assert "gap's 95% interval" in measure.markdown(report)
+    assert "rows never seen by the model or its calibration" in measure.markdown(report)  # held out: the exported model's
     wide = {**report, "bands": [{**_band(report["bands"], "MEDIUM"), "n": 40, "gap": 12.0, "gapInterval": [-3.0, 27.0]}]}
     (warning,) = [w for w in measure.warnings(wide, {}) if "miscalibrated" in w]
     assert warning.endswith("(+12.0 points; 95% interval -3.0 to +27.0)")

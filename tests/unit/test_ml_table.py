@@ -257,6 +257,8 @@ def test_train_prints_the_cross_validated_summary_and_writes_the_model(trained, 
     assert "note: dropped column 'customerID': id-like" in err and "fold 1/3" in err
     for name in ("model.json", "metrics.json", "report.md"):
         assert (trained / "again" / name).is_file()
+    said = (trained / "again" / "report.md").read_text()
+    assert "each predicted by a fold's model that never saw it; the exported model is then fitted on every row" in said
 
 
 def test_score_writes_one_row_per_input_row_in_order_with_the_id(trained, tmp_path):
