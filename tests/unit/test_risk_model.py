@@ -152,6 +152,18 @@ def test_a_model_with_one_input_and_an_unused_input_compiles():
         ({"calibration": {"x": [0.1, 0.2], "y": [0.3, 1.2]}}, "within 0..1"),
         ({"calibration": {"x": [0.1], "y": [0.2, 0.3]}}, "same length"),
         ({"calibration": None}, "calibration"),
+        ({"calibration": {"x": [-0.1, 0.2], "y": [0.2, 0.3]}}, r"calibration x \(raw probabilities\) must stay within 0..1"),
+        ({"calibration": {"x": [0.1, 1.5], "y": [0.2, 0.3]}}, "calibration x"),
+        ({"baseScore": 1e308}, "log-odds beyond"),
+        (
+            {"trees": [[[0, 1.0, 0, 1, 2, 0.0], [-1, 0, 0, 0, 0, 0.1], [-1, 0, 0, 0, 0, -5e3]]]},
+            "tree 0 node 2 value .* log-odds beyond",
+        ),
+        (
+            {"trees": [[[0, 1.0, True, 1, 2, 0.0], [-1, 0, 0, 0, 0, 0.1], [-1, 0, 0, 0, 0, 0.2]]]},
+            "missing_goes_left must be 0 or 1",
+        ),
+        ({"trees": [[[0.0, 1.0, 0, 1, 2, 0.0], [-1, 0, 0, 0, 0, 0.1], [-1, 0, 0, 0, 0, 0.2]]]}, "must be a whole number"),
     ],
 )
 def test_a_malformed_model_is_refused_with_what_is_wrong(changes, message):

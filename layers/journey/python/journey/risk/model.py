@@ -23,6 +23,7 @@ from typing import Any
 
 FORMAT = "journey-exit-risk-gbt/1"
 MAX_TREE_DEPTH = 48  # nested blocks of the generated source; trained trees are 3-4 deep
+MAX_LOG_ODDS = 1_000.0  # |baseScore| and |leaf value|: trained ones are below 20; beyond this the file is corrupt
 _NAN = math.nan
 _LEAF = -1
 
@@ -107,7 +108,7 @@ class ExitRiskModel:
         metrics = data.get("metrics", {})
         if not isinstance(encoding, dict) or not isinstance(metrics, dict):
             raise ModelFormatError("encoding and metrics must be JSON objects")
-        base_score = _finite(data.get("baseScore"), "baseScore")
+        base_score = _log_odds(data.get("baseScore"), "baseScore")
         raw_trees = data.get("trees")
         if not isinstance(raw_trees, list):
             raise ModelFormatError("trees must be a list of trees")
@@ -198,8 +199,18 @@ def _finite(value: object, what: str) -> float:
     return float(value)
 
 
+def _log_odds(value: object, what: str) -> float:
+    """A base score or leaf value: finite and of a size log-odds can have (a larger one is a corrupt file)."""
+    number = _finite(value, what)
+    if abs(number) > MAX_LOG_ODDS:
+        raise ModelFormatError(f"{what} is {number!r}: log-odds beyond ±{MAX_LOG_ODDS:g} (a corrupt model)")
+    return number
+
+
 def _index(value: object, what: str, below: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < below:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ModelFormatError(f"{what} is {value!r}: an index must be a whole number (written without a decimal point)")
+    if not 0 <= value < below:
         raise ModelFormatError(f"{what} is {value!r}: index out of range 0..{below - 1}")
     return value
 
@@ -215,13 +226,13 @@ def _tree(tree: object, t: int, n_inputs: int) -> list[tuple[int, float, int, in
         where = f"tree {t} node {n}"
         if not isinstance(node, list) or len(node) != 6:
             raise ModelFormatError(f"{where} must be [input, threshold, missing_goes_left, left, right, value]")
-        value = _finite(node[5], f"{where} value")
+        value = _log_odds(node[5], f"{where} value")
         if node[0] == _LEAF and not isinstance(node[0], bool):
             nodes.append((_LEAF, 0.0, 0, 0, 0, value))
             continue
         feature = _index(node[0], f"{where} input", n_inputs)
         threshold = _finite(node[1], f"{where} threshold")
-        if node[2] not in (0, 1):
+        if isinstance(node[2], bool) or node[2] not in (0, 1):
             raise ModelFormatError(f"{where} missing_goes_left must be 0 or 1, not {node[2]!r}")
         left = _index(node[3], f"{where} left child", len(tree))
         right = _index(node[4], f"{where} right child", len(tree))
@@ -256,6 +267,8 @@ def _calibration(value: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
         raise ModelFormatError("calibration y is not ascending: a higher raw probability must not calibrate lower")
     if ys[0] < 0.0 or ys[-1] > 1.0:
         raise ModelFormatError("calibration y must stay within 0..1")
+    if xs[0] < 0.0 or xs[-1] > 1.0:
+        raise ModelFormatError("calibration x (raw probabilities) must stay within 0..1")
     return xs, ys
 
 
