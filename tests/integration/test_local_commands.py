@@ -187,3 +187,29 @@ def test_demo_trains_the_exit_risk_model_mid_run_and_rescores_silent_users(tmp_p
     assert sum(band["n"] for band in later["calibration_by_band"]) == later["rows"] > 0
     assert later["users"] <= training["heldout_users"]
     assert later["roc_auc"] is None or 0.0 <= later["roc_auc"] <= 1.0  # None: every row had one outcome
+
+
+@pytest.mark.slow
+def test_the_full_demo_meets_the_exit_risk_done_when_figures(tmp_path):
+    """``make demo`` as a newcomer runs it (1,000 users, 14 days): held-out AUC >= 0.90 on users the model
+    did not train on, every band of the held-out calibration table populated, silent users re-scored,
+    re-engagement sent and measured against its holdout, nothing lost (issue 13). The calibration gaps
+    are printed, not asserted: on ~300 held-out users a 10-point bound is passed or failed partly by
+    the sample (each gap's 95% interval says how much)."""
+    assert demo.main(["--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["events_lost"] == 0
+    risk = summary["exit_risk_model"]
+    training = risk["training"]
+    bands = {band["band"]: band for band in training["heldout_calibration_by_band"]}
+    print(
+        {
+            name: (band["n"], band["meanPredicted"], band["observed"], band["gap"], band["gapInterval"])
+            for name, band in bands.items()
+        }
+    )
+    assert training["heldout_roc_auc"] >= 0.90, training
+    assert all(bands[name]["n"] > 0 for name in ("LOW", "MEDIUM", "HIGH")), bands
+    assert risk["silent_users_rescored"] > 0 and risk["heldout_users_scored_by_model"] == training["heldout_users"]
+    measured = risk["reengagement"]["treated_vs_holdout"]
+    assert risk["reengagement"]["sent_by_channel"] and measured["treated"] > 0 and measured["held_out"] > 0, measured
