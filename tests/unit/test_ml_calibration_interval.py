@@ -86,3 +86,24 @@ def test_the_report_and_its_warning_give_the_interval_of_the_held_out_users():
     wide = {**report, "bands": [{**_band(report["bands"], "MEDIUM"), "n": 40, "gap": 12.0, "gapInterval": [-3.0, 27.0]}]}
     (warning,) = [w for w in measure.warnings(wide, {}) if "miscalibrated" in w]
     assert warning.endswith("(+12.0 points; 95% interval -3.0 to +27.0)")
+
+
+def _report(positives: int, rows: int, auc: float, bands: list[dict]) -> dict:
+    return {"positives": positives, "rows": rows, "rocAuc": auc, "bands": bands}
+
+
+def test_the_warnings_name_a_thin_band_a_chance_auc_and_a_leaking_column_only_when_they_apply():
+    calibrated = [{"band": "LOW", "n": 900, "gap": 0.5, "observed": 3.0, "meanPredicted": 2.5}]
+    assert measure.warnings(_report(300, 1000, 0.85, calibrated), {"tenure": 0.7}) == []
+    thin = [*calibrated, {"band": "HIGH", "n": 12, "gap": 4.0, "observed": 80.0, "meanPredicted": 76.0}]
+    assert measure.warnings(_report(300, 1000, 0.85, thin), {}) == [
+        "band HIGH holds only 12 evaluated rows: its calibration figures are noise"
+    ]
+    (chance,) = measure.warnings(_report(300, 1000, 0.52, calibrated), {})
+    assert chance.startswith("no signal: ROC AUC 0.520 is within 0.03 of 0.5")
+    assert measure.warnings(_report(300, 1000, 0.54, calibrated), {}) == []
+    (leak,) = measure.warnings(_report(300, 1000, 0.99, calibrated), {"cancel_date_set": 0.995, "tenure": 0.7})
+    assert leak.startswith("possible leakage: 'cancel_date_set' alone separates the classes (ROC AUC 0.995)")
+    few = measure.warnings(_report(20, 1000, 0.99, calibrated), {"cancel_date_set": 0.995})
+    assert not any("leakage" in w for w in few)  # 20 positives are separated by chance: no leakage claim
+    assert any(w.startswith("only 20 positives") for w in few)
