@@ -202,12 +202,13 @@ def training_data(frame: pd.DataFrame, label: str, *, ids: Sequence[str] = (), p
     notes: list[str] = list(frame.attrs.get("notes", []))
     decimal = str(frame.attrs.get("decimal", "."))
     labels, keep, positive_value = _labels(frame[label], label, positive, notes)
-    frame = frame.loc[keep].reset_index(drop=True)
+    labelled = frame.loc[keep]  # typed with the rows' positions in the file: a row number stays one past skipped rows
+    frame = labelled.reset_index(drop=True)
     encoding: dict[str, Any] = {"label": label, "positive": positive_value, "ids": list(ids), "columns": [], "dropped": []}
     for name in frame.columns:
         if name == label or name in ids:
             continue
-        column, reason = _type_column(frame[name], name, notes, decimal)
+        column, reason = _type_column(labelled[name], name, notes, decimal)
         if column is None:
             encoding["dropped"].append({"name": name, "reason": reason})
             notes.append(f"dropped column {name!r}: {reason}")
@@ -494,8 +495,9 @@ def _numeric_column(
     if whole and kept.is_unique and len(kept) >= 20 and len(kept) == len(present):
         if _id_like_name(name):
             return None, f"id-like (a different whole number in every row under the name {name!r}, e.g. {kept.iloc[0]:g})"
-        start = kept.iloc[0]
-        if start in (0, 1) and (kept.to_numpy() == np.arange(start, start + len(kept))).all():
+        offset = kept.to_numpy() - kept.index.to_numpy()  # the value less the row's position in the file
+        if offset[0] in (0, 1) and (offset == offset[0]).all():
+            start = offset[0]
             return None, f"a row number ({start:g}, {start + 1:g}, {start + 2:g} ... in row order)"
     return column, ""
 

@@ -197,6 +197,18 @@ def test_id_like_columns_are_dropped_numeric_ids_by_name_text_ids_by_uniqueness(
     assert [c["name"] for c in data.encoding["columns"]] == ["Salary", "Geography"]
 
 
+def test_a_row_number_is_dropped_even_when_unlabelled_rows_are_skipped():
+    n = 40
+    labels = ["Yes", "No"] * (n // 2)
+    labels[4] = labels[8] = ""  # two rows without a label: the numbers left jump over them
+    frame = pd.DataFrame({"line": range(1, n + 1), "usage": [i % 7 for i in range(n)], "churn": labels})
+    data = training_data(frame, "churn")
+    assert [d["name"] for d in data.encoding["dropped"]] == ["line"]
+    assert data.encoding["dropped"][0]["reason"].startswith("a row number (1, 2, 3")
+    shuffled = frame.assign(line=[n - i for i in range(n)])  # unique whole numbers, not in row order: a measurement
+    assert [c["name"] for c in training_data(shuffled, "churn").encoding["columns"]] == ["line", "usage"]
+
+
 def test_only_the_30_most_frequent_levels_get_their_own_input():
     levels = [f"city{i:02d}" for i in range(40)]
     frame = pd.DataFrame({"city": [levels[i % 40] for i in range(200)] + ["city00"] * 10, "churn": ["yes", "no"] * 105})
