@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--label", help="the table's label column (with --file)")
     train.add_argument(
         "--positive",
-        help="the label value that means churned, when it is not yes/true/1/churned/exited/left; "
+        help="the label value that means churned, when the label does not say it plainly (yes/true, 1 against 0, "
+        "or a churn word such as churned/exited/cancelled that no negation turns round); "
         "with a label of 3 or more values, this one against the rest",
     )
     train.add_argument(
