@@ -334,13 +334,17 @@ def _parse_numbers(text: pd.Series, decimal: str) -> pd.Series:
     return pd.Series(out, index=text.index)
 
 
-def _numbers(series: pd.Series, decimal: str = ".") -> pd.Series:
-    if pd.api.types.is_bool_dtype(series):
-        values = series.astype(float)
-    elif pd.api.types.is_numeric_dtype(series):
-        values = pd.to_numeric(series, errors="coerce").astype(float)
-    else:
-        values = _parse_numbers(_text(series), decimal)
+def _numbers_in_either_mark(text: pd.Series, default: str) -> tuple[str, pd.Series]:
+    """The decimal mark that reads more of the text cells as numbers (``default`` on a tie), and the
+    numbers read in it (None where a cell is not one)."""
+    other = "," if default == "." else "."
+    first, second = _parse_numbers(text, default), _parse_numbers(text, other)
+    return (other, second) if second.notna().sum() > first.notna().sum() else (default, first)
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    """A numeric or boolean column as floats, NaN where missing or not finite (text: :func:`_numbers_in_either_mark`)."""
+    values = series.astype(float) if pd.api.types.is_bool_dtype(series) else pd.to_numeric(series, errors="coerce").astype(float)
     return values.where(np.isfinite(values))
 
 
@@ -465,20 +469,16 @@ def _numeric_column(
         counted = present[~present.str.lower().isin(_NULL_TOKENS)]
         if counted.empty:
             return None
-        parsed = {mark: _parse_numbers(counted, mark) for mark in (".", ",")}
-        found = {mark: int(values.notna().sum()) for mark, values in parsed.items()}
-        other = "," if default_decimal == "." else "."
-        decimal = other if found[other] > found[default_decimal] else default_decimal
-        if found[decimal] < TYPED_SHARE * len(counted):
+        decimal, numbers = _numbers_in_either_mark(text, default_decimal)
+        if numbers[counted.index].notna().sum() < TYPED_SHARE * len(counted):
             return None
         if decimal == ",":
             column["decimal"] = ","
-        numbers = _parse_numbers(text, decimal)
         plain = pd.to_numeric(counted, errors="coerce")
-        styled = counted[plain.isna() & parsed[decimal].notna()]
+        styled = counted[plain.isna() & numbers[counted.index].notna()]
         if len(styled):
             example = styled.iloc[0]
-            value = parsed[decimal][styled.index[0]]
+            value = numbers[styled.index[0]]
             notes.append(f"column {name!r}: {len(styled)} numbers written as text such as {example!r}, read as {value:g}")
         blanks = len(text) - len(present)
         if blanks:
@@ -524,14 +524,11 @@ def _id_like_name(name: str) -> bool:
 def _encode_column(series: pd.Series, column: dict[str, Any], notes: list[str] | None) -> np.ndarray:
     name, kind = column["name"], column["kind"]
     if kind == "numeric":
-        trained_mark = column.get("decimal", ".")
-        values = _numbers(series, trained_mark)
         text = _text(series)
-        if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-            # each file is read in its own decimal mark: the training's only where both read as many cells
-            other = _numbers(series, "," if trained_mark == "." else ".")
-            if other.notna().sum() > values.notna().sum():
-                values = other
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            values = _numbers(series)
+        else:  # each file is read in its own decimal mark: the training's only where both read as many cells
+            _, values = _numbers_in_either_mark(text, column.get("decimal", "."))
         valued = text.notna() & ~text.str.lower().isin(_NULL_TOKENS)  # null tokens ("-", "unknown") mean missing
         unread = text[values.isna() & valued]
         top = ", ".join(f"{v!r} x{c}" for v, c in Counter(unread).most_common(4))
