@@ -251,6 +251,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     out += band_lines(report["bands"])
+    out += calibration_lines(report.get("calibration"))
     spread = report.get("crossValidated")
     if spread:
         out += [
@@ -290,6 +291,18 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("notes"):
         out += ["", "## Notes", "", *[f"- {n}" for n in report["notes"]]]
     return "\n".join(out) + "\n"
+
+
+def calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
+    """Which curve calibrates the exported model, and why (ml.calibration)."""
+    if not calibration:
+        return []
+    brier = calibration.get("outOfFoldBrier") or {}
+    line = f"Calibration curve: **{calibration['method']}**"
+    if brier:
+        scores = ", ".join(f"{m} {_num(v, 4)}" for m, v in sorted(brier.items(), key=lambda kv: kv[1]))
+        line += f", the shape with the lower out-of-fold Brier score ({scores})"
+    return ["", line + "."]
 
 
 def band_lines(bands: list[dict[str, Any]]) -> list[str]:

@@ -3,9 +3,10 @@
 - Trees: scikit-learn's ``HistGradientBoostingClassifier`` (missing values native), classes
   weighted to balance, small trees (3 deep, 8 leaves) and at most 100 of them so serving stays
   in microseconds; early stopping on a validation share once there are 1,000 rows.
-- Calibration: class weighting distorts probabilities, so an isotonic regression maps the trees'
-  probability to the observed rate. It is fitted on out-of-fold predictions of the rows the trees
-  learn from (3 folds), then the trees are refitted on all of those rows.
+- Calibration: class weighting distorts probabilities, so a curve maps the trees' probability to
+  the observed rate (``ml.calibration``: a sigmoid or an isotonic curve, whichever predicts better
+  out of fold). It is fitted on out-of-fold predictions of the rows the trees learn from (3 folds),
+  then the trees are refitted on all of those rows.
 - Honesty: every reported figure comes from rows that neither the trees nor the calibration saw.
   With ``holdout`` (journeys): users are split (all of a user's rows on one side); the model is
   fitted on the training users, measured on the held-out ones, and that very model is exported.
@@ -28,13 +29,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, StratifiedKFold, StratifiedShuffleSplit
 from threadpoolctl import threadpool_limits
 
 from ml import report as measure
+from ml.calibration import Curve, fit_curve
 from ml.dataset import TrainingData
-from ml.export import calibration_points, model_document
+from ml.export import model_document
 
 CALIBRATION_FOLDS = 3
 IMPORTANCE_REPEATS = 3
@@ -88,14 +89,15 @@ class Fitted:
 
 
 class _Calibrated:
-    """Trees and the isotonic curve that calibrates their probability."""
+    """Trees and the curve that calibrates their probability (with each shape's out-of-fold Brier score)."""
 
-    def __init__(self, classifier: HistGradientBoostingClassifier, isotonic: IsotonicRegression) -> None:
+    def __init__(self, classifier: HistGradientBoostingClassifier, curve: Curve, brier: dict[str, float]) -> None:
         self.classifier = classifier
-        self.isotonic = isotonic
+        self.curve = curve
+        self.brier = brier
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.isotonic.predict(self.classifier.predict_proba(X)[:, 1]), dtype=float)
+        return self.curve.apply(self.classifier.predict_proba(X)[:, 1])
 
     def used_inputs(self) -> set[int]:
         return {int(f) for (p,) in self.classifier._predictors for f in p.nodes["feature_idx"][p.nodes["is_leaf"] == 0]}
@@ -168,7 +170,7 @@ def _fit(
     column_aucs = {name: measure.single_column_auc(X[:, columns], y) for name, columns in units}
     report["warnings"] = measure.warnings(report, column_aucs)
     report["notes"] += notes + [f"warning: {w}" for w in report["warnings"]]
-    calibration = calibration_points(model.isotonic.X_thresholds_, model.isotonic.y_thresholds_)
+    calibration = model.curve.points()
     headline = {k: report[k] for k in ("rocAuc", "prAuc", "rows", "positives", "baseRate", "evaluatedOn")}
     if folds:
         headline |= {"rocAucSd": report["rocAucSd"], "prAucSd": report["prAucSd"]}
@@ -226,14 +228,14 @@ def _gbt(rows: int, seed: int) -> HistGradientBoostingClassifier:
 
 
 def _fit_calibrated(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, seed: int, say: Progress) -> _Calibrated:
-    """Isotonic calibration on out-of-fold probabilities, then the trees refitted on all rows."""
+    """A calibration curve fitted to out-of-fold probabilities, then the trees refitted on all rows."""
     out_of_fold = np.empty(len(y))
     for train, test in _folds(y, groups, CALIBRATION_FOLDS, seed):
         classifier = _gbt(len(train), seed).fit(X[train], y[train])
         out_of_fold[test] = classifier.predict_proba(X[test])[:, 1]
-    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(out_of_fold, y)
-    say(f"  calibrated on {len(y)} out-of-fold predictions; fitting the trees on them all")
-    return _Calibrated(_gbt(len(y), seed).fit(X, y), isotonic)
+    curve, brier = fit_curve(out_of_fold, y, _folds(y, groups, CALIBRATION_FOLDS, seed + 1))
+    say(f"  calibrated ({curve.method}) on {len(y)} out-of-fold predictions; fitting the trees on them all")
+    return _Calibrated(_gbt(len(y), seed).fit(X, y), curve, brier)
 
 
 def _cross_validate(
@@ -356,6 +358,7 @@ def _report(
         "inputs": len(data.names),
         "trainedOnRows": trained_rows,
     }
+    report["calibration"] = {"method": model.curve.method, "outOfFoldBrier": model.brier}
     report["notes"] = list(data.notes)
     return report
 

@@ -92,6 +92,16 @@ def test_calibration_is_monotone_and_a_probability(signal_fit):
     assert calibrated[-1] > calibrated[0]
 
 
+def test_the_report_names_the_calibration_curve_and_the_out_of_fold_scores_that_chose_it(signal_fit):
+    calibration = signal_fit.report["calibration"]
+    brier = calibration["outOfFoldBrier"]
+    assert set(brier) == {"sigmoid", "isotonic"} and all(0 < v < 0.25 for v in brier.values())
+    assert calibration["method"] == min(brier, key=brier.get)
+    assert f"Calibration curve: **{calibration['method']}**, the shape with the lower out-of-fold Brier score" in (
+        signal_fit.markdown()
+    )
+
+
 def test_a_real_signal_is_found_by_cross_validation_and_reported_in_full(signal_fit):
     report = signal_fit.report
     assert report["evaluatedOn"] == "k-fold CV" and len(report["folds"]) == 4
