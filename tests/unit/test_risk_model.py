@@ -139,6 +139,7 @@ def test_a_model_with_one_input_and_an_unused_input_compiles():
         ({"baseScore": math.inf}, "baseScore"),
         ({"trees": {}}, "trees"),
         ({"trees": [[]]}, "tree 0"),
+        ({"trees": []}, "trees is empty: every user would get the same score"),
         ({"trees": [[[3, 1.0, 0, 1, 2, 0.0], [-1, 0, 0, 0, 0, 0.1], [-1, 0, 0, 0, 0, 0.2]]]}, "index out of range"),
         ({"trees": [[[0, 1.0, 0, 1, 5, 0.0], [-1, 0, 0, 0, 0, 0.1], [-1, 0, 0, 0, 0, 0.2]]]}, "index out of range"),
         ({"trees": [[[0, 1.0, 0, 1], [-1, 0, 0, 0, 0, 0.1]]]}, "tree 0 node 0"),

@@ -112,6 +112,8 @@ class ExitRiskModel:
         raw_trees = data.get("trees")
         if not isinstance(raw_trees, list):
             raise ModelFormatError("trees must be a list of trees")
+        if not raw_trees:
+            raise ModelFormatError("trees is empty: every user would get the same score (a trained model has one tree or more)")
         trees = [_tree(tree, t, len(inputs)) for t, tree in enumerate(raw_trees)]
         calibration = _calibration(data.get("calibration"))
         return cls(
