@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,11 @@ from ml.trainer import fit
 DEMO_SEED = 7
 
 
-def held_out_splits(data: TrainingData, seeds: list[int], holdout: float = HOLDOUT) -> list[dict[str, Any]]:
-    """One row per seed: the seed, the held-out ROC AUC and each band's n, gap and interval."""
-    rows = []
+def held_out_splits(data: TrainingData, seeds: Iterable[int], holdout: float = HOLDOUT) -> Iterator[dict[str, Any]]:
+    """One row per seed, as each fit ends: the seed, the held-out ROC AUC and each band's n, gap and interval."""
     for seed in seeds:
         report = fit(data, holdout=holdout, cv_folds=2, seed=seed).report
-        rows.append({"seed": seed, "rocAuc": report["rocAuc"], "bands": {b["band"]: b for b in report["bands"]}})
-    return rows
+        yield {"seed": seed, "rocAuc": report["rocAuc"], "bands": {b["band"]: b for b in report["bands"]}}
 
 
 def spread(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -62,16 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     data = training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
     print(f"{len(data.rows):,} rows from {len(set(data.groups or [])):,} users; {args.splits} held-out splits of {HOLDOUT:.0%}")
     rows = []
-    for seed in range(1, args.splits + 1):
-        (row,) = held_out_splits(data, [seed])
+    for row in held_out_splits(data, range(1, args.splits + 1)):
         rows.append(row)
         gaps = "  ".join(
             f"{name} {b['n']:>4} {b['gap']:+5.1f} ({interval_text(b.get('gapInterval'))})"
             for name, b in row["bands"].items()
             if b["gap"] is not None
         )
-        mark = "  <- the demo's split" if seed == DEMO_SEED else ""
-        print(f"seed {seed:>3}: ROC AUC {row['rocAuc']:.3f}  {gaps}{mark}", flush=True)
+        mark = "  <- the demo's split" if row["seed"] == DEMO_SEED else ""
+        print(f"seed {row['seed']:>3}: ROC AUC {row['rocAuc']:.3f}  {gaps}{mark}", flush=True)
     summary = spread(rows)
     for name, _, _ in BANDS:
         if name in summary:
