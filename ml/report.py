@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from ml.calibration import TIE
 from ml.text import interval_text
 
 # score = round(calibrated probability x 100); the stream processor's bands
@@ -86,6 +87,12 @@ def warnings(report: dict[str, Any], column_aucs: dict[str, float]) -> list[str]
                 f"band {b['band']} is miscalibrated: {_num(b['observed'])}% observed against {_num(b['meanPredicted'])}% "
                 f"predicted ({b['gap']:+.1f} points{sampling})"
             )
+    flat = (report.get("calibration") or {}).get("flatScore")
+    if flat is not None:
+        out.append(
+            f"the calibration curve is flat: every row scores {flat}; on rows the trees did not learn from, their "
+            "ranking did not hold (or ran backwards), so the model cannot tell who churns"
+        )
     auc = report.get("rocAuc")
     if auc is not None and math.isfinite(auc) and abs(auc - 0.5) <= NO_SIGNAL_WITHIN:
         out.append(
@@ -263,7 +270,8 @@ def markdown(report: dict[str, Any]) -> str:
             "It measures the training recipe, not the exported model.",
             "",
             f"ROC AUC {_num(spread['rocAuc'], 3)} (pooled; folds {_num(spread['rocAucFoldMean'], 3)} ± "
-            f"{_num(spread['rocAucSd'], 3)}), PR AUC {_num(spread['prAuc'], 3)}, {spread['rows']} rows.",
+            f"{_num(spread['rocAucSd'], 3)}), PR AUC {_num(spread['prAuc'], 3)}, {spread['rows']} rows"
+            + (f"; calibration curves: {_counts(spread['calibrationByFold'])}." if spread.get("calibrationByFold") else "."),
             "",
             *band_lines(spread["bands"]),
         ]
@@ -297,12 +305,25 @@ def calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
     """Which curve calibrates the exported model, and why (ml.calibration)."""
     if not calibration:
         return []
-    brier = calibration.get("outOfFoldBrier") or {}
-    line = f"Calibration curve: **{calibration['method']}**"
-    if brier:
-        scores = ", ".join(f"{m} {_num(v, 4)}" for m, v in sorted(brier.items(), key=lambda kv: kv[1]))
-        line += f", the shape with the lower out-of-fold Brier score ({scores})"
-    return ["", line + "."]
+    method, brier = calibration["method"], calibration.get("outOfFoldBrier") or {}
+    line = f"Calibration curve: **{method}**"
+    if len(brier) == 2:
+        scores = ", ".join(f"{m} {v:.5f}" for m, v in sorted(brier.items(), key=lambda kv: kv[1]))
+        if abs(brier["sigmoid"] - brier["isotonic"]) <= TIE:
+            line += f": the two shapes tie on out-of-fold Brier score ({scores}), and a tie keeps the sigmoid"
+        else:
+            line += f", the shape with the lower out-of-fold Brier score ({scores})"
+    else:
+        line += " (too few rows of both classes to compare the shapes out of fold: the sigmoid is kept)"
+    out = ["", line + "."]
+    by_fold = calibration.get("byFold")
+    if by_fold:
+        out += ["", f"Each fold's model chose its own curve for the figures above: {_counts(by_fold)}."]
+    return out
+
+
+def _counts(methods: dict[str, int]) -> str:
+    return ", ".join(f"{method} in {n} fold{'s' if n > 1 else ''}" for method, n in methods.items())
 
 
 def band_lines(bands: list[dict[str, Any]]) -> list[str]:

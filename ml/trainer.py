@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,6 +256,7 @@ def _cross_validate(
                 "positives": int(y[test].sum()),
                 "rocAuc": measure.roc_auc(y[test], predicted[test]),
                 "prAuc": measure.pr_auc(y[test], predicted[test]),
+                "calibration": model.curve.method,
             }
         )
         for name, values in _importance(model, X[test], y[test], units, seed + i).items():
@@ -277,7 +279,13 @@ def _cross_check(X: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int, seed:
         "rocAucSd": float(np.std(roc)) if roc else math.nan,
         "prAuc": measure.pr_auc(labels, predicted),
         "bands": measure.calibration_by_band(labels, predicted, groups, seed=seed),
+        "calibrationByFold": _methods(folds),
     }
+
+
+def _methods(folds: list[dict[str, Any]]) -> dict[str, int]:
+    """How many folds' models chose each calibration curve (each fold chooses its own)."""
+    return dict(Counter(f["calibration"] for f in folds).most_common())
 
 
 def _importance_units(data: TrainingData) -> list[tuple[str, list[int]]]:
@@ -359,6 +367,10 @@ def _report(
         "trainedOnRows": trained_rows,
     }
     report["calibration"] = {"method": model.curve.method, "outOfFoldBrier": model.brier}
+    if model.curve.flat:  # every row gets one score: the trees' ranking did not hold out of fold
+        report["calibration"]["flatScore"] = int(measure.scores_of(np.array(model.curve.y[:1]))[0])
+    if folds:
+        report["calibration"]["byFold"] = _methods(folds)
     report["notes"] = list(data.notes)
     return report
 

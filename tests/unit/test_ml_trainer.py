@@ -158,8 +158,12 @@ def test_beside_the_held_out_figures_every_user_is_scored_once_by_a_model_that_n
     observed = sum(band["n"] * band["observed"] for band in spread["bands"] if band["n"]) / 100
     assert round(observed) == int(y.sum())  # the bands' observed churn is every label
     assert fitted.report["rocAuc"] != spread["rocAuc"]  # a different evaluation, reported apart
+    assert sum(spread["calibrationByFold"].values()) == 4  # each fold's model chose its own curve
     fitted.write(tmp_path / "model")
-    assert "Cross-validated check: grouped 4-fold CV over every user" in (tmp_path / "model/report.md").read_text()
+    text = (tmp_path / "model/report.md").read_text()
+    assert "Cross-validated check: grouped 4-fold CV over every user" in text
+    assert re.search(r"600 rows; calibration curves: (sigmoid|isotonic) in \d folds?", text)
+    assert "byFold" not in fitted.report["calibration"]  # the exported model's own curve: one
     assert "crossValidated" not in fit(_data(X, y), holdout=None, cv_folds=4).report  # tables: CV is the evaluation
 
 
@@ -196,3 +200,28 @@ def test_one_class_or_too_few_examples_is_a_clear_error():
     few[:3] = 1
     with pytest.raises(ValueError, match="too few examples: 3 positives"):
         fit(_data(X, few), holdout=None)
+
+
+def _noise(seed: int) -> TrainingData:
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(300, 3)), (rng.random(300) < 0.2).astype(int)
+    return TrainingData(names=["a", "b", "c"], rows=X.tolist(), labels=y.tolist())
+
+
+def test_each_folds_own_calibration_curve_is_counted_in_the_report():
+    fitted = fit(_noise(3), holdout=None, cv_folds=3, seed=7)
+    calibration = fitted.report["calibration"]
+    assert [f["calibration"] for f in fitted.report["folds"]].count("isotonic") == 1
+    assert calibration["byFold"] == {"sigmoid": 2, "isotonic": 1}
+    assert "Each fold's model chose its own curve for the figures above: sigmoid in 2 folds, isotonic in 1 fold." in (
+        fitted.markdown()
+    )
+
+
+def test_a_flat_calibration_curve_is_a_warning_that_names_the_one_score_everyone_gets():
+    fitted = fit(_noise(1), holdout=None, cv_folds=3, seed=7)  # noise whose trees rank backwards out of fold
+    assert fitted.report["rocAuc"] < 0.47  # so the "no signal" warning (within 0.03 of 0.5) stays silent
+    flat = fitted.report["calibration"]["flatScore"]
+    assert len(set(fitted.model["calibration"]["y"])) == 1
+    assert round(fitted.model["calibration"]["y"][0] * 100) == flat
+    assert any(w.startswith(f"the calibration curve is flat: every row scores {flat};") for w in fitted.report["warnings"])
