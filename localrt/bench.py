@@ -28,6 +28,7 @@ from journey.risk.features import feature_names
 from journey.risk.model import ExitRiskModel
 from localrt.runtime import SimulatorClock
 from localrt.simulator import make_population, timeline
+from ml.calibration import sigmoid_points
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = ROOT / "functions" / "stream_processor" / "handler.py"
@@ -108,7 +109,8 @@ class FakeContext:
 def full_size_model(trees: int = 100, depth: int = 3, vocabulary_size: int = 8, seed: int = 7) -> ExitRiskModel:
     """An exit-risk model of the largest size the trainer makes (``trees`` complete trees of ``depth``),
     over the served features with a full vocabulary, with random splits: evaluating it costs what a
-    trained model of that size costs (what it learned does not change the cost)."""
+    trained model of that size costs (what it learned does not change the cost), calibrated by a
+    sigmoid exported as ml.calibration exports one (the most points a trained curve has)."""
     rng = random.Random(seed)
     vocabulary = tuple(f"feature_{i}" for i in range(vocabulary_size))
     inputs = feature_names(vocabulary)
@@ -139,7 +141,7 @@ def full_size_model(trees: int = 100, depth: int = 3, vocabulary_size: int = 8, 
             "encoding": {},
             "baseScore": -1.0,
             "trees": [tree() for _ in range(trees)],
-            "calibration": {"x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 1.0]},
+            "calibration": sigmoid_points(1.0, -1.0).points(),  # as many points as a trained curve has
             "metrics": {},
         }
     )
