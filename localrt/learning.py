@@ -117,6 +117,7 @@ class ModelTraining:
             "heldout_pr_auc": _rounded(metrics.get("prAuc")),
             "heldout_calibration_by_band": metrics.get("bands"),
             "cross_validated": _rounded_figures(metrics.get("crossValidated")),
+            "calibration": metrics.get("calibration"),
             "model_dir": str(model_dir),
             "seconds": round(time.time() - started, 1),
         }

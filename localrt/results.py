@@ -500,6 +500,15 @@ def print_exit_risk(console: Console, risk: dict) -> None:
             f"{_shown(risk.get('live_heldout_auc_vs_simulator'))} (n {risk.get('heldout_users_scored_by_model', 0):,})",
         ),
     ]
+    curve = training.get("calibration") or {}
+    if curve:
+        brier = " / ".join(f"{method} {value:.4f}" for method, value in (curve.get("outOfFoldBrier") or {}).items())
+        rows.append(
+            (
+                "calibration curve of the exported model (out-of-fold Brier score of each shape)",
+                f"{curve['method']} ({brier or '-'})",
+            )
+        )
     for band in training.get("heldout_calibration_by_band") or []:
         rows.append(
             (

@@ -69,3 +69,14 @@ def test_the_demos_exit_risk_table_shows_an_undefined_figure_as_a_dash():
     print_exit_risk(console, {"training": {"version": "v1", "cross_validated": spread}})
     text = console.export_text()
     assert "0.94 (± -)" in text and "0 / - / -" in text and "None" not in text
+
+
+def test_the_demos_exit_risk_table_names_the_calibration_curve_and_its_scores():
+    from rich.console import Console
+
+    from localrt.results import print_exit_risk
+
+    curve = {"method": "sigmoid", "outOfFoldBrier": {"sigmoid": 0.03231, "isotonic": 0.03276}}
+    console = Console(record=True, width=250)
+    print_exit_risk(console, {"training": {"version": "v1", "calibration": curve}})
+    assert "sigmoid (sigmoid 0.0323 / isotonic 0.0328)" in console.export_text()
