@@ -3,7 +3,8 @@
 Class weighting (and boosting's own over- or under-confidence) distorts the trees' probability, so a
 non-decreasing curve maps it to the rate observed on rows the trees did not learn from (their
 out-of-fold predictions). Two shapes are fitted, and the one that predicts better on rows it was not
-fitted to (Brier score, pooled over folds of the users) is kept; a tie goes to the sigmoid:
+fitted to (Brier score, pooled over folds of the users; of the rows, for a table) is kept; a tie goes
+to the sigmoid:
 
 - ``sigmoid`` (Platt scaling): a logistic regression on the trees' log-odds. Two parameters, so it
   holds steady on a few hundred rows; it can only stretch and shift the log-odds.
