@@ -216,7 +216,7 @@ def training_data(frame: pd.DataFrame, label: str, *, ids: Sequence[str] = (), p
             encoding["columns"].append(column)
     if not encoding["columns"]:
         raise TableError(f"no usable column besides {label!r}: {'; '.join(notes) or 'the table has no other column'}")
-    names = [n for column in encoding["columns"] for n in column["inputs"]]
+    names = input_names(encoding)
     if len(set(names)) != len(names):
         raise TableError(f"two columns encode to the same input name: {sorted({n for n in names if names.count(n) > 1})}")
     rows = scoring_rows(frame, encoding)
@@ -227,6 +227,11 @@ def input_names(encoding: dict[str, Any]) -> list[str]:
     return [n for column in encoding["columns"] for n in column["inputs"]]
 
 
+def category_inputs(name: str, levels: Sequence[str]) -> list[str]:
+    """A categorical column's inputs: one per kept level, then (other) and (missing)."""
+    return [f"{name}={level}" for level in levels] + [f"{name}={OTHER}", f"{name}={MISSING}"]
+
+
 def check_encoding(encoding: dict[str, Any], inputs: Sequence[str]) -> None:
     """Refuse an encoding that would not give the model's ``inputs`` in their order (a model.json edited
     by hand, or corrupt): each column's inputs must be what its kind and levels make them."""
@@ -234,7 +239,7 @@ def check_encoding(encoding: dict[str, Any], inputs: Sequence[str]) -> None:
         for column in encoding["columns"]:
             name, kind = column["name"], column["kind"]
             if kind == "categorical":
-                expected = [f"{name}={level}" for level in column["levels"]] + [f"{name}={OTHER}", f"{name}={MISSING}"]
+                expected = category_inputs(name, column["levels"])
             elif kind in ("numeric", "boolean"):
                 expected = [name]
             else:
@@ -453,8 +458,7 @@ def _type_column(series: pd.Series, name: str, notes: list[str], decimal: str = 
     levels = [str(level) for level, _ in ranked[:MAX_LEVELS]]
     if len(ranked) > MAX_LEVELS:
         notes.append(f"column {name!r}: {len(ranked)} levels; the {MAX_LEVELS} most frequent kept, the rest are {OTHER}")
-    inputs = [f"{name}={level}" for level in levels] + [f"{name}={OTHER}", f"{name}={MISSING}"]
-    return {"name": name, "kind": "categorical", "levels": levels, "inputs": inputs}, ""
+    return {"name": name, "kind": "categorical", "levels": levels, "inputs": category_inputs(name, levels)}, ""
 
 
 def _numeric_column(
