@@ -131,5 +131,10 @@ def fit_curve(raw: np.ndarray, labels: np.ndarray, folds: Folds) -> tuple[Curve,
             squared[method] += float(np.sum((curve.apply(raw[scoring]) - labels[scoring]) ** 2))
         scored += len(scoring)
     brier = {m: total / scored for m, total in squared.items()} if scored else {}
-    better = bool(brier) and brier[ISOTONIC] < brier[SIGMOID] - TIE
+    better = bool(brier) and not is_tie(brier) and brier[ISOTONIC] < brier[SIGMOID]
     return (isotonic_curve if better else sigmoid_curve)(raw, labels), brier
+
+
+def is_tie(brier: dict[str, float]) -> bool:
+    """Whether the two shapes' Brier scores (``fit_curve``'s) are within ``TIE`` of each other."""
+    return abs(brier[SIGMOID] - brier[ISOTONIC]) <= TIE

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from ml.calibration import TIE
+from ml.calibration import is_tie
 from ml.text import interval_text
 
 # score = round(calibrated probability x 100); the stream processor's bands
@@ -309,7 +309,7 @@ def calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
     line = f"Calibration curve: **{method}**"
     if len(brier) == 2:
         scores = ", ".join(f"{m} {v:.5f}" for m, v in sorted(brier.items(), key=lambda kv: kv[1]))
-        if abs(brier["sigmoid"] - brier["isotonic"]) <= TIE:
+        if is_tie(brier):
             line += f": the two shapes tie on out-of-fold Brier score ({scores}), and a tie keeps the sigmoid"
         else:
             line += f", the shape with the lower out-of-fold Brier score ({scores})"
