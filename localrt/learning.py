@@ -42,6 +42,7 @@ from localrt.evaluation import roc_auc
 from localrt.runtime import LocalRuntime
 from localrt.simulator import DAY_MS, Burst, GroundTruth, SimUser, UserScript
 from ml import report as measure
+from ml.dataset import TrainingData
 from ml.journeys import export_tables, load_export, training_data
 from ml.report import BANDS
 from ml.trainer import finite, fit
@@ -59,6 +60,13 @@ HOUR_MS = 3_600_000
 # days 10.5 to 11), scored by the deployed model from the journeys stored by the end of the run
 LATER_CUTOFFS = 3
 LATER_CUTOFF_STEP_MS = 6 * HOUR_MS
+
+
+def demo_training_data(export: Path, t0: int) -> TrainingData:
+    """The demo's training rows from its exported journeys: a row per active user at each of
+    ``CUTOFF_DAYS`` after ``t0``, labelled by ``HORIZON_DAYS`` of silence after it."""
+    cutoffs = [t0 + int(day * DAY_MS) for day in CUTOFF_DAYS]
+    return training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
 
 
 def demo_environment() -> dict[str, str]:
@@ -84,9 +92,8 @@ class ModelTraining:
         self.rt.wait_until_drained(timeout_s=120, run_on=False)
         export = self.out / "journeys"
         exported = export_tables(self.rt.clients["dynamodb"], self._table_names(), export)
-        cutoffs = [self.t0 + int(d * DAY_MS) for d in CUTOFF_DAYS]
         try:
-            data = training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
+            data = demo_training_data(export, self.t0)
             say(f"{len(data.rows):,} training rows from {len(set(data.groups)):,} users; fitting")
             fitted = fit(data, holdout=HOLDOUT, seed=self.seed)
         except ValueError as exc:  # too few users or churners to learn from: the points model keeps scoring

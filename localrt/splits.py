@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from localrt.demo import T0
-from localrt.learning import CUTOFF_DAYS, HOLDOUT, HORIZON_DAYS
-from localrt.simulator import DAY_MS
+from localrt.learning import HOLDOUT, demo_training_data
 from ml.dataset import TrainingData
-from ml.journeys import training_data
 from ml.report import BANDS, MAX_BAND_GAP
 from ml.text import interval_text
 from ml.trainer import fit
@@ -57,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (export / "manifest.json").is_file():
         print(f"error: no exported journeys in {export} (make demo writes them)", file=sys.stderr)
         return 2
-    cutoffs = [T0 + int(day * DAY_MS) for day in CUTOFF_DAYS]
-    data = training_data(export, horizon_ms=HORIZON_DAYS * DAY_MS, cutoffs_ms=cutoffs)
+    data = demo_training_data(export, T0)
     print(f"{len(data.rows):,} rows from {len(set(data.groups or [])):,} users; {args.splits} held-out splits of {HOLDOUT:.0%}")
     rows = []
     for row in held_out_splits(data, range(1, args.splits + 1)):
