@@ -119,27 +119,25 @@ class BatchLogCollector(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
-        self.batches: list[dict] = []
         self._lock = threading.Lock()
+        self._counts = dict.fromkeys((name for name in self.FIELDS if name != "rejected"), 0)
+        self._rejected: dict[str, int] = {}
+        self._batches = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "batch processed":
             with self._lock:
-                self.batches.append({name: getattr(record, name, None) for name in self.FIELDS})
+                for name in self._counts:
+                    self._counts[name] += getattr(record, name, None) or 0
+                for code, count in (getattr(record, "rejected", None) or {}).items():
+                    self._rejected[code] = self._rejected.get(code, 0) + count
+                self._batches += 1
 
     def totals(self) -> dict:
+        """The sums over every batch logged so far (kept as they arrive: the demo asks several times a
+        second, and a run logs thousands of batches)."""
         with self._lock:
-            batches = list(self.batches)
-        out = {name: 0 for name in self.FIELDS if name != "rejected"}
-        rejected: dict[str, int] = {}
-        for batch in batches:
-            for name in out:
-                out[name] += batch.get(name) or 0
-            for code, count in (batch.get("rejected") or {}).items():
-                rejected[code] = rejected.get(code, 0) + count
-        out["rejected"] = rejected
-        out["invocations_logged"] = len(batches)
-        return out
+            return {**self._counts, "rejected": dict(self._rejected), "invocations_logged": self._batches}
 
 
 @dataclass
