@@ -38,6 +38,7 @@ def both_ways(monkeypatch, cls, name: str, call):
 def all_pages(ddb, **query) -> list[dict]:
     pages = []
     while True:
+        assert len(pages) < 200, "the pages never end"
         page = ddb.query(**query)
         pages.append({"Items": page["Items"], "Count": page["Count"], "Last": page.get("LastEvaluatedKey")})
         if "LastEvaluatedKey" not in page:
@@ -53,13 +54,20 @@ def make_tables(ddb) -> None:
             {"AttributeName": "userId", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
             {"AttributeName": "day", "AttributeType": "S"},
+            {"AttributeName": "shard", "AttributeType": "S"},
+            {"AttributeName": "due", "AttributeType": "N"},
         ],
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "byDay",
                 "KeySchema": [{"AttributeName": "day", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {  # like the deadline timer's due index: sparse, a sort key, keys only
+                "IndexName": "due",
+                "KeySchema": [{"AttributeName": "shard", "KeyType": "HASH"}, {"AttributeName": "due", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -88,6 +96,7 @@ def make_tables(ddb) -> None:
                     "day": {"S": f"2026-11-{1 + k % 3:02d}"},
                     "k": {"N": str(k)},
                     "pad": {"S": "x" * (k * 10)},
+                    **({"shard": {"S": f"s{user % 3}"}, "due": {"N": str(1000 - 7 * k + user)}} if k % 3 else {}),
                 },
             )
             ddb.put_item(TableName="numbered", Item={"userId": {"S": uid}, "n": {"N": str(k * 1.5 - 4)}})
@@ -137,6 +146,23 @@ QUERIES = [
         "Limit": 5,
     },
     {
+        "TableName": "ranged",
+        "IndexName": "due",
+        "KeyConditionExpression": "#s = :s AND #d <= :now",
+        "ExpressionAttributeNames": {"#s": "shard", "#d": "due"},
+        "ExpressionAttributeValues": {":s": {"S": "s1"}, ":now": {"N": "990"}},
+        "Limit": 4,
+    },
+    {
+        "TableName": "ranged",
+        "IndexName": "due",
+        "KeyConditionExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "shard"},
+        "ExpressionAttributeValues": {":s": {"S": "s2"}},
+        "ScanIndexForward": False,
+        "Limit": 3,
+    },
+    {
         "TableName": "numbered",
         "KeyConditionExpression": "userId = :u AND n < :n",
         "ExpressionAttributeValues": {":u": {"S": "u11"}, ":n": {"N": "6"}},
@@ -159,6 +185,52 @@ def test_a_dynamodb_query_answers_as_moto_does(aws, monkeypatch, query):
     patched, original = both_ways(monkeypatch, Table, "query", lambda: all_pages(ddb, **query))
     assert patched == original
     assert sum(page["Count"] for page in patched) == sum(len(page["Items"]) for page in original)
+
+
+def scan_pages(ddb, **scan) -> list[dict]:
+    pages = []
+    while True:
+        assert len(pages) < 200, "the pages never end"
+        page = ddb.scan(**scan)
+        pages.append({"Items": page["Items"], "Count": page["Count"], "Last": page.get("LastEvaluatedKey")})
+        if "LastEvaluatedKey" not in page:
+            return pages
+        scan = {**scan, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+SCANS = [
+    {"TableName": "ranged"},
+    {"TableName": "ranged", "Limit": 7},
+    {"TableName": "ranged", "Limit": 5, "FilterExpression": "k > :k", "ExpressionAttributeValues": {":k": {"N": "6"}}},
+    {"TableName": "ranged", "Limit": 9, "ProjectionExpression": "userId, sk, k", "Segment": 1, "TotalSegments": 3},
+    {"TableName": "ranged", "IndexName": "due", "Limit": 6},
+    {"TableName": "numbered", "Limit": 4},
+    {"TableName": "numbered", "Limit": 11, "ConsistentRead": True},
+    {"TableName": "plain", "Limit": 5},
+    {"TableName": "plain"},
+]
+
+
+@pytest.mark.parametrize("scan", SCANS, ids=range(len(SCANS)))
+def test_a_dynamodb_scan_answers_as_moto_does(aws, monkeypatch, scan):
+    ddb = aws.client("dynamodb")
+    make_tables(ddb)
+    patched, original = both_ways(monkeypatch, Table, "scan", lambda: scan_pages(ddb, **scan))
+    assert patched == original
+    assert len(patched) > 1 or "Limit" not in scan
+
+
+def test_a_dynamodb_scan_of_big_pages_answers_as_moto_does(aws, monkeypatch):
+    """Pages cut by DynamoDB's 1 MB limit, not by Limit (the export's case)."""
+    ddb = aws.client("dynamodb")
+    make_tables(ddb)
+    for user in range(40):
+        ddb.put_item(
+            TableName="ranged", Item={"userId": {"S": f"big{user:02d}"}, "sk": {"S": "chunk"}, "pad": {"S": "y" * 100_000}}
+        )
+    patched, original = both_ways(monkeypatch, Table, "scan", lambda: scan_pages(ddb, TableName="ranged"))
+    assert patched == original
+    assert len(patched) >= 4
 
 
 def test_a_dynamodb_query_sees_items_written_after_the_last_query(aws):
