@@ -1,6 +1,6 @@
 """``make demo``: a population of app users played through the real pipeline on the local runtime.
 
-python -m localrt.demo [--users 1000] [--seconds 150] [--seed 7] [--out out/demo] [--bedrock ok|failing|slow]
+python -m localrt.demo [--users 2000] [--seconds 150] [--seed 7] [--out out/demo] [--bedrock ok|failing|slow]
 
 The hard cases go to the agent through the escalation queue; Amazon Bedrock is played by a local,
 deterministic stand-in (``localrt.bedrock_standin``, not a model) whose mode ``--bedrock`` sets
@@ -234,7 +234,7 @@ def play(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=400.0, help="wall-clock seconds the 14 simulated days take")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/demo"))
