@@ -25,6 +25,7 @@ Every request: moto's server lists its own package folder to route a request (ab
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -89,13 +90,19 @@ class _ScanView:
         return getattr(self._table, name)
 
 
-def _patch_dynamodb_scan() -> None:
-    from moto.dynamodb.models.table import Table
-
-    if getattr(Table.scan, "_journey_patched", False):
+def _replace(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    """Set ``owner.name`` to ``make(original)``, marked so that applying twice changes nothing, and
+    with the original kept as ``__wrapped__`` (the tests ask both)."""
+    original = getattr(owner, name)
+    if getattr(original, "_journey_patched", False):
         return
-    original = Table.scan
+    patched = make(original)
+    patched._journey_patched = True
+    patched.__wrapped__ = original
+    setattr(owner, name, patched)
 
+
+def _scan(original):
     def scan(self, filters, limit, exclusive_start_key, filter_expression=None, index_name=None, *args, **kwargs):
         start = exclusive_start_key
         keys = [self.hash_key_attr, *([self.range_key_attr] if self.range_key_attr else [])]
@@ -103,18 +110,10 @@ def _patch_dynamodb_scan() -> None:
         table = _ScanView(self, start) if usable else self
         return original(table, filters, limit, exclusive_start_key, filter_expression, index_name, *args, **kwargs)
 
-    scan._journey_patched = True
-    scan.__wrapped__ = original
-    Table.scan = scan
+    return scan
 
 
-def _patch_dynamodb_query() -> None:
-    from moto.dynamodb.models.table import Table
-
-    if getattr(Table.query, "_journey_patched", False):
-        return
-    original = Table.query
-
+def _query(original):
     def query(
         self,
         hash_key,
@@ -148,41 +147,19 @@ def _patch_dynamodb_query() -> None:
             **kwargs,
         )
 
-    query._journey_patched = True
-    query.__wrapped__ = original
-    Table.query = query
+    return query
 
 
-def _patch_module_listing() -> None:
-    from moto import backends
-
-    if getattr(backends.list_of_moto_modules, "_journey_patched", False):
-        return
-    original = backends.list_of_moto_modules
+def _module_listing(original):
     modules = cache(lambda: tuple(original()))
 
     def list_of_moto_modules():
         return modules()
 
-    list_of_moto_modules._journey_patched = True
-    list_of_moto_modules.__wrapped__ = original
-    backends.list_of_moto_modules = list_of_moto_modules
+    return list_of_moto_modules
 
 
-def apply() -> None:
-    _patch_dynamodb_query()
-    _patch_dynamodb_scan()
-    _patch_kinesis()
-    _patch_module_listing()
-
-
-def _patch_kinesis() -> None:
-    from moto.kinesis.models import Shard
-
-    if getattr(Shard.get_records, "_journey_patched", False):
-        return
-    original = Shard.get_records
-
+def _get_records(original):
     def get_records(self, last_sequence_id, limit):
         last = int(last_sequence_id)
         records = self.records
@@ -200,17 +177,34 @@ def _patch_kinesis() -> None:
         millis_behind = int((newest.created_at - results[-1].created_at) * 1000) if results else 0
         return results, last, millis_behind
 
+    return get_records
+
+
+def _first_sequence_number(_original):
     def get_min_sequence_number(self) -> int:
         return next(iter(self.records)) if self.records else 0
 
+    return get_min_sequence_number
+
+
+def _last_sequence_number(_original):
     def get_max_sequence_number(self) -> int:
         return next(reversed(self.records)) if self.records else 0
 
-    get_records._journey_patched = True
-    get_records.__wrapped__ = original
-    Shard.get_records = get_records
-    Shard.get_min_sequence_number = get_min_sequence_number
-    Shard.get_max_sequence_number = get_max_sequence_number
+    return get_max_sequence_number
+
+
+def apply() -> None:
+    from moto import backends
+    from moto.dynamodb.models.table import Table
+    from moto.kinesis.models import Shard
+
+    _replace(Table, "query", _query)
+    _replace(Table, "scan", _scan)
+    _replace(Shard, "get_records", _get_records)
+    _replace(Shard, "get_min_sequence_number", _first_sequence_number)
+    _replace(Shard, "get_max_sequence_number", _last_sequence_number)
+    _replace(backends, "list_of_moto_modules", _module_listing)
 
 
 if __name__ == "__main__":  # python -m localrt.moto_patches <moto.server arguments>: moto's server, patched

@@ -35,15 +35,20 @@ def both_ways(monkeypatch, cls, name: str, call):
     return patched, original
 
 
-def all_pages(ddb, **query) -> list[dict]:
-    pages = []
+def every_page(operation, **request) -> list[dict]:
+    """Each page of a Query or Scan (``operation``), following LastEvaluatedKey to the end."""
+    pages: list[dict] = []
     while True:
         assert len(pages) < 200, "the pages never end"
-        page = ddb.query(**query)
+        page = operation(**request)
         pages.append({"Items": page["Items"], "Count": page["Count"], "Last": page.get("LastEvaluatedKey")})
         if "LastEvaluatedKey" not in page:
             return pages
-        query = {**query, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def all_pages(ddb, **query) -> list[dict]:
+    return every_page(ddb.query, **query)
 
 
 def make_tables(ddb) -> None:
@@ -188,14 +193,7 @@ def test_a_dynamodb_query_answers_as_moto_does(aws, monkeypatch, query):
 
 
 def scan_pages(ddb, **scan) -> list[dict]:
-    pages = []
-    while True:
-        assert len(pages) < 200, "the pages never end"
-        page = ddb.scan(**scan)
-        pages.append({"Items": page["Items"], "Count": page["Count"], "Last": page.get("LastEvaluatedKey")})
-        if "LastEvaluatedKey" not in page:
-            return pages
-        scan = {**scan, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return every_page(ddb.scan, **scan)
 
 
 SCANS = [
