@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ml.dataset import TrainingData
 
@@ -102,7 +103,10 @@ def read_table(path: Path, *, sep: str | None = None, allow_empty: bool = False)
     notes: list[str] = []
     decimal = "."
     if suffix in {".parquet", ".pq"}:
-        frame = pd.read_parquet(path)
+        # Arrow's reader threads, left to the interpreter's exit, abort the process about one run in
+        # three (exit 134, "terminate called without an active exception"; apache/arrow#34314):
+        # read and convert on this thread.
+        frame = pq.read_table(path, use_threads=False).to_pandas(use_threads=False)
         header = [str(c) for c in frame.columns]
     elif suffix in {".csv", ".txt", ".tsv"}:
         text = _decoded(path, notes)
