@@ -24,6 +24,7 @@ Every request: moto's server lists its own package folder to route a request (ab
 
 from __future__ import annotations
 
+import inspect
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import cache
@@ -103,49 +104,30 @@ def _replace(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 
 
 def _scan(original):
-    def scan(self, filters, limit, exclusive_start_key, filter_expression=None, index_name=None, *args, **kwargs):
-        start = exclusive_start_key
+    signature = inspect.signature(original)
+
+    def scan(self, *args, **kwargs):
+        call = signature.bind(self, *args, **kwargs).arguments
+        start = call.get("exclusive_start_key")
         keys = [self.hash_key_attr, *([self.range_key_attr] if self.range_key_attr else [])]
-        usable = not index_name and (start is None or all(name in start for name in keys))
-        table = _ScanView(self, start) if usable else self
-        return original(table, filters, limit, exclusive_start_key, filter_expression, index_name, *args, **kwargs)
+        usable = not call.get("index_name") and (start is None or all(name in start for name in keys))
+        return original(_ScanView(self, start) if usable else self, *args, **kwargs)
 
     return scan
 
 
 def _query(original):
-    def query(
-        self,
-        hash_key,
-        range_comparison,
-        range_objs,
-        limit,
-        exclusive_start_key,
-        scan_index_forward,
-        projection_expressions,
-        index_name=None,
-        *args,
-        **kwargs,
-    ):
-        if index_name:
+    signature = inspect.signature(original)
+
+    def query(self, *args, **kwargs):
+        call = signature.bind(self, *args, **kwargs).arguments
+        if call.get("index_name"):
             table = _QueryView(self)
-        elif hash_key is not None:
-            table = _QueryView(self, hash_key)
+        elif call.get("hash_key") is not None:
+            table = _QueryView(self, call["hash_key"])
         else:
             table = self
-        return original(
-            table,
-            hash_key,
-            range_comparison,
-            range_objs,
-            limit,
-            exclusive_start_key,
-            scan_index_forward,
-            projection_expressions,
-            index_name,
-            *args,
-            **kwargs,
-        )
+        return original(table, *args, **kwargs)
 
     return query
 
